@@ -1,0 +1,361 @@
+//! `ingest`: recording (+ sidecar) → staged copy and hash → audio → transcript → manifest →
+//! committed session. The one function the CLI (and later the server) calls.
+//!
+//! Invariant: on any error, nothing new is visible in the store and the staging copy is gone;
+//! ingesting bytes that are already archived returns the existing session without work.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::manifest::{AudioInfo, Manifest};
+use crate::media::{self, MediaError, PcmStream};
+use crate::models::{ModelError, ResolvedModel};
+use crate::sidecar::{self, SidecarError};
+use crate::store::{self, Store, StoreError};
+use crate::text;
+use crate::transcribe::{self, Language, TranscribeError, Transcriber, Windower};
+use crate::transcript::{self, Segment, Transcript};
+
+/// What an ingest needs besides the recording.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Sidecar metadata file.
+    pub meta: Option<PathBuf>,
+    /// Model to use (already resolved lazily: name or path).
+    pub model: String,
+    /// Directory of installed models.
+    pub models_dir: PathBuf,
+    /// `auto` or a language code.
+    pub language: String,
+    /// Inference threads.
+    pub threads: usize,
+    /// Beam width (1 = greedy).
+    pub beam: usize,
+}
+
+/// Result of an ingest, as `ingest --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Session id.
+    pub session: String,
+    /// SHA-256 of the recording.
+    pub recording_sha256: String,
+    /// Size in bytes.
+    pub recording_size: u64,
+    /// Decoded duration.
+    pub duration_ms: u64,
+    /// Number of segments.
+    pub segments: usize,
+    /// Dominant language.
+    pub language: String,
+    /// Model name.
+    pub model: String,
+    /// True when these bytes were already archived (nothing was redone).
+    pub already_archived: bool,
+}
+
+/// Why an ingest failed. Each message names the input and what to do.
+#[derive(Debug, Error)]
+pub enum IngestError {
+    /// The recording path is missing or unreadable.
+    #[error("cannot read recording `{path}`: {reason}")]
+    Input {
+        /// The path given.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Decoding failed.
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// The sidecar is invalid.
+    #[error(transparent)]
+    Sidecar(#[from] SidecarError),
+    /// The model is unavailable.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// Whisper failed.
+    #[error(transparent)]
+    Transcribe(#[from] TranscribeError),
+    /// No speech was recognised anywhere.
+    #[error("no speech found in `{path}` ({duration}): nothing was archived; check that the right audio track carries the host's voice")]
+    NoSpeech {
+        /// The recording.
+        path: PathBuf,
+        /// Its duration.
+        duration: String,
+    },
+    /// The archive could not be written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IngestError {
+    /// True when the input (recording or sidecar) is at fault rather than the machine.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            IngestError::Input { .. }
+                | IngestError::Sidecar(_)
+                | IngestError::NoSpeech { .. }
+                | IngestError::Media(
+                    MediaError::Open { .. }
+                        | MediaError::NotMedia { .. }
+                        | MediaError::NoAudio { .. }
+                        | MediaError::UnsupportedCodec { .. }
+                        | MediaError::Corrupt { .. }
+                        | MediaError::Truncated { .. }
+                )
+        )
+    }
+}
+
+/// Progress of a long ingest.
+pub trait Progress {
+    /// The recording's duration became known (None when the container does not say).
+    fn start(&self, total_ms: Option<u64>);
+    /// Audio up to `done_ms` has been transcribed.
+    fn advance(&self, done_ms: u64);
+    /// A phase started (`hashing`, `transcribing`, ...).
+    fn phase(&self, name: &str);
+}
+
+/// A progress sink that shows nothing.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&self, _: Option<u64>) {}
+    fn advance(&self, _: u64) {}
+    fn phase(&self, _: &str) {}
+}
+
+/// Archives `path`: see the module doc for the steps and guarantees.
+pub fn ingest(
+    store: &mut Store,
+    path: &Path,
+    opts: &Options,
+    progress: &dyn Progress,
+) -> Result<Summary, IngestError> {
+    let meta = path.metadata().map_err(|e| IngestError::Input {
+        path: path.to_path_buf(),
+        reason: match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".into(),
+            _ => e.to_string(),
+        },
+    })?;
+    if !meta.is_file() {
+        return Err(IngestError::Input {
+            path: path.to_path_buf(),
+            reason: "not a regular file".into(),
+        });
+    }
+    // Cheap checks first, so a typo does not cost a copy of a multi-gigabyte file.
+    let sidecar = opts.meta.as_deref().map(sidecar::load).transpose()?;
+    let language = Language::parse(&opts.language)?;
+    media::sniff(path)?;
+    let model = crate::models::resolve(&opts.model, &opts.models_dir)?;
+
+    progress.phase("hashing");
+    let staged = store.stage(path)?;
+    let session = store::session_id(&staged.sha256);
+    if let Some(row) = store.get(&session)? {
+        return Ok(Summary {
+            session,
+            recording_sha256: row.recording_sha256,
+            recording_size: staged.size,
+            duration_ms: row.duration_ms,
+            segments: row.segments,
+            language: row.language,
+            model: row.model,
+            already_archived: true,
+        });
+    }
+
+    // Decode the staged copy: the very bytes that were hashed.
+    let probe = media::probe(&staged.path).map_err(|e| rename_media(e, &staged.path, path))?;
+    progress.start(probe.declared_ms);
+    progress.phase("transcribing");
+    let (segments, report) = transcribe_file(
+        &staged.path,
+        probe.clone(),
+        &model,
+        language,
+        opts,
+        progress,
+    )
+    .map_err(|e| match e {
+        IngestError::Media(m) => IngestError::Media(rename_media(m, &staged.path, path)),
+        other => other,
+    })?;
+    if segments.is_empty() {
+        return Err(IngestError::NoSpeech {
+            path: path.to_path_buf(),
+            duration: media::clock(report.decoded_ms),
+        });
+    }
+
+    let language = transcript::dominant_language(
+        segments
+            .iter()
+            .map(|s| (s.language.as_str(), s.end_ms - s.start_ms)),
+    );
+    let transcript = Transcript {
+        format: transcript::FORMAT.into(),
+        session: session.clone(),
+        recording_sha256: staged.sha256.clone(),
+        language: language.clone(),
+        model: model.name.clone(),
+        segments,
+    };
+    let manifest = Manifest {
+        format: crate::manifest::FORMAT.into(),
+        session: session.clone(),
+        recording_sha256: staged.sha256.clone(),
+        recording_size: staged.size,
+        original_name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        audio: AudioInfo {
+            container: probe.container.name().into(),
+            codec: probe.codec.clone(),
+            sample_rate: probe.sample_rate,
+            channels: probe.channels,
+        },
+        duration_ms: report.decoded_ms,
+        language: language.clone(),
+        segment_count: transcript.segments.len(),
+        transcript_sha256: transcript.sha256(),
+        model: model.name.clone(),
+        model_sha256: model.sha256.clone(),
+        software: format!("liveproof {}", crate::VERSION),
+        whisper_version: whisper_rs::get_whisper_version().to_string(),
+        ingested_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        metadata: sidecar,
+        decode_warnings: report.warnings,
+    };
+    let summary = Summary {
+        session,
+        recording_sha256: staged.sha256.clone(),
+        recording_size: staged.size,
+        duration_ms: manifest.duration_ms,
+        segments: manifest.segment_count,
+        language,
+        model: model.name,
+        already_archived: false,
+    };
+    progress.phase("sealing");
+    store.commit(staged, &manifest, &transcript)?;
+    Ok(summary)
+}
+
+/// Errors about the staging copy are reported under the name the user gave.
+fn rename_media(e: MediaError, staged: &Path, user: &Path) -> MediaError {
+    let fix = |p: PathBuf| if p == staged { user.to_path_buf() } else { p };
+    match e {
+        MediaError::Open { path, source } => MediaError::Open {
+            path: fix(path),
+            source,
+        },
+        MediaError::NotMedia { path, detail } => MediaError::NotMedia {
+            path: fix(path),
+            detail,
+        },
+        MediaError::NoAudio { path, container } => MediaError::NoAudio {
+            path: fix(path),
+            container,
+        },
+        MediaError::UnsupportedCodec {
+            path,
+            codec,
+            detail,
+        } => MediaError::UnsupportedCodec {
+            path: fix(path),
+            codec,
+            detail,
+        },
+        MediaError::Corrupt {
+            path,
+            container,
+            detail,
+        } => MediaError::Corrupt {
+            path: fix(path),
+            container,
+            detail,
+        },
+        MediaError::Truncated {
+            path,
+            container,
+            declared,
+            decoded,
+        } => MediaError::Truncated {
+            path: fix(path),
+            container,
+            declared,
+            decoded,
+        },
+        MediaError::Pipe { path, source } => MediaError::Pipe {
+            path: fix(path),
+            source,
+        },
+        other @ MediaError::Tool { .. } => other,
+    }
+}
+
+/// Decodes and transcribes a whole file window by window, in bounded memory.
+fn transcribe_file(
+    path: &Path,
+    probe: media::Probe,
+    model: &ResolvedModel,
+    language: Language,
+    opts: &Options,
+    progress: &dyn Progress,
+) -> Result<(Vec<Segment>, media::DecodeReport), IngestError> {
+    let mut transcriber =
+        Transcriber::load(&model.path, &model.name, language, opts.threads, opts.beam)?;
+    let mut stream = PcmStream::open(path, probe)?;
+    let mut windower = Windower::default();
+    let mut raw = Vec::new();
+    let mut block = Vec::with_capacity(1 << 16);
+    let mut run = |w: transcribe::Window,
+                   raw: &mut Vec<transcribe::RawSegment>|
+     -> Result<(), IngestError> {
+        if w.has_sound {
+            raw.extend(transcriber.window(&w.samples, w.offset_ms)?);
+        }
+        progress
+            .advance(w.offset_ms + w.samples.len() as u64 * 1000 / u64::from(media::SAMPLE_RATE));
+        Ok(())
+    };
+    loop {
+        block.clear();
+        if stream.read(&mut block, 1 << 16)? == 0 {
+            break;
+        }
+        windower.push(&block);
+        while let Some(w) = windower.next_full() {
+            run(w, &mut raw)?;
+        }
+    }
+    // Judge the decode before transcribing the tail: a truncated file fails as such.
+    let report = stream.finish()?;
+    if let Some(w) = windower.finish() {
+        run(w, &mut raw)?;
+    }
+    let segments = raw
+        .into_iter()
+        .enumerate()
+        .map(|(index, r)| Segment {
+            index,
+            start_ms: r.start_ms,
+            end_ms: r.end_ms,
+            text: text::normalize(&r.raw_text),
+            raw_text: r.raw_text,
+            language: r.language,
+            confidence: (f64::from(r.confidence) * 1000.0).round() / 1000.0,
+        })
+        .collect();
+    Ok((segments, report))
+}

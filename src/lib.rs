@@ -1,0 +1,19 @@
+//! liveproof: archive live-commerce recordings as searchable, verifiable evidence.
+//!
+//! Data flows one way: ingest → media → transcribe → store (manifest, transcript), with the
+//! CLI on top. See ARCHITECTURE.md for the module map and each module's invariant.
+
+pub mod fsutil;
+pub mod hashing;
+pub mod ingest;
+pub mod manifest;
+pub mod media;
+pub mod models;
+pub mod sidecar;
+pub mod store;
+pub mod text;
+pub mod transcribe;
+pub mod transcript;
+
+/// This build's version, recorded in every manifest.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

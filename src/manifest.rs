@@ -1,0 +1,70 @@
+//! The session manifest: what was archived, when, from what, and with which model.
+//!
+//! Written once per session, atomically, beside the canonical transcript.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Format tag written into every manifest.
+pub const FORMAT: &str = "liveproof/manifest/v1";
+
+/// Facts about the recording's audio track.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudioInfo {
+    /// Container detected from the bytes (`wav`, `mp4`, `flv`, ...).
+    pub container: String,
+    /// Audio codec.
+    pub codec: String,
+    /// Original sample rate in Hz.
+    pub sample_rate: u32,
+    /// Original channel count.
+    pub channels: u32,
+}
+
+/// Everything recorded about one archived session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Session id (derived from the recording hash).
+    pub session: String,
+    /// SHA-256 of the original bytes.
+    pub recording_sha256: String,
+    /// Size of the original in bytes.
+    pub recording_size: u64,
+    /// File name the recording was ingested from (informational).
+    pub original_name: String,
+    /// Audio track facts.
+    pub audio: AudioInfo,
+    /// Decoded duration in milliseconds.
+    pub duration_ms: u64,
+    /// Dominant language.
+    pub language: String,
+    /// Number of transcript segments.
+    pub segment_count: usize,
+    /// SHA-256 of the canonical transcript JSON.
+    pub transcript_sha256: String,
+    /// Model name.
+    pub model: String,
+    /// SHA-256 of the model weights file.
+    pub model_sha256: String,
+    /// `liveproof <version>`.
+    pub software: String,
+    /// whisper.cpp version linked in.
+    pub whisper_version: String,
+    /// Ingest time, RFC 3339 UTC.
+    pub ingested_at: String,
+    /// Sidecar metadata as given, or null.
+    pub metadata: Option<Map<String, Value>>,
+    /// Decoder complaints that did not stop the decode.
+    pub decode_warnings: Vec<String>,
+}
+
+impl Manifest {
+    /// Canonical bytes (pretty JSON with a final newline).
+    pub fn canonical_json(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).expect("manifest serialises");
+        v.push(b'\n');
+        v
+    }
+}

@@ -1,0 +1,428 @@
+//! The archive on disk: originals by content hash, per-session manifest and transcript files,
+//! and the catalog database that says which sessions exist.
+//!
+//! Layout under the data directory:
+//! - `blobs/sha256/ab/cd/<hash>`: originals, written once, read-only.
+//! - `sessions/<id>/manifest.json`, `sessions/<id>/transcript.json`: written once, atomically.
+//! - `catalog.sqlite`: one row per session; a session exists only once its row is committed.
+//! - `tmp/`: staging copies of recordings being ingested, named after the ingesting process.
+//!
+//! Invariant: a session is visible (catalog row) only after its blob and files are durable, so a
+//! crash at any point leaves either nothing or a complete session; leftovers of dead processes
+//! in `tmp/` are removed when the store is next opened.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection};
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::fsutil;
+use crate::hashing::HashingWriter;
+use crate::manifest::Manifest;
+use crate::transcript::Transcript;
+
+/// Why the archive could not be read or written.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A file operation failed.
+    #[error("{action} `{path}`: {source}{hint}", hint = hint(source))]
+    Io {
+        /// What was attempted.
+        action: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The catalog database failed.
+    #[error("catalog database `{path}`: {source}")]
+    Catalog {
+        /// Its path.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// No session matches.
+    #[error("no session `{0}` in this archive: list them with `liveproof sessions`")]
+    NoSuchSession(String),
+    /// A prefix matches several sessions.
+    #[error("`{0}` matches several sessions: give more characters of the id")]
+    Ambiguous(String),
+    /// A stored file does not parse.
+    #[error("stored file `{path}` is damaged: {detail}")]
+    Damaged {
+        /// Its path.
+        path: PathBuf,
+        /// The parse error.
+        detail: String,
+    },
+}
+
+fn hint(e: &io::Error) -> &'static str {
+    match e.raw_os_error() {
+        Some(28) => " (the disk is full: free space and re-run; nothing was archived)",
+        Some(13) | Some(30) => " (no permission to write here: pick another --data directory)",
+        _ => "",
+    }
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A recording copied into staging, with its hash.
+#[derive(Debug)]
+pub struct Staged {
+    /// The staging copy.
+    pub path: PathBuf,
+    /// SHA-256 of the bytes.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        // A staging copy never outlives its ingest: committed ones were renamed away already.
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// One catalog row.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionRow {
+    /// Session id.
+    pub session: String,
+    /// SHA-256 of the original.
+    pub recording_sha256: String,
+    /// Name it was ingested from.
+    pub original_name: String,
+    /// Duration in milliseconds.
+    pub duration_ms: u64,
+    /// Dominant language.
+    pub language: String,
+    /// Number of segments.
+    pub segments: usize,
+    /// Model name.
+    pub model: String,
+    /// Ingest time (RFC 3339).
+    pub ingested_at: String,
+    /// Sidecar platform, if any.
+    pub platform: Option<String>,
+    /// Sidecar room, if any.
+    pub room: Option<String>,
+    /// Sidecar host, if any.
+    pub host: Option<String>,
+}
+
+/// An open archive.
+pub struct Store {
+    root: PathBuf,
+    db: Connection,
+}
+
+/// Session id for a recording hash: the first 16 hex digits (64 bits).
+pub fn session_id(sha256: &str) -> String {
+    sha256.chars().take(16).collect()
+}
+
+impl Store {
+    /// Opens (creating if needed) the archive at `root`.
+    pub fn open(root: &Path) -> Result<Self, StoreError> {
+        for sub in ["blobs/sha256", "sessions", "tmp"] {
+            let p = root.join(sub);
+            fs::create_dir_all(&p).map_err(io_err("cannot create data directory", &p))?;
+        }
+        let db_path = root.join("catalog.sqlite");
+        let cat = |source| StoreError::Catalog {
+            path: db_path.clone(),
+            source,
+        };
+        let db = Connection::open(&db_path).map_err(cat)?;
+        db.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(cat)?;
+        db.pragma_update(None, "journal_mode", "WAL").map_err(cat)?;
+        db.pragma_update(None, "synchronous", "FULL").map_err(cat)?;
+        db.execute_batch(
+            "CREATE TABLE IF NOT EXISTS sessions (
+                session TEXT PRIMARY KEY,
+                recording_sha256 TEXT NOT NULL UNIQUE,
+                original_name TEXT NOT NULL,
+                duration_ms INTEGER NOT NULL,
+                language TEXT NOT NULL,
+                segments INTEGER NOT NULL,
+                model TEXT NOT NULL,
+                ingested_at TEXT NOT NULL,
+                platform TEXT, room TEXT, host TEXT
+            );",
+        )
+        .map_err(cat)?;
+        let store = Self {
+            root: root.to_path_buf(),
+            db,
+        };
+        store.remove_stale_staging();
+        Ok(store)
+    }
+
+    /// The data directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the original with this hash lives.
+    pub fn blob_path(&self, sha256: &str) -> PathBuf {
+        self.root
+            .join("blobs/sha256")
+            .join(&sha256[0..2])
+            .join(&sha256[2..4])
+            .join(sha256)
+    }
+
+    fn session_dir(&self, id: &str) -> PathBuf {
+        self.root.join("sessions").join(id)
+    }
+
+    /// Staging files are `tmp/<pid>-*`; those of processes no longer running are leftovers.
+    fn remove_stale_staging(&self) {
+        let Ok(entries) = fs::read_dir(self.root.join("tmp")) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid = name.split('-').next().and_then(|p| p.parse::<u32>().ok());
+            let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
+            if !alive {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+
+    /// Copies `src` into staging while hashing it (one pass over the bytes).
+    pub fn stage(&self, src: &Path) -> Result<Staged, StoreError> {
+        let mut input = File::open(src).map_err(io_err("cannot read recording", src))?;
+        let tmp_dir = self.root.join("tmp");
+        let file = tempfile::Builder::new()
+            .prefix(&format!("{}-", std::process::id()))
+            .tempfile_in(&tmp_dir)
+            .map_err(io_err("cannot create a staging file in", &tmp_dir))?;
+        let (file, path) = file
+            .keep()
+            .map_err(|e| io_err("cannot keep staging file in", &tmp_dir)(e.error))?;
+        let staged_path = path.clone();
+        // From here on the staging file is removed if anything fails.
+        let mut guard = Staged {
+            path,
+            sha256: String::new(),
+            size: 0,
+        };
+        let mut w = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, file));
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = input
+                .read(&mut buf)
+                .map_err(io_err("cannot read recording", src))?;
+            if n == 0 {
+                break;
+            }
+            w.write_all(&buf[..n])
+                .map_err(io_err("cannot write staging copy", &staged_path))?;
+        }
+        let size = w.written();
+        let (bw, sha256) = w.finish();
+        let f = bw
+            .into_inner()
+            .map_err(|e| io_err("cannot write staging copy", &staged_path)(e.into_error()))?;
+        f.sync_all()
+            .map_err(io_err("cannot write staging copy", &staged_path))?;
+        guard.sha256 = sha256;
+        guard.size = size;
+        Ok(guard)
+    }
+
+    /// The catalog row of a session, by exact id.
+    pub fn get(&self, id: &str) -> Result<Option<SessionRow>, StoreError> {
+        self.query("WHERE session = ?1", id).map(|mut v| v.pop())
+    }
+
+    /// Resolves a session id or a unique prefix of it.
+    pub fn resolve(&self, id_or_prefix: &str) -> Result<SessionRow, StoreError> {
+        if let Some(row) = self.get(id_or_prefix)? {
+            return Ok(row);
+        }
+        let clean: String = id_or_prefix
+            .chars()
+            .filter(|c| c.is_ascii_hexdigit())
+            .collect();
+        if clean.len() != id_or_prefix.len() || clean.is_empty() {
+            return Err(StoreError::NoSuchSession(id_or_prefix.into()));
+        }
+        let mut rows = self.query("WHERE session LIKE ?1 || '%'", &clean)?;
+        match rows.len() {
+            0 => Err(StoreError::NoSuchSession(id_or_prefix.into())),
+            1 => Ok(rows.remove(0)),
+            _ => Err(StoreError::Ambiguous(id_or_prefix.into())),
+        }
+    }
+
+    /// All sessions, newest ingest first.
+    pub fn list(&self) -> Result<Vec<SessionRow>, StoreError> {
+        self.query("WHERE ?1 = ?1 ORDER BY ingested_at DESC, session", "")
+    }
+
+    fn query(&self, clause: &str, arg: &str) -> Result<Vec<SessionRow>, StoreError> {
+        let cat = |source| StoreError::Catalog {
+            path: self.root.join("catalog.sqlite"),
+            source,
+        };
+        let sql = format!(
+            "SELECT session, recording_sha256, original_name, duration_ms, language, segments,
+                    model, ingested_at, platform, room, host FROM sessions {clause}"
+        );
+        let mut stmt = self.db.prepare(&sql).map_err(cat)?;
+        let rows = stmt
+            .query_map(params![arg], |r| {
+                Ok(SessionRow {
+                    session: r.get(0)?,
+                    recording_sha256: r.get(1)?,
+                    original_name: r.get(2)?,
+                    duration_ms: r.get::<_, i64>(3)? as u64,
+                    language: r.get(4)?,
+                    segments: r.get::<_, i64>(5)? as usize,
+                    model: r.get(6)?,
+                    ingested_at: r.get(7)?,
+                    platform: r.get(8)?,
+                    room: r.get(9)?,
+                    host: r.get(10)?,
+                })
+            })
+            .map_err(cat)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(cat)
+    }
+
+    /// Makes a session durable and visible: blob, transcript, manifest, then the catalog row.
+    pub fn commit(
+        &mut self,
+        staged: Staged,
+        manifest: &Manifest,
+        transcript: &Transcript,
+    ) -> Result<(), StoreError> {
+        let blob = self.blob_path(&staged.sha256);
+        if !blob.exists() {
+            let dir = blob.parent().expect("blob path has a parent");
+            fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
+            fs::rename(&staged.path, &blob).map_err(io_err("cannot store original as", &blob))?;
+            // Originals are evidence: make accidental edits fail.
+            let _ = fs::set_permissions(&blob, fs::Permissions::from_mode(0o444));
+            fsutil::sync_dir(dir);
+        }
+        drop(staged);
+
+        let dir = self.session_dir(&manifest.session);
+        fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
+        let tpath = dir.join("transcript.json");
+        fsutil::write_atomic(&tpath, &transcript.canonical_json())
+            .map_err(io_err("cannot write", &tpath))?;
+        let mpath = dir.join("manifest.json");
+        fsutil::write_atomic(&mpath, &manifest.canonical_json())
+            .map_err(io_err("cannot write", &mpath))?;
+        fsutil::sync_dir(&self.root.join("sessions"));
+
+        let meta = manifest.metadata.as_ref();
+        let field = |k: &str| {
+            meta.and_then(|m| crate::sidecar::field(m, k))
+                .map(str::to_string)
+        };
+        let cat_path = self.root.join("catalog.sqlite");
+        let tx = self
+            .db
+            .transaction()
+            .map_err(|source| StoreError::Catalog {
+                path: cat_path.clone(),
+                source,
+            })?;
+        tx.execute(
+            "INSERT OR REPLACE INTO sessions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                manifest.session,
+                manifest.recording_sha256,
+                manifest.original_name,
+                manifest.duration_ms as i64,
+                manifest.language,
+                manifest.segment_count as i64,
+                manifest.model,
+                manifest.ingested_at,
+                field("platform"),
+                field("room"),
+                field("host"),
+            ],
+        )
+        .and_then(|_| tx.commit())
+        .map_err(|source| StoreError::Catalog {
+            path: cat_path,
+            source,
+        })
+    }
+
+    /// Reads a session's manifest.
+    pub fn manifest(&self, id: &str) -> Result<Manifest, StoreError> {
+        self.read_json(&self.session_dir(id).join("manifest.json"))
+    }
+
+    /// Reads a session's canonical transcript.
+    pub fn transcript(&self, id: &str) -> Result<Transcript, StoreError> {
+        self.read_json(&self.session_dir(id).join("transcript.json"))
+    }
+
+    fn read_json<T: serde::de::DeserializeOwned>(&self, path: &Path) -> Result<T, StoreError> {
+        let bytes = fs::read(path).map_err(io_err("cannot read", path))?;
+        serde_json::from_slice(&bytes).map_err(|e| StoreError::Damaged {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_hashes_while_copying_and_cleans_up_on_drop() {
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("rec.bin");
+        fs::write(&src, b"abc").unwrap();
+        let store = Store::open(&d.path().join("data")).unwrap();
+        let staged = store.stage(&src).unwrap();
+        assert_eq!(
+            staged.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(fs::read(&staged.path).unwrap(), b"abc");
+        let p = staged.path.clone();
+        drop(staged);
+        assert!(!p.exists());
+    }
+
+    #[test]
+    fn stale_staging_of_dead_processes_is_removed_on_open() {
+        let d = tempfile::tempdir().unwrap();
+        Store::open(d.path()).unwrap();
+        // pid 0 never names a user process.
+        let stale = d.path().join("tmp/0-abandoned");
+        fs::write(&stale, b"x").unwrap();
+        let mine = d.path().join(format!("tmp/{}-live", std::process::id()));
+        fs::write(&mine, b"x").unwrap();
+        Store::open(d.path()).unwrap();
+        assert!(!stale.exists());
+        assert!(mine.exists());
+    }
+}

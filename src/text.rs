@@ -1,0 +1,64 @@
+//! Text normalisation shared by transcription and display: Unicode NFC, whitespace, and
+//! Mandarin in simplified characters (Whisper sometimes writes traditional ones).
+
+use unicode_normalization::UnicodeNormalization;
+
+/// True for CJK unified ideographs (the ranges Whisper emits).
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// Normalises a transcript line: NFC, collapsed whitespace, simplified Chinese characters.
+pub fn normalize(raw: &str) -> String {
+    let nfc: String = raw.nfc().collect();
+    let collapsed = nfc.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().any(is_han) {
+        zhconv::zhconv(&collapsed, zhconv::Variant::ZhHans)
+            .nfc()
+            .collect()
+    } else {
+        collapsed
+    }
+}
+
+/// True for Whisper's non-speech annotations such as `[BLANK_AUDIO]`, `(music)`, `【音乐】`.
+pub fn is_non_speech_annotation(text: &str) -> bool {
+    let t = text.trim();
+    let pairs = [
+        ('[', ']'),
+        ('(', ')'),
+        ('（', '）'),
+        ('【', '】'),
+        ('*', '*'),
+        ('♪', '♪'),
+    ];
+    pairs.iter().any(|&(open, close)| {
+        t.starts_with(open)
+            && t.ends_with(close)
+            && t.chars().count() >= 2
+            && !t[open.len_utf8()..t.len() - close.len_utf8()].contains([open, close])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traditional_becomes_simplified_and_english_is_untouched() {
+        assert_eq!(normalize("正義 與 說話"), "正义 与 说话");
+        assert_eq!(
+            normalize("  And so,  my fellow\tAmericans "),
+            "And so, my fellow Americans"
+        );
+    }
+
+    #[test]
+    fn non_speech_annotations_are_recognised() {
+        assert!(is_non_speech_annotation("[BLANK_AUDIO]"));
+        assert!(is_non_speech_annotation("(music)"));
+        assert!(is_non_speech_annotation("【音乐】"));
+        assert!(!is_non_speech_annotation("(laughs) that is great (really)"));
+        assert!(!is_non_speech_annotation("ask not"));
+    }
+}

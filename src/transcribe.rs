@@ -1,0 +1,351 @@
+//! Speech to timestamped text with whisper.cpp (through `whisper-rs`), one window at a time.
+//!
+//! The stream is cut into windows of at most 30 s at the quietest moment near the end of each,
+//! silent windows are skipped, and every window is decoded on its own: no text is carried over
+//! from the previous window (Whisper invents repeats when it is) and, with `--lang auto`, the
+//! language is detected per window, so a stream that opens in English keeps its Mandarin.
+//! Invariant: this module never touches the store; it turns samples into segments.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+
+use crate::media::SAMPLE_RATE;
+use crate::text;
+
+/// Longest window handed to Whisper (its receptive field).
+const MAX_WINDOW: usize = 30 * SAMPLE_RATE as usize;
+/// Earliest cut point: windows are cut between 20 s and 30 s.
+const MIN_WINDOW: usize = 20 * SAMPLE_RATE as usize;
+/// Energy frame used to find quiet cut points and silent windows (100 ms).
+const FRAME: usize = SAMPLE_RATE as usize / 10;
+/// RMS below which a 100 ms frame counts as silence (about -46 dBFS).
+const SILENCE_RMS: f32 = 0.005;
+
+/// Which language to transcribe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Language {
+    /// Detect per window.
+    Auto,
+    /// A fixed ISO 639-1 code (`zh`, `en`, ...).
+    Fixed(String),
+}
+
+impl Language {
+    /// Parses `auto` or a language code Whisper knows.
+    pub fn parse(s: &str) -> Result<Self, TranscribeError> {
+        if s == "auto" {
+            return Ok(Language::Auto);
+        }
+        whisper_rs::get_lang_id(s)
+            .map(|_| Language::Fixed(s.to_string()))
+            .ok_or_else(|| TranscribeError::Language(s.to_string()))
+    }
+}
+
+/// One recognised stretch of speech.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawSegment {
+    /// Start, from the beginning of the recording.
+    pub start_ms: u64,
+    /// End, from the beginning of the recording.
+    pub end_ms: u64,
+    /// Text as Whisper wrote it.
+    pub raw_text: String,
+    /// Language of the window it came from.
+    pub language: String,
+    /// Mean token probability, 0..1.
+    pub confidence: f32,
+}
+
+/// Why transcription failed.
+#[derive(Debug, Error)]
+pub enum TranscribeError {
+    /// whisper.cpp could not load the file.
+    #[error("cannot load Whisper model `{path}`: {detail}; reinstall it with `liveproof models install NAME` or pass another --model")]
+    Load {
+        /// Model path.
+        path: String,
+        /// whisper.cpp's error.
+        detail: String,
+    },
+    /// Unknown `--lang`.
+    #[error("unknown language `{0}`: use auto, zh, en, or another ISO 639-1 code Whisper knows")]
+    Language(String),
+    /// An English-only model was asked for another language.
+    #[error("model `{model}` is English-only and cannot transcribe `{lang}`: use --model base (multilingual)")]
+    EnglishOnly {
+        /// Model name.
+        model: String,
+        /// Requested language.
+        lang: String,
+    },
+    /// Inference failed.
+    #[error("Whisper failed on the window starting at {at}: {detail}")]
+    Inference {
+        /// Window start as HH:MM:SS.mmm.
+        at: String,
+        /// whisper.cpp's error.
+        detail: String,
+    },
+}
+
+/// A loaded model, ready to transcribe windows.
+pub struct Transcriber {
+    ctx: WhisperContext,
+    state: whisper_rs::WhisperState,
+    threads: usize,
+    beam: usize,
+    language: Language,
+}
+
+/// Threads to use: the free cores, since ggml's workers busy-wait.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
+}
+
+impl Transcriber {
+    /// Loads a ggml model file.
+    pub fn load(
+        path: &Path,
+        model_name: &str,
+        language: Language,
+        threads: usize,
+        beam: usize,
+    ) -> Result<Self, TranscribeError> {
+        whisper_rs::install_logging_hooks();
+        let load_err = |detail: String| TranscribeError::Load {
+            path: path.display().to_string(),
+            detail,
+        };
+        let mut params = WhisperContextParameters::default();
+        params.use_gpu(false);
+        let ctx =
+            WhisperContext::new_with_params(path, params).map_err(|e| load_err(e.to_string()))?;
+        if !ctx.is_multilingual() {
+            if let Language::Fixed(l) = &language {
+                if l != "en" {
+                    return Err(TranscribeError::EnglishOnly {
+                        model: model_name.into(),
+                        lang: l.clone(),
+                    });
+                }
+            }
+        }
+        let state = ctx.create_state().map_err(|e| load_err(e.to_string()))?;
+        Ok(Self {
+            ctx,
+            state,
+            threads: threads.max(1),
+            beam: beam.max(1),
+            language,
+        })
+    }
+
+    /// Language of a window: the fixed one, or Whisper's detection on this window alone.
+    fn window_language(
+        &mut self,
+        samples: &[f32],
+        offset_ms: u64,
+    ) -> Result<String, TranscribeError> {
+        if !self.ctx.is_multilingual() {
+            return Ok("en".into());
+        }
+        if let Language::Fixed(l) = &self.language {
+            return Ok(l.clone());
+        }
+        let fail = |e: whisper_rs::WhisperError| TranscribeError::Inference {
+            at: crate::media::clock(offset_ms),
+            detail: e.to_string(),
+        };
+        // Same cost as whisper.cpp's own "auto" (it also encodes once to detect), but the
+        // result is known before decoding, so the prompt can match the language.
+        self.state.pcm_to_mel(samples, self.threads).map_err(fail)?;
+        let (id, _) = self.state.lang_detect(0, self.threads).map_err(fail)?;
+        Ok(whisper_rs::get_lang_str(id).unwrap_or("en").to_string())
+    }
+
+    /// Transcribes one window whose first sample is at `offset_ms` in the recording.
+    pub fn window(
+        &mut self,
+        samples: &[f32],
+        offset_ms: u64,
+    ) -> Result<Vec<RawSegment>, TranscribeError> {
+        let lang = self.window_language(samples, offset_ms)?;
+        let strategy = if self.beam > 1 {
+            SamplingStrategy::BeamSearch {
+                beam_size: self.beam as i32,
+                patience: -1.0,
+            }
+        } else {
+            SamplingStrategy::Greedy { best_of: 1 }
+        };
+        let mut p = FullParams::new(strategy);
+        p.set_n_threads(self.threads as i32);
+        p.set_no_context(true);
+        p.set_print_progress(false);
+        p.set_print_realtime(false);
+        p.set_print_special(false);
+        p.set_print_timestamps(false);
+        p.set_suppress_blank(true);
+        p.set_language(Some(&lang));
+        let prompt = prompt_for(&lang);
+        if let Some(prompt) = prompt {
+            p.set_initial_prompt(prompt);
+        }
+        self.state
+            .full(p, samples)
+            .map_err(|e| TranscribeError::Inference {
+                at: crate::media::clock(offset_ms),
+                detail: e.to_string(),
+            })?;
+        let eot = self.ctx.token_eot();
+        let window_end = offset_ms + samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
+        let mut out = Vec::new();
+        for seg in self.state.as_iter() {
+            let raw = seg
+                .to_str_lossy()
+                .map(|s| s.into_owned())
+                .unwrap_or_default();
+            let raw = raw.trim().to_string();
+            if raw.is_empty()
+                || text::is_non_speech_annotation(&raw)
+                || prompt.is_some_and(|p| text::normalize(&raw) == p)
+            {
+                continue;
+            }
+            let (mut sum, mut n) = (0f32, 0u32);
+            for i in 0..seg.n_tokens() {
+                if let Some(t) = seg.get_token(i) {
+                    if t.token_id() < eot {
+                        sum += t.token_probability();
+                        n += 1;
+                    }
+                }
+            }
+            // Whisper's timestamps are in 10 ms units, relative to the window.
+            let start = (offset_ms + (seg.start_timestamp().max(0) as u64) * 10).min(window_end);
+            let end = (offset_ms + (seg.end_timestamp().max(0) as u64) * 10)
+                .min(window_end)
+                .max(start);
+            out.push(RawSegment {
+                start_ms: start,
+                end_ms: end,
+                raw_text: raw,
+                language: lang.clone(),
+                confidence: if n == 0 { 0.0 } else { sum / n as f32 },
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// A fixed (never carried-over) prompt that steers Whisper to simplified characters and
+/// punctuation for Mandarin; measured on AISHELL it removes most homophone errors.
+fn prompt_for(lang: &str) -> Option<&'static str> {
+    (lang == "zh").then_some("以下是普通话的句子。")
+}
+
+/// Cuts a sample stream into windows of at most 30 s, at the quietest 100 ms near each end.
+#[derive(Default)]
+pub struct Windower {
+    buf: Vec<f32>,
+    /// Sample index (in the recording) of `buf[0]`.
+    start: u64,
+}
+
+/// A window ready to transcribe.
+pub struct Window {
+    /// Offset of the first sample in the recording.
+    pub offset_ms: u64,
+    /// The samples.
+    pub samples: Vec<f32>,
+    /// False when every 100 ms frame is below the silence threshold.
+    pub has_sound: bool,
+}
+
+fn rms(frame: &[f32]) -> f32 {
+    if frame.is_empty() {
+        return 0.0;
+    }
+    (frame.iter().map(|x| x * x).sum::<f32>() / frame.len() as f32).sqrt()
+}
+
+impl Windower {
+    /// Adds decoded samples.
+    pub fn push(&mut self, samples: &[f32]) {
+        self.buf.extend_from_slice(samples);
+    }
+
+    /// Takes the next full window, if 30 s are buffered.
+    pub fn next_full(&mut self) -> Option<Window> {
+        if self.buf.len() < MAX_WINDOW {
+            return None;
+        }
+        let cut = (MIN_WINDOW..MAX_WINDOW - FRAME)
+            .step_by(FRAME / 2)
+            .min_by(|&a, &b| rms(&self.buf[a..a + FRAME]).total_cmp(&rms(&self.buf[b..b + FRAME])))
+            .map(|a| a + FRAME / 2)
+            .unwrap_or(MAX_WINDOW);
+        Some(self.take(cut))
+    }
+
+    /// Takes what remains at the end of the stream.
+    pub fn finish(&mut self) -> Option<Window> {
+        if self.buf.len() < FRAME {
+            return None;
+        }
+        let n = self.buf.len();
+        Some(self.take(n))
+    }
+
+    fn take(&mut self, n: usize) -> Window {
+        let samples: Vec<f32> = self.buf.drain(..n).collect();
+        let offset_ms = self.start * 1000 / u64::from(SAMPLE_RATE);
+        self.start += n as u64;
+        let has_sound = samples.chunks(FRAME).any(|f| rms(f) >= SILENCE_RMS);
+        Window {
+            offset_ms,
+            samples,
+            has_sound,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cut_at_the_quiet_point_and_cover_everything() {
+        let sr = SAMPLE_RATE as usize;
+        let mut s: Vec<f32> = (0..40 * sr)
+            .map(|i| ((i as f32) * 0.05).sin() * 0.3)
+            .collect();
+        // A quiet gap around 25 s.
+        for x in &mut s[25 * sr..25 * sr + sr / 5] {
+            *x = 0.0;
+        }
+        let mut w = Windower::default();
+        w.push(&s);
+        let a = w.next_full().unwrap();
+        assert!(a.samples.len() > 25 * sr && a.samples.len() < 25 * sr + sr / 5);
+        assert!(w.next_full().is_none());
+        let b = w.finish().unwrap();
+        assert_eq!(a.samples.len() + b.samples.len(), s.len());
+        assert_eq!(b.offset_ms, a.samples.len() as u64 * 1000 / sr as u64);
+        assert!(a.has_sound && b.has_sound);
+    }
+
+    #[test]
+    fn silence_is_flagged() {
+        let mut w = Windower::default();
+        w.push(&vec![0.0; SAMPLE_RATE as usize * 3]);
+        assert!(!w.finish().unwrap().has_sound);
+    }
+}
