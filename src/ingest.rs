@@ -33,6 +33,8 @@ pub struct Options {
     pub threads: usize,
     /// Beam width (1 = greedy).
     pub beam: usize,
+    /// Archive a recording cut short anyway, recording the cut in the manifest.
+    pub allow_truncated: bool,
 }
 
 /// Result of an ingest, as `ingest --json` prints it.
@@ -107,6 +109,7 @@ impl IngestError {
                         | MediaError::UnsupportedCodec { .. }
                         | MediaError::Corrupt { .. }
                         | MediaError::Truncated { .. }
+                        | MediaError::Cut { .. }
                 )
         )
     }
@@ -174,21 +177,28 @@ pub fn ingest(
     }
 
     // Decode the staged copy: the very bytes that were hashed.
-    let probe = media::probe(&staged.path).map_err(|e| rename_media(e, &staged.path, path))?;
+    // Errors name the user's file, though the staged copy (the hashed bytes) is what is read.
+    let probe = media::probe(&staged.path, path)?;
+    if let Some(e) = probe.cut_error(path).filter(|_| !opts.allow_truncated) {
+        return Err(e.into());
+    }
+    let cut_warning = probe.shortfall.as_ref().map(|s| {
+        format!(
+            "truncated: the {} needs {} bytes but the file has {} (archived with --allow-truncated)",
+            s.what, s.needed, s.size
+        )
+    });
     progress.start(probe.declared_ms);
     progress.phase("transcribing");
     let (segments, report) = transcribe_file(
         &staged.path,
+        path,
         probe.clone(),
         &model,
         language,
         opts,
         progress,
-    )
-    .map_err(|e| match e {
-        IngestError::Media(m) => IngestError::Media(rename_media(m, &staged.path, path)),
-        other => other,
-    })?;
+    )?;
     if segments.is_empty() {
         return Err(IngestError::NoSpeech {
             path: path.to_path_buf(),
@@ -234,7 +244,7 @@ pub fn ingest(
         whisper_version: whisper_rs::get_whisper_version().to_string(),
         ingested_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         metadata: sidecar,
-        decode_warnings: report.warnings,
+        decode_warnings: cut_warning.into_iter().chain(report.warnings).collect(),
     };
     let summary = Summary {
         session,
@@ -251,62 +261,11 @@ pub fn ingest(
     Ok(summary)
 }
 
-/// Errors about the staging copy are reported under the name the user gave.
-fn rename_media(e: MediaError, staged: &Path, user: &Path) -> MediaError {
-    let fix = |p: PathBuf| if p == staged { user.to_path_buf() } else { p };
-    match e {
-        MediaError::Open { path, source } => MediaError::Open {
-            path: fix(path),
-            source,
-        },
-        MediaError::NotMedia { path, detail } => MediaError::NotMedia {
-            path: fix(path),
-            detail,
-        },
-        MediaError::NoAudio { path, container } => MediaError::NoAudio {
-            path: fix(path),
-            container,
-        },
-        MediaError::UnsupportedCodec {
-            path,
-            codec,
-            detail,
-        } => MediaError::UnsupportedCodec {
-            path: fix(path),
-            codec,
-            detail,
-        },
-        MediaError::Corrupt {
-            path,
-            container,
-            detail,
-        } => MediaError::Corrupt {
-            path: fix(path),
-            container,
-            detail,
-        },
-        MediaError::Truncated {
-            path,
-            container,
-            declared,
-            decoded,
-        } => MediaError::Truncated {
-            path: fix(path),
-            container,
-            declared,
-            decoded,
-        },
-        MediaError::Pipe { path, source } => MediaError::Pipe {
-            path: fix(path),
-            source,
-        },
-        other @ MediaError::Tool { .. } => other,
-    }
-}
-
 /// Decodes and transcribes a whole file window by window, in bounded memory.
+#[allow(clippy::too_many_arguments)]
 fn transcribe_file(
     path: &Path,
+    label: &Path,
     probe: media::Probe,
     model: &ResolvedModel,
     language: Language,
@@ -315,7 +274,7 @@ fn transcribe_file(
 ) -> Result<(Vec<Segment>, media::DecodeReport), IngestError> {
     let mut transcriber =
         Transcriber::load(&model.path, &model.name, language, opts.threads, opts.beam)?;
-    let mut stream = PcmStream::open(path, probe)?;
+    let mut stream = PcmStream::open(path, label, probe)?;
     let mut windower = Windower::default();
     let mut raw = Vec::new();
     let mut block = Vec::with_capacity(1 << 16);
@@ -340,7 +299,7 @@ fn transcribe_file(
         }
     }
     // Judge the decode before transcribing the tail: a truncated file fails as such.
-    let report = stream.finish()?;
+    let report = stream.finish(opts.allow_truncated)?;
     if let Some(w) = windower.finish() {
         run(w, &mut raw)?;
     }

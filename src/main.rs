@@ -76,6 +76,10 @@ enum Command {
         /// Beam width: 1 decodes greedily (fastest); 5 is slower and sometimes more accurate.
         #[arg(long, default_value_t = 1)]
         beam: usize,
+        /// Archive a recording that is cut short (e.g. a recorder killed mid-stream) instead of
+        /// refusing it; the manifest records where it was cut.
+        #[arg(long)]
+        allow_truncated: bool,
     },
     /// List archived sessions.
     Sessions,
@@ -186,6 +190,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             lang,
             threads,
             beam,
+            allow_truncated,
         } => {
             let mut store = Store::open(&cli.data)?;
             let opts = ingest::Options {
@@ -195,6 +200,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 language: lang,
                 threads: threads.unwrap_or_else(liveproof::transcribe::default_threads),
                 beam,
+                allow_truncated,
             };
             let bar = Bar::new(&file);
             let result = ingest::ingest(&mut store, &file, &opts, &bar);

@@ -15,6 +15,8 @@ use std::thread::JoinHandle;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub mod framing;
+
 /// Sample rate of the decoded stream.
 pub const SAMPLE_RATE: u32 = 16_000;
 
@@ -132,7 +134,7 @@ pub enum MediaError {
         detail: String,
     },
     /// Fewer samples were decoded than the container declares.
-    #[error("`{path}` is truncated: its {container} header declares {declared}, but audio stops at {decoded}; find the complete recording (liveproof does not archive partial transcripts silently)")]
+    #[error("`{path}` is truncated: its {container} header declares {declared}, but audio stops at {decoded}; find the complete recording, or re-run with --allow-truncated to archive what is there")]
     Truncated {
         /// The recording.
         path: PathBuf,
@@ -142,6 +144,18 @@ pub enum MediaError {
         declared: String,
         /// Decoded duration, as HH:MM:SS.mmm.
         decoded: String,
+    },
+    /// The file ends inside a structure its own framing announces.
+    #[error("`{path}` is truncated: its {what} needs {needed} bytes but the file has {size}; find the complete recording, or re-run with --allow-truncated to archive what is there (the manifest records the cut)")]
+    Cut {
+        /// The recording.
+        path: PathBuf,
+        /// The structure that is cut.
+        what: String,
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes present.
+        size: u64,
     },
     /// ffmpeg/ffprobe are not installed.
     #[error("cannot run `{program}`: {source}; install it with `apt-get install ffmpeg` (scripts/setup.sh does)")]
@@ -215,11 +229,16 @@ fn sniff_bytes(b: &[u8]) -> Option<Container> {
 
 /// Detects the container of `path` from its bytes.
 pub fn sniff(path: &Path) -> Result<Container, MediaError> {
+    sniff_as(path, path)
+}
+
+/// Like [`sniff`], naming `label` in errors.
+fn sniff_as(file: &Path, path: &Path) -> Result<Container, MediaError> {
     let open_err = |source| MediaError::Open {
         path: path.to_path_buf(),
         source,
     };
-    let mut f = File::open(path).map_err(open_err)?;
+    let mut f = File::open(file).map_err(open_err)?;
     let mut head = vec![0u8; 4096];
     let n = read_full(&mut f, &mut head).map_err(open_err)?;
     head.truncate(n);
@@ -274,6 +293,20 @@ pub struct Probe {
     pub channels: u32,
     /// Duration the container declares, when it declares one.
     pub declared_ms: Option<u64>,
+    /// Where the file's framing says it was cut short, if it was.
+    pub shortfall: Option<framing::Shortfall>,
+}
+
+impl Probe {
+    /// The truncation error for this probe, if the file was cut.
+    pub fn cut_error(&self, path: &Path) -> Option<MediaError> {
+        self.shortfall.as_ref().map(|s| MediaError::Cut {
+            path: path.to_path_buf(),
+            what: s.what.clone(),
+            needed: s.needed,
+            size: s.size,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -305,9 +338,9 @@ fn seconds_to_ms(s: &Option<String>) -> Option<u64> {
         .map(|s| (s * 1000.0).round() as u64)
 }
 
-/// Sniffs and probes `path`.
-pub fn probe(path: &Path) -> Result<Probe, MediaError> {
-    let container = sniff(path)?;
+/// Sniffs and probes `file`; errors name `path`, the name the user knows it by.
+pub fn probe(file: &Path, path: &Path) -> Result<Probe, MediaError> {
+    let container = sniff_as(file, path)?;
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-f", container.demuxer()])
         .args([
@@ -315,7 +348,7 @@ pub fn probe(path: &Path) -> Result<Probe, MediaError> {
             "format=duration:stream=codec_type,codec_name,sample_rate,channels,duration",
         ])
         .args(["-of", "json"])
-        .arg(path)
+        .arg(file)
         .stdin(Stdio::null())
         .output()
         .map_err(|source| MediaError::Tool {
@@ -329,7 +362,7 @@ pub fn probe(path: &Path) -> Result<Probe, MediaError> {
         detail,
     };
     if !out.status.success() {
-        return Err(corrupt(first_lines(&stderr, path)));
+        return Err(corrupt(first_lines(&stderr, file)));
     }
     let parsed: FfprobeOut = serde_json::from_slice(&out.stdout)
         .map_err(|e| corrupt(format!("unreadable probe output: {e}")))?;
@@ -358,7 +391,12 @@ pub fn probe(path: &Path) -> Result<Probe, MediaError> {
             .as_ref()
             .and_then(|f| seconds_to_ms(&f.duration))
     });
+    let shortfall = framing::check(file, container).map_err(|source| MediaError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(Probe {
+        shortfall,
         container,
         codec: audio.codec_name.clone().unwrap_or_else(|| "unknown".into()),
         sample_rate,
@@ -367,12 +405,25 @@ pub fn probe(path: &Path) -> Result<Probe, MediaError> {
     })
 }
 
-/// The decoder's words, without the file path it repeats on every line.
+/// A decoder message without the file path and the memory addresses ffmpeg puts in it, so that
+/// it reads well and is the same on every run.
+fn clean_line(line: &str, path: &Path) -> String {
+    let line = line.replace(path.to_string_lossy().as_ref(), "input");
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line.as_str();
+    while let Some(i) = rest.find(" @ 0x") {
+        out.push_str(&rest[..i]);
+        rest = rest[i + 5..].trim_start_matches(|c: char| c.is_ascii_hexdigit());
+    }
+    out.push_str(rest);
+    out.trim().to_string()
+}
+
+/// The decoder's first words.
 fn first_lines(stderr: &str, path: &Path) -> String {
-    let p = path.to_string_lossy();
     let lines: Vec<String> = stderr
         .lines()
-        .map(|l| l.replace(p.as_ref(), "input").trim().to_string())
+        .map(|l| clean_line(l, path))
         .filter(|l| !l.is_empty())
         .take(3)
         .collect();
@@ -385,6 +436,7 @@ fn first_lines(stderr: &str, path: &Path) -> String {
 
 /// A running decode: 16 kHz mono f32 samples, read block by block.
 pub struct PcmStream {
+    file: PathBuf,
     path: PathBuf,
     probe: Probe,
     child: Child,
@@ -404,13 +456,13 @@ pub struct DecodeReport {
 }
 
 impl PcmStream {
-    /// Starts decoding `path`, already probed.
-    pub fn open(path: &Path, probe: Probe) -> Result<Self, MediaError> {
+    /// Starts decoding `file`, already probed; errors name `path`.
+    pub fn open(file: &Path, path: &Path, probe: Probe) -> Result<Self, MediaError> {
         let mut child = Command::new("ffmpeg")
             .args(["-nostdin", "-hide_banner", "-v", "error"])
             .args(["-f", probe.container.demuxer()])
             .arg("-i")
-            .arg(path)
+            .arg(file)
             .args(["-map", "0:a:0", "-vn", "-sn", "-dn"])
             .args(["-ac", "1", "-ar", &SAMPLE_RATE.to_string()])
             .args(["-f", "f32le", "-"])
@@ -440,6 +492,7 @@ impl PcmStream {
             })
         });
         Ok(Self {
+            file: file.to_path_buf(),
             path: path.to_path_buf(),
             probe,
             child,
@@ -490,8 +543,9 @@ impl PcmStream {
         }
     }
 
-    /// Waits for the decoder and judges the result: errors if it failed or stopped short.
-    pub fn finish(mut self) -> Result<DecodeReport, MediaError> {
+    /// Waits for the decoder and judges the result: errors if it failed, or if it stopped short
+    /// of the declared duration and `allow_truncated` is false (then a warning is kept instead).
+    pub fn finish(mut self, allow_truncated: bool) -> Result<DecodeReport, MediaError> {
         let status = self.child.wait().map_err(|source| MediaError::Pipe {
             path: self.path.clone(),
             source,
@@ -504,7 +558,7 @@ impl PcmStream {
         let decoded_ms = self.decoded_ms();
         let c = self.probe.container;
         if !status.success() || decoded_ms == 0 {
-            let detail = first_lines(&stderr, &self.path);
+            let detail = first_lines(&stderr, &self.file);
             if detail.contains("Decoder") && detail.contains("not found")
                 || detail.contains("unsupported")
                 || detail.contains("Unsupported")
@@ -525,23 +579,32 @@ impl PcmStream {
                 },
             });
         }
+        let mut warnings: Vec<String> = Vec::new();
         if let Some(declared) = self.probe.declared_ms.filter(|_| c.declares_duration()) {
             let slack = 1000u64.max(declared / 50);
             if decoded_ms + slack < declared {
-                return Err(MediaError::Truncated {
-                    path: self.path.clone(),
-                    container: c.name(),
-                    declared: clock(declared),
-                    decoded: clock(decoded_ms),
-                });
+                if !allow_truncated {
+                    return Err(MediaError::Truncated {
+                        path: self.path.clone(),
+                        container: c.name(),
+                        declared: clock(declared),
+                        decoded: clock(decoded_ms),
+                    });
+                }
+                warnings.push(format!(
+                    "truncated: the container declares {} but audio stops at {}",
+                    clock(declared),
+                    clock(decoded_ms)
+                ));
             }
         }
-        let warnings = stderr
-            .lines()
-            .map(|l| l.replace(self.path.to_string_lossy().as_ref(), "input"))
-            .filter(|l| !l.trim().is_empty())
-            .take(20)
-            .collect();
+        warnings.extend(
+            stderr
+                .lines()
+                .map(|l| clean_line(l, &self.file))
+                .filter(|l| !l.trim().is_empty())
+                .take(20),
+        );
         Ok(DecodeReport {
             decoded_ms,
             warnings,
@@ -585,6 +648,15 @@ mod tests {
         assert_eq!(sniff_bytes(b"<html><body>404</body></html>"), None);
         assert_eq!(sniff_bytes(&[0x47, 1, 2, 3]), None);
         assert_eq!(sniff_bytes(b""), None);
+    }
+
+    #[test]
+    fn decoder_messages_lose_paths_and_addresses() {
+        let l = clean_line(
+            "[aac @ 0x55ad4f102f40] bad frame in /tmp/x.ts",
+            Path::new("/tmp/x.ts"),
+        );
+        assert_eq!(l, "[aac] bad frame in input");
     }
 
     #[test]
