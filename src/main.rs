@@ -71,7 +71,7 @@ enum Command {
         #[arg(long, default_value = "auto")]
         lang: String,
         /// Inference threads (default: the number of cores; more only slows ggml down).
-        #[arg(long)]
+        #[arg(long, env = "LIVEPROOF_THREADS")]
         threads: Option<usize>,
         /// Beam width: 1 decodes greedily (fastest); 5 is slower and sometimes more accurate.
         #[arg(long, default_value_t = 1)]

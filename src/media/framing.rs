@@ -73,7 +73,11 @@ fn wav(f: &mut File, size: u64) -> io::Result<Option<Shortfall>> {
         }
         pos = end + (len & 1);
     }
-    Ok(None)
+    Ok((riff + 8 > size).then(|| Shortfall {
+        what: "WAV RIFF chunk".into(),
+        needed: riff + 8,
+        size,
+    }))
 }
 
 fn mp4(f: &mut File, size: u64) -> io::Result<Option<Shortfall>> {

@@ -361,7 +361,20 @@ pub fn probe(file: &Path, path: &Path) -> Result<Probe, MediaError> {
         container: container.name(),
         detail,
     };
+    let shortfall = framing::check(file, container).map_err(|source| MediaError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if !out.status.success() {
+        // A cut file is best described as cut, whatever the decoder makes of it.
+        if let Some(s) = shortfall {
+            return Err(MediaError::Cut {
+                path: path.to_path_buf(),
+                what: s.what,
+                needed: s.needed,
+                size: s.size,
+            });
+        }
         return Err(corrupt(first_lines(&stderr, file)));
     }
     let parsed: FfprobeOut = serde_json::from_slice(&out.stdout)
@@ -391,10 +404,6 @@ pub fn probe(file: &Path, path: &Path) -> Result<Probe, MediaError> {
             .as_ref()
             .and_then(|f| seconds_to_ms(&f.duration))
     });
-    let shortfall = framing::check(file, container).map_err(|source| MediaError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
     Ok(Probe {
         shortfall,
         container,

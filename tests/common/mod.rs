@@ -1,0 +1,186 @@
+//! Helpers shared by the integration tests: run the real binary on real audio.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The binary under test.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_liveproof"));
+    c.env("LIVEPROOF_MODELS", models_dir());
+    // Two tests may run at once on a 2-core machine; ggml threads busy-wait.
+    c.env("LIVEPROOF_THREADS", "1");
+    c
+}
+
+/// Installed models: `LIVEPROOF_MODELS` or the repository's `models/`.
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("LIVEPROOF_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
+}
+
+/// Fails with instructions when a model the test needs is not installed.
+pub fn require_model(name: &str) {
+    let p = models_dir().join(format!("ggml-{name}.bin"));
+    assert!(
+        p.is_file(),
+        "{} is missing: run `bash scripts/test.sh` (or `liveproof models install {name}`) first",
+        p.display()
+    );
+}
+
+/// A fixture file.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Converts `src` with ffmpeg (the test makes its own FLV, TS, MP3...).
+pub fn ffmpeg(src: &Path, dst: &Path, args: &[&str]) {
+    let st = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-i"])
+        .arg(src)
+        .args(args)
+        .arg(dst)
+        .status()
+        .expect("ffmpeg runs (apt-get install ffmpeg)");
+    assert!(st.success(), "ffmpeg failed making {}", dst.display());
+}
+
+/// Runs `liveproof ARGS --data DATA --json` and returns (output, parsed JSON if any).
+pub fn run(data: &Path, args: &[&str]) -> (Output, Option<serde_json::Value>) {
+    let out = bin()
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .arg("--json")
+        .output()
+        .expect("binary runs");
+    let json = serde_json::from_slice(&out.stdout).ok();
+    (out, json)
+}
+
+/// Ingests and returns the JSON summary, failing the test with stderr on error.
+pub fn ingest(data: &Path, file: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["ingest", file.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let (out, json) = run(data, &args);
+    assert!(
+        out.status.success(),
+        "ingest {} failed: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json.expect("ingest --json prints JSON")
+}
+
+/// The normalised segment texts of a session, joined.
+pub fn transcript_text(data: &Path, session: &str) -> String {
+    let (out, json) = run(data, &["show", session]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json.unwrap()["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn levenshtein<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, y) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(x != y);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// English words: lower case, punctuation removed.
+pub fn words(s: &str) -> Vec<String> {
+    s.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Word error rate of `hyp` against `reference`.
+pub fn wer(reference: &str, hyp: &str) -> f64 {
+    let (r, h) = (words(reference), words(hyp));
+    levenshtein(&r, &h) as f64 / r.len() as f64
+}
+
+/// Character error rate for Mandarin: punctuation and spaces removed.
+pub fn cer(reference: &str, hyp: &str) -> f64 {
+    let keep = |s: &str| -> Vec<char> { s.chars().filter(|c| c.is_alphanumeric()).collect() };
+    let (r, h) = (keep(reference), keep(hyp));
+    levenshtein(&r, &h) as f64 / r.len() as f64
+}
+
+/// Consistency of an archive: every catalogued session has its original (with the right
+/// hash), manifest and transcript; staging is empty. Returns the session ids.
+pub fn assert_consistent(data: &Path) -> Vec<String> {
+    let (out, json) = run(data, &["sessions"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut ids = Vec::new();
+    for s in json.unwrap()["sessions"].as_array().unwrap() {
+        let id = s["session"].as_str().unwrap().to_string();
+        let sha = s["recording_sha256"].as_str().unwrap();
+        let blob = data
+            .join("blobs/sha256")
+            .join(&sha[0..2])
+            .join(&sha[2..4])
+            .join(sha);
+        let bytes = std::fs::read(&blob).expect("catalogued session has its original");
+        assert_eq!(
+            liveproof::hashing::sha256_hex(&bytes),
+            sha,
+            "original is intact"
+        );
+        let (out, json) = run(data, &["show", &id]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let j = json.unwrap();
+        assert!(!j["segments"].as_array().unwrap().is_empty());
+        assert_eq!(j["recording_sha256"], sha);
+        ids.push(id);
+    }
+    ids
+}
+
+/// Files under `dir/sub`, recursively.
+pub fn files_under(dir: &Path, sub: &str) -> Vec<PathBuf> {
+    fn walk(p: &Path, out: &mut Vec<PathBuf>) {
+        if let Ok(rd) = std::fs::read_dir(p) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out)
+                } else {
+                    out.push(p)
+                }
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(&dir.join(sub), &mut v);
+    v
+}

@@ -1,0 +1,188 @@
+//! Transcription accuracy and container coverage, on real speech with the real models.
+
+mod common;
+use common::*;
+
+const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+const AISHELL: &str = "广州市房地产中介协会分析";
+const PADDLE: &str = "我认为跑步最重要的就是给我带来了身体健康";
+
+#[test]
+fn jfk_transcript_word_error_rate_is_at_most_10_percent_with_tiny_en() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let s = ingest(
+        d.path(),
+        &fixture("jfk.wav"),
+        &["--model", "tiny.en", "--lang", "en"],
+    );
+    assert_eq!(s["language"], "en");
+    assert_eq!(s["model"], "tiny.en");
+    assert_eq!(s["duration_ms"], 11000);
+    let text = transcript_text(d.path(), s["session"].as_str().unwrap());
+    let w = wer(JFK, &text);
+    assert!(w <= 0.10, "WER {w:.3}: {text}");
+}
+
+#[test]
+fn aishell_mandarin_character_error_rate_is_at_most_25_percent_with_base_and_auto_language() {
+    require_model("base");
+    let d = tempfile::tempdir().unwrap();
+    let s = ingest(
+        d.path(),
+        &fixture("aishell_BAC009S0724W0121.wav"),
+        &["--model", "base"],
+    );
+    assert_eq!(s["language"], "zh", "language detected per window");
+    let text = transcript_text(d.path(), s["session"].as_str().unwrap());
+    let c = cer(AISHELL, &text);
+    assert!(c <= 0.25, "CER {c:.3}: {text}");
+}
+
+#[test]
+fn mandarin_is_stored_in_simplified_characters_with_the_raw_text_kept() {
+    require_model("base");
+    let d = tempfile::tempdir().unwrap();
+    let s = ingest(
+        d.path(),
+        &fixture("paddlespeech_zh.wav"),
+        &["--model", "base", "--lang", "zh"],
+    );
+    let (_, json) = run(d.path(), &["show", s["session"].as_str().unwrap()]);
+    let json = json.unwrap();
+    let segs = json["segments"].as_array().unwrap();
+    let text: String = segs.iter().map(|s| s["text"].as_str().unwrap()).collect();
+    assert!(cer(PADDLE, &text) <= 0.25, "{text}");
+    for s in segs {
+        let t = s["text"].as_str().unwrap();
+        assert_eq!(zhconv::zhconv(t, zhconv::Variant::ZhHans), t, "simplified");
+        assert!(!s["raw_text"].as_str().unwrap().is_empty());
+        assert_eq!(s["language"], "zh");
+        let c = s["confidence"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&c));
+    }
+}
+
+#[test]
+fn the_same_speech_in_wav_mp3_and_flac_gives_the_same_words() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let mp3 = d.path().join("jfk.mp3");
+    let flac = d.path().join("jfk.flac");
+    ffmpeg(
+        &fixture("jfk.wav"),
+        &mp3,
+        &["-c:a", "libmp3lame", "-b:a", "64k"],
+    );
+    // 44.1 kHz stereo 24-bit, like the corpus FLAC, so resampling and downmixing are exercised.
+    ffmpeg(
+        &fixture("jfk.wav"),
+        &flac,
+        &[
+            "-ar",
+            "44100",
+            "-ac",
+            "2",
+            "-sample_fmt",
+            "s32",
+            "-c:a",
+            "flac",
+        ],
+    );
+    let data = d.path().join("data");
+    let mut texts = Vec::new();
+    for f in [fixture("jfk.wav"), mp3, flac] {
+        let s = ingest(&data, &f, &["--model", "tiny.en", "--lang", "en"]);
+        texts.push(words(&transcript_text(
+            &data,
+            s["session"].as_str().unwrap(),
+        )));
+    }
+    assert_eq!(texts[0], texts[1], "wav vs mp3");
+    assert_eq!(texts[0], texts[2], "wav vs flac");
+    assert!(wer(JFK, &texts[0].join(" ")) <= 0.10);
+}
+
+#[test]
+fn flv_mpegts_and_m4a_recordings_made_like_live_recorders_transcribe() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let cases = [
+        (
+            "room.flv",
+            vec!["-c:a", "aac", "-ar", "44100", "-f", "flv"],
+            "flv",
+        ),
+        (
+            "room.ts",
+            vec!["-c:a", "aac", "-ar", "48000", "-f", "mpegts"],
+            "mpegts",
+        ),
+        ("room.m4a", vec!["-c:a", "aac"], "mp4"),
+    ];
+    for (name, args, container) in cases {
+        let f = d.path().join(name);
+        ffmpeg(&fixture("jfk.wav"), &f, &args);
+        let s = ingest(&data, &f, &["--model", "tiny.en", "--lang", "en"]);
+        let id = s["session"].as_str().unwrap();
+        let text = transcript_text(&data, id);
+        assert!(wer(JFK, &text) <= 0.10, "{name}: {text}");
+        let (_, show) = run(&data, &["show", id]);
+        assert_eq!(show.unwrap()["audio"]["container"], container, "{name}");
+        assert!(
+            (10_900..=11_200).contains(&s["duration_ms"].as_u64().unwrap()),
+            "{name}: whole file decoded"
+        );
+    }
+}
+
+#[test]
+fn a_stream_with_long_silences_is_cut_into_windows_with_correct_timestamps() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    // 40 s of silence, then the speech, then 35 s of silence: three windows, one with speech.
+    let f = d.path().join("gaps.wav");
+    let st = std::process::Command::new("ffmpeg")
+        .args([
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=16000:cl=mono:d=40",
+            "-i",
+        ])
+        .arg(fixture("jfk.wav"))
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=16000:cl=mono:d=35",
+            "-filter_complex",
+            "[0][1][2]concat=n=3:v=0:a=1",
+        ])
+        .arg(&f)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let data = d.path().join("data");
+    let s = ingest(&data, &f, &["--model", "tiny.en"]);
+    let (_, show) = run(&data, &["show", s["session"].as_str().unwrap()]);
+    let show = show.unwrap();
+    let segs = show["segments"].as_array().unwrap();
+    let first = segs[0]["start_ms"].as_u64().unwrap();
+    let last = segs.last().unwrap()["end_ms"].as_u64().unwrap();
+    assert!(
+        (39_000..=41_500).contains(&first),
+        "speech starts near 40 s, got {first}"
+    );
+    assert!(
+        (49_000..=52_500).contains(&last),
+        "speech ends near 51 s, got {last}"
+    );
+    let text: Vec<&str> = segs.iter().map(|s| s["text"].as_str().unwrap()).collect();
+    assert!(wer(JFK, &text.join(" ")) <= 0.15, "{text:?}");
+}
