@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the system packages liveproof needs on Debian 12, only those missing:
+#   ffmpeg (decoding, also used by tests), cmake + clang + libclang-dev (building whisper.cpp),
+#   python3-pip (fetching model wheels from PyPI).
+set -euo pipefail
+need=()
+for p in ffmpeg cmake clang libclang-dev pkg-config; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${need[*]}" >&2
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi

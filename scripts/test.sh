@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# One command that runs the whole test suite: installs what is missing (Debian packages, the
+# real tiny.en and base models), builds, checks formatting, and runs every test with nextest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+cargo build --release --locked
+./target/release/liveproof models install tiny.en
+./target/release/liveproof models install base
+cargo fmt --all -- --check
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --release --locked --no-fail-fast
+else
+  cargo test --release --locked --no-fail-fast
+fi
