@@ -257,8 +257,21 @@ pub fn ingest(
         already_archived: false,
     };
     progress.phase("sealing");
-    store.commit(staged, &manifest, &transcript)?;
-    Ok(summary)
+    if store.commit(staged, &manifest, &transcript)? {
+        return Ok(summary);
+    }
+    // Another process archived the same bytes meanwhile: report its session, unchanged.
+    let row = store
+        .get(&summary.session)?
+        .ok_or_else(|| StoreError::NoSuchSession(summary.session.clone()))?;
+    Ok(Summary {
+        duration_ms: row.duration_ms,
+        segments: row.segments,
+        language: row.language,
+        model: row.model,
+        already_archived: true,
+        ..summary
+    })
 }
 
 /// Decodes and transcribes a whole file window by window, in bounded memory.

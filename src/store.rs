@@ -16,7 +16,7 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, TransactionBehavior};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -129,6 +129,17 @@ pub struct Store {
     db: Connection,
 }
 
+fn blob_path(root: &Path, sha256: &str) -> PathBuf {
+    root.join("blobs/sha256")
+        .join(&sha256[0..2])
+        .join(&sha256[2..4])
+        .join(sha256)
+}
+
+fn session_dir(root: &Path, id: &str) -> PathBuf {
+    root.join("sessions").join(id)
+}
+
 /// Session id for a recording hash: the first 16 hex digits (64 bits).
 pub fn session_id(sha256: &str) -> String {
     sha256.chars().take(16).collect()
@@ -180,15 +191,11 @@ impl Store {
 
     /// Where the original with this hash lives.
     pub fn blob_path(&self, sha256: &str) -> PathBuf {
-        self.root
-            .join("blobs/sha256")
-            .join(&sha256[0..2])
-            .join(&sha256[2..4])
-            .join(sha256)
+        blob_path(&self.root, sha256)
     }
 
     fn session_dir(&self, id: &str) -> PathBuf {
-        self.root.join("sessions").join(id)
+        session_dir(&self.root, id)
     }
 
     /// Staging files are `tmp/<pid>-*`; those of processes no longer running are leftovers.
@@ -309,13 +316,37 @@ impl Store {
     }
 
     /// Makes a session durable and visible: blob, transcript, manifest, then the catalog row.
+    /// Returns false (and changes nothing) when another ingest committed the session first.
     pub fn commit(
         &mut self,
         staged: Staged,
         manifest: &Manifest,
         transcript: &Transcript,
-    ) -> Result<(), StoreError> {
-        let blob = self.blob_path(&staged.sha256);
+    ) -> Result<bool, StoreError> {
+        let root = self.root.clone();
+        let cat_path = root.join("catalog.sqlite");
+        let cat = |source| StoreError::Catalog {
+            path: cat_path.clone(),
+            source,
+        };
+        // The write lock is taken first, so concurrent ingests of the same bytes commit once
+        // and never interleave their files.
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(cat)?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM sessions WHERE session = ?1)",
+                params![manifest.session],
+                |r| r.get(0),
+            )
+            .map_err(cat)?;
+        if exists {
+            return Ok(false);
+        }
+
+        let blob = blob_path(&root, &staged.sha256);
         if !blob.exists() {
             let dir = blob.parent().expect("blob path has a parent");
             fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
@@ -326,7 +357,7 @@ impl Store {
         }
         drop(staged);
 
-        let dir = self.session_dir(&manifest.session);
+        let dir = session_dir(&root, &manifest.session);
         fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
         let tpath = dir.join("transcript.json");
         fsutil::write_atomic(&tpath, &transcript.canonical_json())
@@ -334,23 +365,15 @@ impl Store {
         let mpath = dir.join("manifest.json");
         fsutil::write_atomic(&mpath, &manifest.canonical_json())
             .map_err(io_err("cannot write", &mpath))?;
-        fsutil::sync_dir(&self.root.join("sessions"));
+        fsutil::sync_dir(&root.join("sessions"));
 
         let meta = manifest.metadata.as_ref();
         let field = |k: &str| {
             meta.and_then(|m| crate::sidecar::field(m, k))
                 .map(str::to_string)
         };
-        let cat_path = self.root.join("catalog.sqlite");
-        let tx = self
-            .db
-            .transaction()
-            .map_err(|source| StoreError::Catalog {
-                path: cat_path.clone(),
-                source,
-            })?;
         tx.execute(
-            "INSERT OR REPLACE INTO sessions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO sessions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 manifest.session,
                 manifest.recording_sha256,
@@ -365,11 +388,9 @@ impl Store {
                 field("host"),
             ],
         )
-        .and_then(|_| tx.commit())
-        .map_err(|source| StoreError::Catalog {
-            path: cat_path,
-            source,
-        })
+        .map_err(cat)?;
+        tx.commit().map_err(cat)?;
+        Ok(true)
     }
 
     /// Reads a session's manifest.

