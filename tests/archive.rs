@@ -410,3 +410,26 @@ fn concurrent_ingests_of_the_same_bytes_commit_one_session() {
     assert_eq!(assert_consistent(&data), vec![ids[0].clone()]);
     assert_eq!(files_under(&data, "blobs").len(), 1);
 }
+
+#[test]
+fn an_unusable_data_directory_is_a_clear_error() {
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("not-a-dir");
+    fs::write(&file, b"x").unwrap();
+    let data = file.join("data");
+    let (out, _) = run(
+        &data,
+        &[
+            "ingest",
+            fixture("jfk.wav").to_str().unwrap(),
+            "--model",
+            "tiny.en",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot create data directory") && err.contains("not-a-dir"),
+        "{err}"
+    );
+}

@@ -186,3 +186,58 @@ fn a_stream_with_long_silences_is_cut_into_windows_with_correct_timestamps() {
     let text: Vec<&str> = segs.iter().map(|s| s["text"].as_str().unwrap()).collect();
     assert!(wer(JFK, &text.join(" ")) <= 0.15, "{text:?}");
 }
+
+/// Peak resident memory (KiB) of the largest child process waited for so far.
+fn children_peak_rss_kib() -> i64 {
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage only writes into the struct we pass.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    assert_eq!(rc, 0);
+    u.ru_maxrss
+}
+
+#[test]
+fn a_three_hour_recording_is_processed_in_bounded_memory() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    // Three hours, mostly room noise at a low level, with the speech in the middle; FLAC keeps
+    // the file small. Decoded whole it would take 3 h × 16 kHz × 4 B = 691 MB.
+    let f = d.path().join("three-hours.flac");
+    let st = std::process::Command::new("ffmpeg")
+        .args([
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=16000:cl=mono:d=5400",
+            "-i",
+        ])
+        .arg(fixture("jfk.wav"))
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=16000:cl=mono:d=5389",
+            "-filter_complex",
+            "[0][1][2]concat=n=3:v=0:a=1",
+            "-c:a",
+            "flac",
+        ])
+        .arg(&f)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let data = d.path().join("data");
+    let s = ingest(&data, &f, &["--model", "tiny.en"]);
+    assert_eq!(s["duration_ms"], 3 * 3600 * 1000);
+    let peak_mib = children_peak_rss_kib() / 1024;
+    assert!(
+        peak_mib < 450,
+        "peak RSS {peak_mib} MiB: the recording was held in memory"
+    );
+    let text = transcript_text(&data, s["session"].as_str().unwrap());
+    assert!(wer(JFK, &text) <= 0.15, "{text}");
+}
