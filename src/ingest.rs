@@ -56,6 +56,9 @@ pub struct Summary {
     pub model: String,
     /// True when these bytes were already archived (nothing was redone).
     pub already_archived: bool,
+    /// Why the session is not searchable yet, if it is not (`liveproof reindex` fixes it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_warning: Option<String>,
 }
 
 /// Why an ingest failed. Each message names the input and what to do.
@@ -164,7 +167,10 @@ pub fn ingest(
     let staged = store.stage(path)?;
     let session = store::session_id(&staged.sha256);
     if let Some(row) = store.get(&session)? {
+        // Repairs the index if an earlier run was killed between commit and indexing.
+        let index_warning = ensure_indexed(store, &session);
         return Ok(Summary {
+            index_warning,
             session,
             recording_sha256: row.recording_sha256,
             recording_size: staged.size,
@@ -255,10 +261,18 @@ pub fn ingest(
         language,
         model: model.name,
         already_archived: false,
+        index_warning: None,
     };
     progress.phase("sealing");
     if store.commit(staged, &manifest, &transcript)? {
-        return Ok(summary);
+        progress.phase("indexing");
+        let index_warning = crate::search::index_session(store, &summary.session)
+            .err()
+            .map(|e| e.to_string());
+        return Ok(Summary {
+            index_warning,
+            ..summary
+        });
     }
     // Another process archived the same bytes meanwhile: report its session, unchanged.
     let row = store
@@ -272,6 +286,17 @@ pub fn ingest(
         already_archived: true,
         ..summary
     })
+}
+
+/// Indexes the session if the index lacks it; returns a warning instead of failing, since the
+/// archive (the source of truth) is complete either way.
+fn ensure_indexed(store: &Store, session: &str) -> Option<String> {
+    match crate::search::has_session(store.root(), session) {
+        Ok(true) => None,
+        _ => crate::search::index_session(store, session)
+            .err()
+            .map(|e| e.to_string()),
+    }
 }
 
 /// Decodes and transcribes a whole file window by window, in bounded memory.

@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod manifest;
 pub mod media;
 pub mod models;
+pub mod search;
 pub mod sidecar;
 pub mod store;
 pub mod text;

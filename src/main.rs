@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use liveproof::ingest::{self, IngestError};
 use liveproof::media::clock;
 use liveproof::models::{self, ModelError};
+use liveproof::search;
 use liveproof::store::Store;
 use liveproof::transcript::{self, ExportFormat};
 
@@ -81,6 +82,65 @@ enum Command {
         #[arg(long)]
         allow_truncated: bool,
     },
+    /// Search every transcript (Chinese and English) and jump to the moment.
+    ///
+    /// Query syntax: words must all match (AND is implicit); "a phrase" matches words in order;
+    /// OR, NOT (or -word) and parentheses combine; prefix* matches word beginnings (2+ chars).
+    /// Chinese is segmented into words (诺贝尔 is found inside 诺贝尔奖); traditional and
+    /// simplified characters, full- and half-width forms and case are folded; English is
+    /// stemmed (refund finds refunds). A Chinese sentence typed without spaces must match as a
+    /// phrase. Dates are YYYY-MM-DD (UTC) or RFC 3339 and apply to the session start
+    /// (sidecar started_at, else ingest time).
+    ///
+    /// Examples:
+    ///   liveproof search 诺贝尔
+    ///   liveproof search '最好 OR 第一' --platform douyin --since 2026-05-01 --until 2026-05-31
+    ///   liveproof search '"七天无理由" -运费' --lang zh --json
+    ///   liveproof search 'refund* promise' --sort time --limit 50 --offset 50
+    #[command(verbatim_doc_comment)]
+    Search {
+        /// The query.
+        #[arg(allow_hyphen_values = true)]
+        query: String,
+        /// Hits per page.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Hits to skip (next pages).
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Only this session (id).
+        #[arg(long)]
+        session: Option<String>,
+        /// Only this platform (sidecar `platform`).
+        #[arg(long)]
+        platform: Option<String>,
+        /// Only this room (sidecar `room`).
+        #[arg(long)]
+        room: Option<String>,
+        /// Only this host (sidecar `host`).
+        #[arg(long)]
+        host: Option<String>,
+        /// Sessions started on or after this date.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Sessions started on or before this date.
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+        /// Only segments in this language (zh, en, ...).
+        #[arg(long)]
+        lang: Option<String>,
+        /// Only segments flagged with this claim category (repeatable).
+        #[arg(long = "flag", value_name = "CATEGORY")]
+        flags: Vec<String>,
+        /// Only sessions with this tag (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Order of hits.
+        #[arg(long, value_enum, default_value = "relevance")]
+        sort: liveproof::search::Sort,
+    },
+    /// Rebuild the search index from the archive (the archive is the source of truth).
+    Reindex,
     /// List archived sessions.
     Sessions,
     /// Show a session's manifest and transcript segments.
@@ -149,6 +209,11 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when the reader of our output goes away (`| head`).
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -218,6 +283,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let result = ingest::ingest(&mut store, &file, &opts, &bar);
             bar.0.finish_and_clear();
             let s = result?;
+            if let Some(w) = &s.index_warning {
+                eprintln!("warning: archived, but not searchable yet: {w}");
+            }
             if cli.json {
                 print_json(&s)?;
             } else if s.already_archived {
@@ -237,6 +305,104 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     s.model,
                     s.recording_sha256
                 );
+            }
+        }
+        Command::Search {
+            query,
+            limit,
+            offset,
+            session,
+            platform,
+            room,
+            host,
+            since,
+            until,
+            lang,
+            flags,
+            tags,
+            sort,
+        } => {
+            let store = Store::open(&cli.data)?;
+            let req = search::Request {
+                query,
+                limit,
+                offset,
+                session,
+                platform,
+                room,
+                host,
+                since: since.as_deref().map(search::parse_since).transpose()?,
+                until: until.as_deref().map(search::parse_until).transpose()?,
+                language: lang,
+                flags,
+                tags,
+                sort,
+            };
+            let results = search::search(&cli.data, &req)?;
+            let play = |h: &search::Hit| -> String {
+                let blob = store
+                    .get(&h.session)
+                    .ok()
+                    .flatten()
+                    .map(|r| store.blob_path(&r.recording_sha256).display().to_string())
+                    .unwrap_or_default();
+                format!(
+                    "ffplay -autoexit -ss {:.3} {}",
+                    h.start_ms as f64 / 1000.0,
+                    blob
+                )
+            };
+            if cli.json {
+                let hits: Vec<serde_json::Value> = results
+                    .hits
+                    .iter()
+                    .map(|h| {
+                        let mut v = serde_json::to_value(h).unwrap_or_default();
+                        v["play"] = play(h).into();
+                        v
+                    })
+                    .collect();
+                print_json(&serde_json::json!({"total": results.total, "hits": hits}))?;
+            } else {
+                println!(
+                    "{} matching segments{}",
+                    results.total,
+                    if results.total > results.hits.len() + offset {
+                        format!(", showing {}-{}", offset + 1, offset + results.hits.len())
+                    } else {
+                        String::new()
+                    }
+                );
+                for h in &results.hits {
+                    let where_ = [&h.platform, &h.room, &h.host]
+                        .iter()
+                        .filter_map(|x| x.as_deref())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    println!(
+                        "\n{} {}-{} {}\n  {}\n  play: {}",
+                        h.session,
+                        clock(h.start_ms),
+                        clock(h.end_ms),
+                        where_,
+                        terminal_snippet(&h.snippet),
+                        play(h)
+                    );
+                }
+            }
+        }
+        Command::Reindex => {
+            let store = Store::open(&cli.data)?;
+            let n = search::reindex(&store, &|i, n| {
+                if !cli.json {
+                    eprint!("\rindexed {i}/{n} sessions");
+                }
+            })?;
+            if cli.json {
+                print_json(&serde_json::json!({"sessions": n}))?;
+            } else {
+                eprintln!();
+                println!("search index rebuilt from {n} sessions");
             }
         }
         Command::Sessions => {
@@ -310,6 +476,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// A snippet for the terminal: highlights in bold when stdout is a terminal, else [brackets].
+fn terminal_snippet(html: &str) -> String {
+    use std::io::IsTerminal;
+    let (on, off) = if std::io::stdout().is_terminal() {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("[", "]")
+    };
+    html.replace("<b>", on)
+        .replace("</b>", off)
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
 }
 
 /// Terminal progress bar over the recording's duration (hidden when stderr is not a terminal).
