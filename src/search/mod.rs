@@ -352,128 +352,161 @@ fn term(field: tantivy::schema::Field, v: &str) -> Box<dyn Query> {
     ))
 }
 
-/// Runs a search.
+/// An open index with a reader, for running many searches (the server keeps one).
+pub struct Searcher {
+    dir: PathBuf,
+    fields: Fields,
+    reader: tantivy::IndexReader,
+}
+
+impl Searcher {
+    /// Opens the index of a data directory; `None` when nothing was indexed yet.
+    pub fn open(data: &Path) -> Result<Option<Self>, SearchError> {
+        let dir = index_dir(data);
+        if !dir.join("meta.json").exists() {
+            return Ok(None);
+        }
+        let (index, fields) = open_or_create(&dir)?;
+        let reader = index.reader().map_err(|source| SearchError::Index {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(Some(Self {
+            dir,
+            fields,
+            reader,
+        }))
+    }
+
+    /// Runs a search.
+    pub fn search(&self, req: &Request) -> Result<Results, SearchError> {
+        let ast = query::parse(&req.query)?;
+        let dir = &self.dir;
+        let err = |source| SearchError::Index {
+            path: dir.clone(),
+            source,
+        };
+        let f = self.fields;
+        let text_query = query::compile(&ast, f.text);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, text_query.box_clone()),
+            (Occur::Must, term(f.kind, "segment")),
+        ];
+        for (field, v) in [
+            (f.session, &req.session),
+            (f.platform, &req.platform),
+            (f.room, &req.room),
+            (f.host, &req.host),
+            (f.language, &req.language),
+        ] {
+            if let Some(v) = v {
+                clauses.push((Occur::Must, term(field, v)));
+            }
+        }
+        for flag in &req.flags {
+            clauses.push((Occur::Must, term(f.flags, flag)));
+        }
+        for tag in &req.tags {
+            clauses.push((Occur::Must, term(f.tags, tag)));
+        }
+        if req.since.is_some() || req.until.is_some() {
+            use std::ops::Bound;
+            let bound = |t: Option<chrono::DateTime<chrono::Utc>>, incl: bool| match t {
+                Some(t) => {
+                    let term = Term::from_field_date(
+                        f.started_at,
+                        DateTime::from_timestamp_millis(t.timestamp_millis()),
+                    );
+                    if incl {
+                        Bound::Included(term)
+                    } else {
+                        Bound::Excluded(term)
+                    }
+                }
+                None => Bound::Unbounded,
+            };
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    bound(req.since, true),
+                    bound(req.until, false),
+                )),
+            ));
+        }
+        let full = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let total = searcher.search(&full, &Count).map_err(err)?;
+        let top = TopDocs::with_limit(req.limit.max(1)).and_offset(req.offset);
+        let addrs: Vec<(f32, tantivy::DocAddress)> = match req.sort {
+            Sort::Relevance => searcher.search(&full, &top.order_by_score()).map_err(err)?,
+            Sort::Time => searcher
+                .search(&full, &top.order_by_fast_field::<u64>("at_ms", Order::Asc))
+                .map_err(err)?
+                .into_iter()
+                .map(|(_, a)| (0.0, a))
+                .collect(),
+        };
+        let mut snippets =
+            SnippetGenerator::create(&searcher, &*text_query, f.text).map_err(err)?;
+        snippets.set_max_num_chars(160);
+        let mut hits = Vec::with_capacity(addrs.len());
+        for (score, addr) in addrs {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(err)?;
+            let s = |field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            };
+            let n = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
+            let text = s(f.text).unwrap_or_default();
+            let mut snippet = snippets.snippet(&text);
+            if snippet.is_empty() {
+                // Prefix queries give the generator no terms: show the start of the text.
+                snippet = tantivy::snippet::Snippet::empty();
+            }
+            let html = if snippet.fragment().is_empty() {
+                html_escape(&text.chars().take(160).collect::<String>())
+            } else {
+                snippet.to_html()
+            };
+            let started_at = doc
+                .get_first(f.started_at)
+                .and_then(|v| v.as_datetime())
+                .map(|d| {
+                    chrono::DateTime::from_timestamp_millis(d.into_timestamp_millis())
+                        .unwrap_or_default()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                })
+                .unwrap_or_default();
+            hits.push(Hit {
+                session: s(f.session).unwrap_or_default(),
+                index: n(f.index),
+                start_ms: n(f.start_ms),
+                end_ms: n(f.end_ms),
+                text,
+                snippet: html,
+                language: s(f.language).unwrap_or_default(),
+                platform: s(f.platform),
+                room: s(f.room),
+                host: s(f.host),
+                started_at,
+                score,
+            });
+        }
+        Ok(Results { total, hits })
+    }
+}
+
+/// Runs one search (opens the index; use [`Searcher`] for many).
 pub fn search(data: &Path, req: &Request) -> Result<Results, SearchError> {
-    let ast = query::parse(&req.query)?;
-    let dir = index_dir(data);
-    if !dir.join("meta.json").exists() {
-        return Ok(Results {
+    query::parse(&req.query)?;
+    match Searcher::open(data)? {
+        Some(s) => s.search(req),
+        None => Ok(Results {
             total: 0,
             hits: Vec::new(),
-        });
+        }),
     }
-    let err = |source| SearchError::Index {
-        path: dir.clone(),
-        source,
-    };
-    let (index, f) = open_or_create(&dir)?;
-    let text_query = query::compile(&ast, f.text);
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
-        (Occur::Must, text_query.box_clone()),
-        (Occur::Must, term(f.kind, "segment")),
-    ];
-    for (field, v) in [
-        (f.session, &req.session),
-        (f.platform, &req.platform),
-        (f.room, &req.room),
-        (f.host, &req.host),
-        (f.language, &req.language),
-    ] {
-        if let Some(v) = v {
-            clauses.push((Occur::Must, term(field, v)));
-        }
-    }
-    for flag in &req.flags {
-        clauses.push((Occur::Must, term(f.flags, flag)));
-    }
-    for tag in &req.tags {
-        clauses.push((Occur::Must, term(f.tags, tag)));
-    }
-    if req.since.is_some() || req.until.is_some() {
-        use std::ops::Bound;
-        let bound = |t: Option<chrono::DateTime<chrono::Utc>>, incl: bool| match t {
-            Some(t) => {
-                let term = Term::from_field_date(
-                    f.started_at,
-                    DateTime::from_timestamp_millis(t.timestamp_millis()),
-                );
-                if incl {
-                    Bound::Included(term)
-                } else {
-                    Bound::Excluded(term)
-                }
-            }
-            None => Bound::Unbounded,
-        };
-        clauses.push((
-            Occur::Must,
-            Box::new(RangeQuery::new(
-                bound(req.since, true),
-                bound(req.until, false),
-            )),
-        ));
-    }
-    let full = BooleanQuery::new(clauses);
-    let reader = index.reader().map_err(err)?;
-    let searcher = reader.searcher();
-    let total = searcher.search(&full, &Count).map_err(err)?;
-    let top = TopDocs::with_limit(req.limit.max(1)).and_offset(req.offset);
-    let addrs: Vec<(f32, tantivy::DocAddress)> = match req.sort {
-        Sort::Relevance => searcher.search(&full, &top.order_by_score()).map_err(err)?,
-        Sort::Time => searcher
-            .search(&full, &top.order_by_fast_field::<u64>("at_ms", Order::Asc))
-            .map_err(err)?
-            .into_iter()
-            .map(|(_, a)| (0.0, a))
-            .collect(),
-    };
-    let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.text).map_err(err)?;
-    snippets.set_max_num_chars(160);
-    let mut hits = Vec::with_capacity(addrs.len());
-    for (score, addr) in addrs {
-        let doc: TantivyDocument = searcher.doc(addr).map_err(err)?;
-        let s = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        };
-        let n = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
-        let text = s(f.text).unwrap_or_default();
-        let mut snippet = snippets.snippet(&text);
-        if snippet.is_empty() {
-            // Prefix queries give the generator no terms: show the start of the text.
-            snippet = tantivy::snippet::Snippet::empty();
-        }
-        let html = if snippet.fragment().is_empty() {
-            html_escape(&text.chars().take(160).collect::<String>())
-        } else {
-            snippet.to_html()
-        };
-        let started_at = doc
-            .get_first(f.started_at)
-            .and_then(|v| v.as_datetime())
-            .map(|d| {
-                chrono::DateTime::from_timestamp_millis(d.into_timestamp_millis())
-                    .unwrap_or_default()
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            })
-            .unwrap_or_default();
-        hits.push(Hit {
-            session: s(f.session).unwrap_or_default(),
-            index: n(f.index),
-            start_ms: n(f.start_ms),
-            end_ms: n(f.end_ms),
-            text,
-            snippet: html,
-            language: s(f.language).unwrap_or_default(),
-            platform: s(f.platform),
-            room: s(f.room),
-            host: s(f.host),
-            started_at,
-            score,
-        });
-    }
-    Ok(Results { total, hits })
 }
 
 fn html_escape(s: &str) -> String {
