@@ -3,6 +3,7 @@
 //! Data flows one way: ingest → media → transcribe → store (manifest, transcript), with the
 //! CLI on top. See ARCHITECTURE.md for the module map and each module's invariant.
 
+pub mod claims;
 pub mod fsutil;
 pub mod hashing;
 pub mod ingest;

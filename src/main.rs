@@ -139,6 +139,9 @@ enum Command {
         #[arg(long, value_enum, default_value = "relevance")]
         sort: liveproof::search::Sort,
     },
+    /// Flag risky sales claims in text (no audio needed), or score the lexicon.
+    #[command(subcommand)]
+    Claims(ClaimsCmd),
     /// Rebuild the search index from the archive (the archive is the source of truth).
     Reindex,
     /// List archived sessions.
@@ -162,6 +165,32 @@ enum Command {
         /// Write to this file instead of stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClaimsCmd {
+    /// Check plain text, one sentence a line, for risky claims.
+    ///
+    /// Categories: absolute_terms (Advertising Law Art. 9(3)), health_claims (Arts. 16-18,
+    /// severity 3), fake_authority, pressure, after_sales. Matching respects Chinese word
+    /// boundaries (第一次 is not 第一); exempt context (self-comparison, trademarks, official
+    /// awards, time-limited facts) sets review=true instead of dropping the flag.
+    /// --json prints one object per input line: {"line", "text", "flags": [{"category",
+    /// "words", "article", "severity", "review"}]}.
+    ///
+    /// Example: echo '这是全网最低价' | liveproof claims check - --json
+    #[command(verbatim_doc_comment)]
+    Check {
+        /// Text file, or - for standard input.
+        file: String,
+    },
+    /// Score the lexicon on an annotated file (sentence<TAB>categories): precision, recall, F1.
+    ///
+    /// Example: liveproof claims eval data/claims-eval.tsv
+    Eval {
+        /// Annotated TSV file.
+        file: PathBuf,
     },
 }
 
@@ -387,6 +416,65 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         where_,
                         terminal_snippet(&h.snippet),
                         play(h)
+                    );
+                }
+            }
+        }
+        Command::Claims(ClaimsCmd::Check { file }) => {
+            let text = if file == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .context("cannot read standard input (is it UTF-8 text?)")?;
+                s
+            } else {
+                std::fs::read_to_string(&file).with_context(|| {
+                    format!("cannot read `{file}` (a UTF-8 text file, one sentence a line)")
+                })?
+            };
+            let lex = liveproof::claims::lexicon();
+            let mut out = std::io::stdout().lock();
+            for (i, line) in text.lines().enumerate() {
+                let flags = lex.check(line);
+                if cli.json {
+                    let v = serde_json::json!({"line": i + 1, "text": line, "flags": flags});
+                    writeln!(out, "{}", serde_json::to_string(&v)?)?;
+                } else if !flags.is_empty() {
+                    writeln!(out, "{}: {}", i + 1, line)?;
+                    for f in flags {
+                        writeln!(
+                            out,
+                            "    {} [{}] severity {}{} — {}",
+                            f.category,
+                            f.words.join(", "),
+                            f.severity,
+                            f.review_reason
+                                .as_deref()
+                                .map(|r| format!(", REVIEW: {r}"))
+                                .unwrap_or_default(),
+                            f.article
+                        )?;
+                    }
+                }
+            }
+        }
+        Command::Claims(ClaimsCmd::Eval { file }) => {
+            let tsv = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read `{}`", file.display()))?;
+            let (n, scores) = liveproof::claims::evaluate(&tsv).map_err(anyhow::Error::msg)?;
+            if cli.json {
+                print_json(
+                    &serde_json::json!({"sentences": n, "lexicon": liveproof::claims::lexicon().version, "scores": scores}),
+                )?;
+            } else {
+                println!(
+                    "{n} sentences, lexicon {}",
+                    liveproof::claims::lexicon().version
+                );
+                println!("| category | positives | precision | recall | F1 |\n| --- | ---: | ---: | ---: | ---: |");
+                for s in scores {
+                    println!(
+                        "| {} | {} | {:.3} | {:.3} | {:.3} |",
+                        s.category, s.positives, s.precision, s.recall, s.f1
                     );
                 }
             }

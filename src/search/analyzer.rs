@@ -17,7 +17,8 @@ use tantivy::tokenizer::{
 /// Name under which the analyzer is registered with tantivy.
 pub const NAME: &str = "liveproof";
 
-fn jieba() -> &'static jieba_rs::Jieba {
+/// The shared jieba segmenter (its dictionary loads once).
+pub fn jieba() -> &'static jieba_rs::Jieba {
     static JIEBA: OnceLock<jieba_rs::Jieba> = OnceLock::new();
     JIEBA.get_or_init(jieba_rs::Jieba::new)
 }
