@@ -240,6 +240,7 @@ fn session(g: &mut Gen, i: usize, per: usize) -> (Manifest, Transcript) {
         ingested_at: started,
         metadata: Some(meta),
         decode_warnings: vec![],
+        claims: None,
     };
     (m, t)
 }

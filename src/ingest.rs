@@ -251,6 +251,7 @@ pub fn ingest(
         ingested_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         metadata: sidecar,
         decode_warnings: cut_warning.into_iter().chain(report.warnings).collect(),
+        claims: Some(crate::claims::check_transcript(&transcript)),
     };
     let summary = Summary {
         session,
@@ -263,7 +264,7 @@ pub fn ingest(
         already_archived: false,
         index_warning: None,
     };
-    progress.phase("sealing");
+    progress.phase("committing");
     if store.commit(staged, &manifest, &transcript)? {
         progress.phase("indexing");
         let index_warning = crate::search::index_session(store, &summary.session)

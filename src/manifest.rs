@@ -58,6 +58,9 @@ pub struct Manifest {
     pub metadata: Option<Map<String, Value>>,
     /// Decoder complaints that did not stop the decode.
     pub decode_warnings: Vec<String>,
+    /// Risky sales claims found in the transcript, with the lexicon version.
+    #[serde(default)]
+    pub claims: Option<crate::claims::Findings>,
 }
 
 impl Manifest {

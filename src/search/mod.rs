@@ -219,8 +219,22 @@ pub fn add_session(
         d
     };
     let epoch_ms = start.timestamp_millis().max(0) as u64;
+    let flags_of = |index: usize| -> Vec<&str> {
+        let mut v: Vec<&str> = m
+            .claims
+            .iter()
+            .flat_map(|c| c.flags.iter())
+            .filter(|f| f.segment == index)
+            .map(|f| f.flag.category.as_str())
+            .collect();
+        v.dedup();
+        v
+    };
     for s in &t.segments {
         let mut d = base("segment");
+        for flag in flags_of(s.index) {
+            d.add_text(f.flags, flag);
+        }
         d.add_text(f.language, &s.language);
         d.add_u64(f.index, s.index as u64);
         d.add_u64(f.start_ms, s.start_ms);
