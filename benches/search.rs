@@ -233,6 +233,7 @@ fn session(g: &mut Gen, i: usize, per: usize) -> (Manifest, Transcript) {
         language: "zh".into(),
         segment_count: per,
         transcript_sha256: String::new(),
+        transcript_root: String::new(),
         model: "base".into(),
         model_sha256: String::new(),
         software: "bench".into(),

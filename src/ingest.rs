@@ -95,6 +95,9 @@ pub enum IngestError {
     /// The archive could not be written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The archive key is unusable.
+    #[error(transparent)]
+    Key(#[from] crate::seal::keys::KeyError),
 }
 
 impl IngestError {
@@ -244,6 +247,7 @@ pub fn ingest(
         language: language.clone(),
         segment_count: transcript.segments.len(),
         transcript_sha256: transcript.sha256(),
+        transcript_root: hex::encode(crate::seal::transcript_root(&transcript)),
         model: model.name.clone(),
         model_sha256: model.sha256.clone(),
         software: format!("liveproof {}", crate::VERSION),
@@ -264,8 +268,30 @@ pub fn ingest(
         already_archived: false,
         index_warning: None,
     };
-    progress.phase("committing");
-    if store.commit(staged, &manifest, &transcript)? {
+    progress.phase("sealing");
+    let key = crate::seal::keys::load_or_create(store.root())?;
+    let manifest_bytes = manifest.canonical_json();
+    let signature =
+        crate::seal::DetachedSignature::create(&key, crate::seal::MANIFEST_DOMAIN, &manifest_bytes);
+    let sig_bytes = serde_json::to_vec_pretty(&signature).expect("serialises");
+    let manifest_hash = crate::seal::sha256(&manifest_bytes);
+    let append = |conn: &rusqlite::Connection| {
+        crate::seal::log::append(
+            conn,
+            &key,
+            &manifest.session,
+            &manifest_hash,
+            &manifest.ingested_at,
+        )
+        .map(|_| ())
+    };
+    if store.commit(
+        staged,
+        &manifest,
+        &transcript,
+        &[("manifest.sig", sig_bytes)],
+        &append,
+    )? {
         progress.phase("indexing");
         let index_warning = crate::search::index_session(store, &summary.session)
             .err()

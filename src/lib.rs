@@ -4,12 +4,14 @@
 //! CLI on top. See ARCHITECTURE.md for the module map and each module's invariant.
 
 pub mod claims;
+pub mod evidence;
 pub mod fsutil;
 pub mod hashing;
 pub mod ingest;
 pub mod manifest;
 pub mod media;
 pub mod models;
+pub mod seal;
 pub mod search;
 pub mod sidecar;
 pub mod store;

@@ -20,7 +20,7 @@ Models directory: $LIVEPROOF_MODELS, else ./models.
 
 Exit codes: 0 success; 1 failure (disk, database, internal); 2 bad usage;
 3 bad input (missing, corrupt, truncated or silent recording, invalid sidecar);
-4 model not installed.
+4 model not installed; 5 an evidence bundle did not verify.
 
 Example, first run:
   liveproof models install base
@@ -142,6 +142,53 @@ enum Command {
     /// Flag risky sales claims in text (no audio needed), or score the lexicon.
     #[command(subcommand)]
     Claims(ClaimsCmd),
+    /// Export an evidence bundle (zip) for a time range of a session, verifiable offline.
+    ///
+    /// The bundle holds the excerpt's segments with proofs against the sealed transcript, the
+    /// audio clip cut losslessly (FLAC) from the original, the signed manifest, the log proof and
+    /// signed tree head, the public key, and a printable report in Chinese and English.
+    ///
+    /// Example: liveproof evidence 3f2a9c --from 00:12:00 --to 00:13:30 -o bundle.zip
+    #[command(verbatim_doc_comment)]
+    Evidence {
+        /// Session id or unique prefix.
+        session: String,
+        /// Start of the excerpt: HH:MM:SS(.mmm), MM:SS or seconds.
+        #[arg(long)]
+        from: String,
+        /// End of the excerpt.
+        #[arg(long)]
+        to: String,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Also include the whole original recording.
+        #[arg(long)]
+        with_recording: bool,
+    },
+    /// Verify an evidence bundle offline: every signature, proof and hash.
+    ///
+    /// Exit code 0 only when every check passed. --json prints {"ok", "checks": [{"name", "ok",
+    /// "detail"}], "proven", "not_proven"}.
+    ///
+    /// Example: liveproof verify bundle.zip --key 9c1e...  --recording room-17.flv
+    #[command(verbatim_doc_comment)]
+    Verify {
+        /// The bundle.
+        bundle: PathBuf,
+        /// The original recording, to re-hash against the manifest.
+        #[arg(long)]
+        recording: Option<PathBuf>,
+        /// The archive's public key (hex, or a file holding it), as the archive publishes it.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Show the archive's public key (created on first use).
+    #[command(subcommand)]
+    Key(KeyCmd),
+    /// The append-only log of manifests: tree heads and proofs.
+    #[command(subcommand)]
+    Log(LogCmd),
     /// Rebuild the search index from the archive (the archive is the source of truth).
     Reindex,
     /// List archived sessions.
@@ -165,6 +212,31 @@ enum Command {
         /// Write to this file instead of stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// Print the archive's Ed25519 public key and its fingerprint.
+    Show,
+}
+
+#[derive(Subcommand)]
+enum LogCmd {
+    /// Print the newest signed tree head (size, root, time, signature).
+    Head,
+    /// Prove that a session's manifest is in the log (inclusion proof against the newest head).
+    Prove {
+        /// Session id or unique prefix.
+        session: String,
+    },
+    /// Prove that the log at OLD entries is a prefix of the log at NEW entries (nothing was
+    /// removed or rewritten in between).
+    Consistency {
+        /// Older size.
+        old: u64,
+        /// Newer size.
+        new: u64,
     },
 }
 
@@ -477,6 +549,127 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         s.category, s.positives, s.precision, s.recall, s.f1
                     );
                 }
+            }
+        }
+        Command::Evidence {
+            session,
+            from,
+            to,
+            output,
+            with_recording,
+        } => {
+            let store = Store::open(&cli.data)?;
+            let req = liveproof::evidence::Request {
+                session: &session,
+                from_ms: liveproof::evidence::parse_time(&from)?,
+                to_ms: liveproof::evidence::parse_time(&to)?,
+                output: &output,
+                with_recording,
+                now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            };
+            let st = liveproof::evidence::create(&store, &req)?;
+            if cli.json {
+                print_json(&serde_json::json!({"bundle": output, "statement": st}))?;
+            } else {
+                println!(
+                    "wrote {}: session {}, segments {}–{}, {} – {}\nverify with: liveproof verify {} --key {}",
+                    output.display(),
+                    st.session,
+                    st.first_index,
+                    st.last_index,
+                    clock(st.from_ms),
+                    clock(st.to_ms),
+                    output.display(),
+                    liveproof::seal::keys::public_hex(&liveproof::seal::keys::load_or_create(&cli.data)?)
+                );
+            }
+        }
+        Command::Verify {
+            bundle,
+            recording,
+            key,
+        } => {
+            let v =
+                liveproof::evidence::verify::verify(&bundle, recording.as_deref(), key.as_deref());
+            if cli.json {
+                print_json(&v)?;
+            } else {
+                for c in &v.checks {
+                    println!(
+                        "{} {:<22} {}",
+                        if c.ok { "PASS" } else { "FAIL" },
+                        c.name,
+                        c.detail
+                    );
+                }
+                println!();
+                if v.ok {
+                    println!("VERIFIED. This bundle proves:");
+                    for p in &v.proven {
+                        println!("  - {p}");
+                    }
+                } else {
+                    println!("NOT VERIFIED: see the failed checks above. Nothing in this bundle should be relied on.");
+                }
+                println!("It does not prove:");
+                for p in &v.not_proven {
+                    println!("  - {p}");
+                }
+            }
+            if !v.ok {
+                return Err(Failure {
+                    code: 5,
+                    error: anyhow::anyhow!("{} did not verify", bundle.display()),
+                });
+            }
+        }
+        Command::Key(KeyCmd::Show) => {
+            let key = liveproof::seal::keys::load_or_create(&cli.data)?;
+            let pk = key.verifying_key().to_bytes();
+            if cli.json {
+                print_json(
+                    &serde_json::json!({"algorithm": "ed25519", "public_key": hex::encode(pk), "fingerprint": liveproof::seal::keys::fingerprint(&pk)}),
+                )?;
+            } else {
+                println!(
+                    "ed25519:{}\nfingerprint {}",
+                    hex::encode(pk),
+                    liveproof::seal::keys::fingerprint(&pk)
+                );
+            }
+        }
+        Command::Log(cmd) => {
+            let store = Store::open(&cli.data)?;
+            let db_err = |e: rusqlite::Error| anyhow::anyhow!("catalog database: {e}");
+            let value = match cmd {
+                LogCmd::Head => {
+                    let h = liveproof::seal::log::head(store.db()).map_err(db_err)?;
+                    serde_json::to_value(h.ok_or_else(|| {
+                        anyhow::anyhow!("the log is empty: ingest a recording first")
+                    })?)?
+                }
+                LogCmd::Prove { session } => {
+                    let row = store.resolve(&session)?;
+                    let inc = liveproof::seal::log::prove(store.db(), &row.session)
+                        .map_err(db_err)?
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("session {} has no log entry", row.session)
+                        })?;
+                    liveproof::seal::log::verify_inclusion(&inc).map_err(anyhow::Error::msg)?;
+                    serde_json::to_value(inc)?
+                }
+                LogCmd::Consistency { old, new } => {
+                    let c = liveproof::seal::log::consistency(store.db(), old, new)
+                        .map_err(db_err)?
+                        .ok_or_else(|| anyhow::anyhow!("no tree heads of sizes {old} and {new} (OLD must be ≤ NEW ≤ the log size, both ≥ 1)"))?;
+                    liveproof::seal::log::verify_consistency(&c).map_err(anyhow::Error::msg)?;
+                    serde_json::to_value(c)?
+                }
+            };
+            if cli.json {
+                print_json(&value)?;
+            } else {
+                println!("{}", serde_json::to_string_pretty(&value)?);
             }
         }
         Command::Reindex => {

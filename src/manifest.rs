@@ -44,6 +44,8 @@ pub struct Manifest {
     pub segment_count: usize,
     /// SHA-256 of the canonical transcript JSON.
     pub transcript_sha256: String,
+    /// Merkle root (RFC 6962) over the segments' leaf hashes, hex: proves single segments.
+    pub transcript_root: String,
     /// Model name.
     pub model: String,
     /// SHA-256 of the model weights file.

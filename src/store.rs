@@ -176,6 +176,7 @@ impl Store {
             );",
         )
         .map_err(cat)?;
+        crate::seal::log::init(&db).map_err(cat)?;
         let store = Self {
             root: root.to_path_buf(),
             db,
@@ -315,13 +316,16 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(cat)
     }
 
-    /// Makes a session durable and visible: blob, transcript, manifest, then the catalog row.
+    /// Makes a session durable and visible: blob, transcript, manifest and `extra` files, then
+    /// the catalog row and whatever `in_transaction` writes (the log entry), in one transaction.
     /// Returns false (and changes nothing) when another ingest committed the session first.
     pub fn commit(
         &mut self,
         staged: Staged,
         manifest: &Manifest,
         transcript: &Transcript,
+        extra: &[(&str, Vec<u8>)],
+        in_transaction: &dyn Fn(&Connection) -> rusqlite::Result<()>,
     ) -> Result<bool, StoreError> {
         let root = self.root.clone();
         let cat_path = root.join("catalog.sqlite");
@@ -365,6 +369,10 @@ impl Store {
         let mpath = dir.join("manifest.json");
         fsutil::write_atomic(&mpath, &manifest.canonical_json())
             .map_err(io_err("cannot write", &mpath))?;
+        for (name, bytes) in extra {
+            let p = dir.join(name);
+            fsutil::write_atomic(&p, bytes).map_err(io_err("cannot write", &p))?;
+        }
         fsutil::sync_dir(&root.join("sessions"));
 
         let meta = manifest.metadata.as_ref();
@@ -389,6 +397,7 @@ impl Store {
             ],
         )
         .map_err(cat)?;
+        in_transaction(&tx).map_err(cat)?;
         tx.commit().map_err(cat)?;
         Ok(true)
     }
@@ -396,6 +405,17 @@ impl Store {
     /// Reads a session's manifest.
     pub fn manifest(&self, id: &str) -> Result<Manifest, StoreError> {
         self.read_json(&self.session_dir(id).join("manifest.json"))
+    }
+
+    /// The exact bytes of a stored session file (`manifest.json`, `manifest.sig`, ...).
+    pub fn session_file(&self, id: &str, name: &str) -> Result<Vec<u8>, StoreError> {
+        let p = self.session_dir(id).join(name);
+        fs::read(&p).map_err(io_err("cannot read", &p))
+    }
+
+    /// The catalog connection (read-only uses: log proofs and heads).
+    pub fn db(&self) -> &Connection {
+        &self.db
     }
 
     /// Reads a session's canonical transcript.

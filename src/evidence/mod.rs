@@ -1,0 +1,419 @@
+//! Evidence bundles: an excerpt of a session with everything needed to check it offline, in
+//! one zip file, and the verifier that checks it.
+//!
+//! Members: `bundle.json` (a statement listing every member's SHA-256, signed by the archive
+//! key), `manifest.json` + `manifest.sig`, `excerpt.json` (segments with inclusion proofs
+//! against the transcript root), `log.json` (the manifest's inclusion proof in the log and the
+//! signed tree head), `public_key.txt`, `clip.flac` (the excerpt's audio, decoded losslessly
+//! from the original), `report.html` (printable, Chinese and English), and optionally the
+//! original recording. Invariant: the verifier trusts nothing in the bundle that it has not
+//! checked, and reads members with size limits.
+
+pub mod report;
+pub mod verify;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::claims::SegmentFlag;
+use crate::manifest::Manifest;
+use crate::seal::{self, log::Inclusion, merkle, DetachedSignature};
+use crate::store::{Store, StoreError};
+
+/// Format tag of bundle statements.
+pub const FORMAT: &str = "liveproof/bundle/v1";
+
+/// Why a bundle could not be made.
+#[derive(Debug, Error)]
+pub enum EvidenceError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The key failed.
+    #[error(transparent)]
+    Key(#[from] seal::keys::KeyError),
+    /// Bad range.
+    #[error("{0}")]
+    Range(String),
+    /// The session has no log entry (archived before sealing existed).
+    #[error("session {0} has no entry in the log: re-ingest it to seal it")]
+    NotLogged(String),
+    /// Cutting the clip failed.
+    #[error("cannot cut the audio clip from the original: {0}")]
+    Clip(String),
+    /// Writing the bundle failed.
+    #[error("cannot write bundle `{path}`: {detail}")]
+    Write {
+        /// Output path.
+        path: PathBuf,
+        /// What failed.
+        detail: String,
+    },
+}
+
+/// A segment in an excerpt, with its proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvenSegment {
+    /// Index in the transcript.
+    pub index: u64,
+    /// Start (ms).
+    pub start_ms: u64,
+    /// End (ms).
+    pub end_ms: u64,
+    /// Normalised text (what was sealed).
+    pub text: String,
+    /// Audit path to the transcript root, hex.
+    pub proof: Vec<String>,
+}
+
+/// `excerpt.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Excerpt {
+    /// Session id.
+    pub session: String,
+    /// Transcript Merkle root, hex.
+    pub transcript_root: String,
+    /// Segments in the whole transcript.
+    pub segment_count: u64,
+    /// The excerpt's segments, in order.
+    pub segments: Vec<ProvenSegment>,
+    /// Claim flags on these segments.
+    #[serde(default)]
+    pub claims: Vec<SegmentFlag>,
+}
+
+/// A file described in the statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    /// Member name.
+    pub file: String,
+    /// SHA-256, hex.
+    pub sha256: String,
+}
+
+/// What the archive signs about the bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Session id.
+    pub session: String,
+    /// When the bundle was made (archive clock).
+    pub created_at: String,
+    /// Requested range start (ms).
+    pub from_ms: u64,
+    /// Requested range end (ms).
+    pub to_ms: u64,
+    /// First segment index in the excerpt.
+    pub first_index: u64,
+    /// Last segment index in the excerpt.
+    pub last_index: u64,
+    /// Transcript root, hex.
+    pub transcript_root: String,
+    /// The audio clip: cut from the recording whose hash is in the manifest, over this range.
+    pub clip: Option<FileRef>,
+    /// Every other member and its SHA-256.
+    pub members: Vec<FileRef>,
+}
+
+/// `bundle.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleFile {
+    /// The statement.
+    pub statement: Statement,
+    /// Signature over the statement's canonical JSON.
+    pub signature: DetachedSignature,
+}
+
+/// Canonical bytes of a statement (what is signed).
+pub fn statement_bytes(s: &Statement) -> Vec<u8> {
+    serde_json::to_vec(s).expect("statement serialises")
+}
+
+/// Parses `HH:MM:SS(.mmm)`, `MM:SS` or seconds into milliseconds.
+pub fn parse_time(s: &str) -> Result<u64, EvidenceError> {
+    let bad = || {
+        EvidenceError::Range(format!(
+            "time {s:?} is not HH:MM:SS, MM:SS or seconds (e.g. 00:12:00 or 720.5)"
+        ))
+    };
+    let parts: Vec<&str> = s.trim().split(':').collect();
+    if parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
+        return Err(bad());
+    }
+    let mut secs = 0f64;
+    for (i, p) in parts.iter().enumerate() {
+        let v: f64 = p.parse().map_err(|_| bad())?;
+        if !(v >= 0.0) || (i > 0 && v >= 60.0) {
+            return Err(bad());
+        }
+        secs = secs * 60.0 + v;
+    }
+    Ok((secs * 1000.0).round() as u64)
+}
+
+/// Options of `liveproof evidence`.
+pub struct Request<'a> {
+    /// Session id.
+    pub session: &'a str,
+    /// Range start (ms).
+    pub from_ms: u64,
+    /// Range end (ms).
+    pub to_ms: u64,
+    /// Output zip path.
+    pub output: &'a Path,
+    /// Include the original recording.
+    pub with_recording: bool,
+    /// Current time (RFC 3339), from the caller.
+    pub now: String,
+}
+
+fn cut_clip(blob: &Path, from_ms: u64, to_ms: u64) -> Result<Vec<u8>, EvidenceError> {
+    let out = Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-v", "error"])
+        .args(["-ss", &format!("{:.3}", from_ms as f64 / 1000.0)])
+        .args(["-t", &format!("{:.3}", (to_ms - from_ms) as f64 / 1000.0)])
+        .arg("-i")
+        .arg(blob)
+        .args([
+            "-map",
+            "0:a:0",
+            "-vn",
+            "-c:a",
+            "flac",
+            "-fflags",
+            "+bitexact",
+            "-flags:a",
+            "+bitexact",
+            "-f",
+            "flac",
+            "-",
+        ])
+        .output()
+        .map_err(|e| EvidenceError::Clip(format!("cannot run ffmpeg: {e}")))?;
+    if !out.status.success() || out.stdout.is_empty() {
+        return Err(EvidenceError::Clip(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// Makes an evidence bundle; returns the statement written.
+pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> {
+    if req.to_ms <= req.from_ms {
+        return Err(EvidenceError::Range("--to must be after --from".into()));
+    }
+    let row = store.resolve(req.session)?;
+    let id = row.session.clone();
+    let manifest_bytes = store.session_file(&id, "manifest.json")?;
+    let sig_bytes = store.session_file(&id, "manifest.sig")?;
+    let manifest: Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| {
+        EvidenceError::Store(StoreError::Damaged {
+            path: PathBuf::from(format!("sessions/{id}/manifest.json")),
+            detail: e.to_string(),
+        })
+    })?;
+    let transcript = store.transcript(&id)?;
+    let leaves = seal::transcript_leaves(&transcript);
+    let segments: Vec<ProvenSegment> = transcript
+        .segments
+        .iter()
+        .filter(|s| s.end_ms > req.from_ms && s.start_ms < req.to_ms)
+        .map(|s| ProvenSegment {
+            index: s.index as u64,
+            start_ms: s.start_ms,
+            end_ms: s.end_ms,
+            text: s.text.clone(),
+            proof: merkle::inclusion_proof(&leaves, s.index)
+                .iter()
+                .map(hex::encode)
+                .collect(),
+        })
+        .collect();
+    let (Some(first), Some(last)) = (segments.first(), segments.last()) else {
+        return Err(EvidenceError::Range(format!(
+            "session {id} has no speech between {} and {} (it lasts {})",
+            crate::media::clock(req.from_ms),
+            crate::media::clock(req.to_ms),
+            crate::media::clock(manifest.duration_ms)
+        )));
+    };
+    let (first_index, last_index) = (first.index, last.index);
+    let claims: Vec<SegmentFlag> = manifest
+        .claims
+        .iter()
+        .flat_map(|c| c.flags.iter())
+        .filter(|f| (first_index..=last_index).contains(&(f.segment as u64)))
+        .cloned()
+        .collect();
+    let excerpt = Excerpt {
+        session: id.clone(),
+        transcript_root: manifest.transcript_root.clone(),
+        segment_count: transcript.segments.len() as u64,
+        segments,
+        claims,
+    };
+    let inclusion: Inclusion = seal::log::prove(store.db(), &id)
+        .map_err(|source| StoreError::Catalog {
+            path: store.root().join("catalog.sqlite"),
+            source,
+        })?
+        .ok_or_else(|| EvidenceError::NotLogged(id.clone()))?;
+    let key = seal::keys::load_or_create(store.root())?;
+    let blob = store.blob_path(&manifest.recording_sha256);
+    let clip_to = req.to_ms.min(manifest.duration_ms).max(req.from_ms + 1);
+    let clip = cut_clip(&blob, req.from_ms, clip_to)?;
+
+    let mut members: Vec<(String, Vec<u8>)> = vec![
+        ("manifest.json".into(), manifest_bytes),
+        ("manifest.sig".into(), sig_bytes),
+        (
+            "excerpt.json".into(),
+            serde_json::to_vec_pretty(&excerpt).expect("serialises"),
+        ),
+        (
+            "log.json".into(),
+            serde_json::to_vec_pretty(&inclusion).expect("serialises"),
+        ),
+        (
+            "public_key.txt".into(),
+            format!("{}\n", seal::keys::public_hex(&key)).into_bytes(),
+        ),
+    ];
+    let report = report::render(&report::Facts {
+        manifest: &manifest,
+        excerpt: &excerpt,
+        inclusion: &inclusion,
+        public_key: &seal::keys::public_hex(&key),
+        created_at: &req.now,
+        from_ms: req.from_ms,
+        to_ms: req.to_ms,
+        with_recording: req.with_recording,
+    });
+    members.push(("report.html".into(), report.into_bytes()));
+    let clip_ref = FileRef {
+        file: "clip.flac".into(),
+        sha256: crate::hashing::sha256_hex(&clip),
+    };
+    members.push(("clip.flac".into(), clip));
+    let mut refs: Vec<FileRef> = members
+        .iter()
+        .map(|(n, b)| FileRef {
+            file: n.clone(),
+            sha256: crate::hashing::sha256_hex(b),
+        })
+        .collect();
+    let recording_name = format!(
+        "recording.{}",
+        Path::new(&manifest.original_name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .filter(|e| e.chars().all(|c| c.is_ascii_alphanumeric()) && e.len() <= 8)
+            .unwrap_or("bin")
+    );
+    if req.with_recording {
+        // The original's hash is already in the signed manifest; it is streamed, not loaded.
+        refs.push(FileRef {
+            file: recording_name.clone(),
+            sha256: manifest.recording_sha256.clone(),
+        });
+    }
+    let statement = Statement {
+        format: FORMAT.into(),
+        session: id.clone(),
+        created_at: req.now.clone(),
+        from_ms: req.from_ms,
+        to_ms: req.to_ms,
+        first_index,
+        last_index,
+        transcript_root: manifest.transcript_root.clone(),
+        clip: Some(clip_ref),
+        members: refs,
+    };
+    let bundle = BundleFile {
+        signature: DetachedSignature::create(
+            &key,
+            seal::BUNDLE_DOMAIN,
+            &statement_bytes(&statement),
+        ),
+        statement: statement.clone(),
+    };
+
+    let write_err = |detail: String| EvidenceError::Write {
+        path: req.output.to_path_buf(),
+        detail,
+    };
+    let dir = req
+        .output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".bundle-")
+        .tempfile_in(dir)
+        .map_err(|e| write_err(e.to_string()))?;
+    {
+        let mut z = zip::ZipWriter::new(tmp.as_file());
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        let stored = opts.compression_method(zip::CompressionMethod::Stored);
+        let put = |z: &mut zip::ZipWriter<&std::fs::File>,
+                   name: &str,
+                   bytes: &[u8],
+                   o|
+         -> Result<(), EvidenceError> {
+            z.start_file(name, o)
+                .map_err(|e| write_err(e.to_string()))?;
+            z.write_all(bytes).map_err(|e| write_err(e.to_string()))
+        };
+        put(
+            &mut z,
+            "bundle.json",
+            &serde_json::to_vec_pretty(&bundle).expect("serialises"),
+            opts,
+        )?;
+        for (name, bytes) in &members {
+            let o = if name.ends_with(".flac") {
+                stored
+            } else {
+                opts
+            };
+            put(&mut z, name, bytes, o)?;
+        }
+        if req.with_recording {
+            z.start_file(recording_name.as_str(), stored)
+                .map_err(|e| write_err(e.to_string()))?;
+            let mut f = std::fs::File::open(&blob).map_err(|e| write_err(e.to_string()))?;
+            std::io::copy(&mut f, &mut z).map_err(|e| write_err(e.to_string()))?;
+        }
+        z.finish().map_err(|e| write_err(e.to_string()))?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| write_err(e.to_string()))?;
+    tmp.persist(req.output)
+        .map_err(|e| write_err(e.error.to_string()))?;
+    Ok(statement)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_in_every_documented_form() {
+        assert_eq!(parse_time("00:12:00").unwrap(), 720_000);
+        assert_eq!(parse_time("01:02:03.5").unwrap(), 3_723_500);
+        assert_eq!(parse_time("12:30").unwrap(), 750_000);
+        assert_eq!(parse_time("5.25").unwrap(), 5_250);
+        assert!(parse_time("00:61:00").is_err());
+        assert!(parse_time("noon").is_err());
+        assert!(parse_time("").is_err());
+    }
+}

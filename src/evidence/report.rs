@@ -1,0 +1,187 @@
+//! The printable HTML report of a bundle, in Chinese and English: what the bundle proves, what
+//! it does not, and how to verify it.
+
+use crate::claims::SegmentFlag;
+use crate::manifest::Manifest;
+use crate::media::clock;
+use crate::seal::log::Inclusion;
+
+use super::Excerpt;
+
+/// Everything the report states.
+pub struct Facts<'a> {
+    /// The session manifest.
+    pub manifest: &'a Manifest,
+    /// The excerpt.
+    pub excerpt: &'a Excerpt,
+    /// The log proof.
+    pub inclusion: &'a Inclusion,
+    /// Archive public key, hex.
+    pub public_key: &'a str,
+    /// Bundle creation time.
+    pub created_at: &'a str,
+    /// Requested range.
+    pub from_ms: u64,
+    /// Requested range.
+    pub to_ms: u64,
+    /// Whether the original is inside.
+    pub with_recording: bool,
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn flags_for(flags: &[SegmentFlag], index: u64) -> String {
+    flags
+        .iter()
+        .filter(|f| f.segment as u64 == index)
+        .map(|f| {
+            format!(
+                "<span class=flag>{} · {}{}</span>",
+                esc(&f.flag.category),
+                esc(&f.flag.words.join("、")),
+                if f.flag.review {
+                    " · 待复核 review"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Renders the report.
+pub fn render(f: &Facts) -> String {
+    let m = f.manifest;
+    let meta = |k: &str| {
+        m.metadata
+            .as_ref()
+            .and_then(|md| crate::sidecar::field(md, k))
+            .map(esc)
+            .unwrap_or_else(|| "—".into())
+    };
+    let fp = crate::seal::hex32(f.public_key)
+        .map(|k| crate::seal::keys::fingerprint(&k))
+        .unwrap_or_default();
+    let rows: String = f
+        .excerpt
+        .segments
+        .iter()
+        .map(|s| {
+            format!(
+                "<tr><td>{}</td><td>{} – {}</td><td>{}</td><td>{}</td></tr>\n",
+                s.index,
+                clock(s.start_ms),
+                clock(s.end_ms),
+                esc(&s.text),
+                flags_for(&f.excerpt.claims, s.index)
+            )
+        })
+        .collect();
+    let claims_note = if f.excerpt.claims.is_empty() {
+        "<p>本片段未发现风险宣传用语。 No risky sales claims were flagged in this excerpt.</p>"
+            .to_string()
+    } else {
+        let list: String = f
+            .excerpt
+            .claims
+            .iter()
+            .map(|c| {
+                format!(
+                    "<li>{} ({}): <b>{}</b> — {}{}</li>",
+                    clock(c.start_ms),
+                    esc(&c.flag.category),
+                    esc(&c.flag.words.join("、")),
+                    esc(&c.flag.article),
+                    if c.flag.review {
+                        " <i>(可能属于豁免情形，需人工复核 · context suggests an exemption: review)</i>"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect();
+        format!("<h2>风险宣传用语 · Risky sales claims</h2><ul>{list}</ul><p>标注由词表 {} 自动生成，仅供参考。 Flags come from lexicon {} and are a reading aid, not a legal finding.</p>",
+            esc(m.claims.as_ref().map(|c| c.lexicon.as_str()).unwrap_or("")),
+            esc(m.claims.as_ref().map(|c| c.lexicon.as_str()).unwrap_or("")))
+    };
+    format!(
+        r#"<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>直播证据包 Evidence bundle {session}</title>
+<style>
+body{{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#111}}
+table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding:.3rem .5rem;vertical-align:top;text-align:left}}
+code{{word-break:break-all;font-size:.85em}}.flag{{background:#fde68a;padding:0 .3rem;border-radius:.2rem;font-size:.85em}}
+@media print{{body{{margin:0;max-width:none}}}}
+</style></head><body>
+<h1>直播证据包 · Live-stream evidence bundle</h1>
+<p>会话 Session <code>{session}</code> · 片段 Excerpt {from} – {to} · 生成于 Created {created}</p>
+<table>
+<tr><th>平台 Platform</th><td>{platform}</td><th>直播间 Room</th><td>{room}</td></tr>
+<tr><th>主播 Host</th><td>{host}</td><th>开播 Started</th><td>{started}</td></tr>
+<tr><th>原始录像 Original</th><td colspan=3>{name}, {size} bytes, SHA-256 <code>{rec}</code></td></tr>
+<tr><th>归档时间 Archived</th><td>{ingested}</td><th>识别模型 Model</th><td>{model} (<code>{model_sha}</code>)</td></tr>
+</table>
+<h2>片段文字 · Excerpt</h2>
+<table><tr><th>#</th><th>时间 Time</th><th>文字 Text</th><th>标注 Flags</th></tr>
+{rows}</table>
+{claims}
+<h2>本证据包证明了什么 · What this bundle proves</h2>
+<ol>
+<li>上表每一句文字及其时间，与归档时封存的完整转写完全一致（每句都有到转写默克尔根 <code>{root}</code> 的包含证明）。<br>
+Each line above, with its times, is exactly as in the full transcript sealed at ingest: each has a proof of inclusion in the transcript's Merkle root.</li>
+<li>该转写根、原始录像的 SHA-256、模型及归档时间都写在会话清单中，清单由归档密钥签名（公钥指纹 <code>{fp}</code>）。<br>
+That root, the original's SHA-256, the model and the archive time are in the session manifest, signed by the archive key (fingerprint above).</li>
+<li>该清单位于归档日志第 {idx} 条；日志共 {log_size} 条时的树头（根 <code>{head_root}</code>，{head_time}）由同一密钥签名。任何持有此树头的人都能发现之后对日志的删除、替换或倒签。<br>
+The manifest is entry {idx} of the archive's append-only log; the signed tree head of size {log_size} commits to it, so anyone holding this head can detect a later deletion, replacement or back-dating.</li>
+<li>音频片段 clip.flac 由归档方从上述原始录像中无损截取（其 SHA-256 在签名声明中）。{rec_note}<br>
+The audio clip was cut losslessly by the archive from that original; its hash is in the signed statement.</li>
+</ol>
+<h2>它不能证明什么 · What it does not prove</h2>
+<ul>
+<li>语音识别可能有错：请以音频为准。 Speech recognition can be wrong: the audio is the evidence, the text a guide.</li>
+<li>不能证明说话人是谁，也不能证明录像本身未在归档前被剪辑。 It does not prove who spoke, nor that the recording was unedited before it was archived.</li>
+<li>时间为归档方时钟所记；未附可信时间戳时，时间仅为归档方声明。 Times are as the archive's clock recorded them; without a trusted timestamp token they are the archive's claim.</li>
+<li>公钥属于谁需要另行确认：请与归档方公布的公钥指纹核对。 That the key belongs to the archive operator must be checked separately: compare the fingerprint with the one they publish.</li>
+</ul>
+<h2>如何验证 · How to verify</h2>
+<p>离线运行 Run offline: <code>liveproof verify bundle.zip --key {pk}</code>，如有原始录像 add <code>--recording ORIGINAL</code> to re-hash it. 每一项检查都会列出结果；任何被改动的字节都会导致验证失败。 Every check is listed; any changed byte makes verification fail.</p>
+<p>公钥 Public key (ed25519): <code>{pk}</code></p>
+</body></html>
+"#,
+        session = esc(&m.session),
+        from = clock(f.from_ms),
+        to = clock(f.to_ms),
+        created = esc(f.created_at),
+        platform = meta("platform"),
+        room = meta("room"),
+        host = meta("host"),
+        started = meta("started_at"),
+        name = esc(&m.original_name),
+        size = m.recording_size,
+        rec = esc(&m.recording_sha256),
+        ingested = esc(&m.ingested_at),
+        model = esc(&m.model),
+        model_sha = esc(&m.model_sha256),
+        rows = rows,
+        claims = claims_note,
+        root = esc(&f.excerpt.transcript_root),
+        fp = fp,
+        idx = f.inclusion.index,
+        log_size = f.inclusion.tree_head.size,
+        head_root = esc(&f.inclusion.tree_head.root),
+        head_time = esc(&f.inclusion.tree_head.timestamp),
+        rec_note = if f.with_recording {
+            "原始录像也在包内，可重新计算其哈希。 The original is included and can be re-hashed."
+        } else {
+            "原始录像不在包内；如需核对，请向归档方或平台索取原件并用 --recording 校验。 The original is not included: obtain it and check it with --recording."
+        },
+        pk = esc(f.public_key),
+    )
+}

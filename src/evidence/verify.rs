@@ -1,0 +1,545 @@
+//! Offline verification of an evidence bundle. Every check is listed with its result and a
+//! detail a person can act on; the verdict is ok only if every check passed.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{statement_bytes, BundleFile, Excerpt};
+use crate::manifest::Manifest;
+use crate::seal::{self, log::Inclusion, merkle, DetachedSignature};
+
+/// Most members a bundle may have.
+const MAX_MEMBERS: usize = 32;
+/// Largest metadata member (JSON, HTML, key).
+const MAX_SMALL: u64 = 64 << 20;
+/// Largest audio clip.
+const MAX_CLIP: u64 = 2 << 30;
+/// Largest original recording.
+const MAX_RECORDING: u64 = 64 << 30;
+
+/// One check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What was checked.
+    pub name: String,
+    /// Whether it passed.
+    pub ok: bool,
+    /// Details, in plain words.
+    pub detail: String,
+}
+
+/// The result of verifying a bundle.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    /// True only if every check passed.
+    pub ok: bool,
+    /// Every check, in order.
+    pub checks: Vec<Check>,
+    /// What is proven (when ok).
+    pub proven: Vec<String>,
+    /// What is not proven.
+    pub not_proven: Vec<String>,
+}
+
+struct Checks(Vec<Check>);
+
+impl Checks {
+    fn add(&mut self, name: &str, ok: bool, detail: impl Into<String>) -> bool {
+        self.0.push(Check {
+            name: name.into(),
+            ok,
+            detail: detail.into(),
+        });
+        ok
+    }
+}
+
+fn name_ok(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 64
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && !n.starts_with('.')
+        && !n.contains("..")
+}
+
+/// Reads a member fully, refusing more than `limit` bytes whatever the zip header says.
+fn read_member<R: Read>(mut r: R, limit: u64) -> Result<Vec<u8>, String> {
+    let mut buf = Vec::new();
+    (&mut r)
+        .take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("unreadable ({e})"))?;
+    if buf.len() as u64 > limit {
+        return Err(format!(
+            "larger than the {limit}-byte limit for this member"
+        ));
+    }
+    Ok(buf)
+}
+
+/// Hashes a member as it streams, refusing more than `limit` bytes.
+fn hash_member<R: Read>(r: R, limit: u64) -> Result<(String, u64), String> {
+    let mut h = Sha256::new();
+    let mut r = r.take(limit + 1);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let k = r.read(&mut buf).map_err(|e| format!("unreadable ({e})"))?;
+        if k == 0 {
+            break;
+        }
+        n += k as u64;
+        h.update(&buf[..k]);
+    }
+    if n > limit {
+        return Err(format!("larger than the {limit}-byte limit"));
+    }
+    Ok((hex::encode(h.finalize()), n))
+}
+
+fn parse_key(arg: &str) -> Option<[u8; 32]> {
+    let text = if Path::new(arg).is_file() {
+        std::fs::read_to_string(arg).ok()?
+    } else {
+        arg.to_string()
+    };
+    let t = text.trim();
+    seal::hex32(t.strip_prefix("ed25519:").unwrap_or(t))
+}
+
+/// Verifies `bundle`; `recording` is re-hashed when given; `key` (hex, or a file holding it)
+/// must then be the archive's key.
+pub fn verify(bundle: &Path, recording: Option<&Path>, key: Option<&str>) -> Verdict {
+    let mut c = Checks(Vec::new());
+    let not_proven = vec![
+        "that the speech recognition is right: the audio clip is the evidence, the text a guide"
+            .to_string(),
+        "who was speaking, or that the recording was unedited before it was archived".to_string(),
+        "the time, beyond the archive's own clock (no trusted timestamp token is checked)"
+            .to_string(),
+    ];
+    let finish = |c: Checks,
+                  proven: Vec<String>,
+                  mut not_proven: Vec<String>,
+                  key_checked: bool| {
+        let ok = !c.0.is_empty() && c.0.iter().all(|k| k.ok);
+        if !key_checked {
+            not_proven.push("that the signing key belongs to the archive operator: pass --key with the key they publish".into());
+        }
+        Verdict {
+            ok,
+            checks: c.0,
+            proven: if ok { proven } else { Vec::new() },
+            not_proven,
+        }
+    };
+
+    // 1. Open the zip and read its members within limits.
+    let file = match std::fs::File::open(bundle) {
+        Ok(f) => f,
+        Err(e) => {
+            c.add(
+                "bundle.read",
+                false,
+                format!("cannot open {}: {e}", bundle.display()),
+            );
+            return finish(c, vec![], not_proven, false);
+        }
+    };
+    let mut zip = match zip::ZipArchive::new(file) {
+        Ok(z) => z,
+        Err(e) => {
+            c.add(
+                "bundle.read",
+                false,
+                format!("{} is not a readable zip file: {e}", bundle.display()),
+            );
+            return finish(c, vec![], not_proven, false);
+        }
+    };
+    if zip.len() > MAX_MEMBERS {
+        c.add(
+            "bundle.read",
+            false,
+            format!("{} members; a bundle has at most {MAX_MEMBERS}", zip.len()),
+        );
+        return finish(c, vec![], not_proven, false);
+    }
+    let mut small: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut hashes: BTreeMap<String, String> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for i in 0..zip.len() {
+        let entry = match zip.by_index(i) {
+            Ok(e) => e,
+            Err(e) => {
+                problems.push(format!("member {i}: {e}"));
+                continue;
+            }
+        };
+        let name = entry.name().to_string();
+        if !name_ok(&name) {
+            problems.push(format!(
+                "member name {name:?} is not allowed (no paths, no hidden files)"
+            ));
+            continue;
+        }
+        if hashes.contains_key(&name) {
+            problems.push(format!("member {name} appears twice"));
+            continue;
+        }
+        let big = name.ends_with(".flac") || name.starts_with("recording.");
+        if big {
+            let limit = if name.starts_with("recording.") {
+                MAX_RECORDING
+            } else {
+                MAX_CLIP
+            };
+            match hash_member(entry, limit) {
+                Ok((h, _)) => {
+                    hashes.insert(name, h);
+                }
+                Err(e) => problems.push(format!("member {name}: {e}")),
+            }
+        } else {
+            match read_member(entry, MAX_SMALL) {
+                Ok(b) => {
+                    hashes.insert(name.clone(), crate::hashing::sha256_hex(&b));
+                    small.insert(name, b);
+                }
+                Err(e) => problems.push(format!("member {name}: {e}")),
+            }
+        }
+    }
+    if !c.add(
+        "bundle.read",
+        problems.is_empty(),
+        if problems.is_empty() {
+            format!("{} members read within size limits", hashes.len())
+        } else {
+            problems.join("; ")
+        },
+    ) {
+        return finish(c, vec![], not_proven, false);
+    }
+
+    // 2. The signed statement, and the key.
+    let bundle_file: Option<BundleFile> = small
+        .get("bundle.json")
+        .and_then(|b| serde_json::from_slice(b).ok());
+    let Some(bf) = bundle_file else {
+        c.add(
+            "bundle.signature",
+            false,
+            "bundle.json is missing or not a bundle statement",
+        );
+        return finish(c, vec![], not_proven, false);
+    };
+    let key_text = small
+        .get("public_key.txt")
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|s| seal::hex32(s));
+    let Some(bundle_key) = key_text else {
+        c.add(
+            "bundle.signature",
+            false,
+            "public_key.txt is missing or not an Ed25519 key in hex",
+        );
+        return finish(c, vec![], not_proven, false);
+    };
+    let key_hex = hex::encode(bundle_key);
+    let key_checked = key.is_some();
+    if let Some(k) = key {
+        match parse_key(k) {
+            Some(expected) => c.add(
+                "key.trusted",
+                expected == bundle_key,
+                if expected == bundle_key {
+                    format!("the bundle is signed with the key you gave (fingerprint {})", seal::keys::fingerprint(&bundle_key))
+                } else {
+                    format!(
+                        "the bundle is signed with key {} (fingerprint {}), not the one you gave ({}): it does not come from that archive",
+                        key_hex,
+                        seal::keys::fingerprint(&bundle_key),
+                        seal::keys::fingerprint(&expected)
+                    )
+                },
+            ),
+            None => c.add("key.trusted", false, format!("--key {k:?} is not an Ed25519 public key in hex (or a file holding one)")),
+        };
+    }
+    let st = &bf.statement;
+    let sig_ok = bf.signature.public_key == key_hex
+        && bf.signature.domain == seal::BUNDLE_DOMAIN
+        && bf.signature.check(&statement_bytes(st));
+    c.add(
+        "bundle.signature",
+        sig_ok,
+        if sig_ok {
+            "the bundle statement is signed by the archive key".to_string()
+        } else {
+            "the bundle statement's signature does not verify with public_key.txt: bundle.json or the key was changed".to_string()
+        },
+    );
+
+    // 3. Every member is the one the statement lists.
+    let mut listed: BTreeMap<&str, &str> = st
+        .members
+        .iter()
+        .map(|m| (m.file.as_str(), m.sha256.as_str()))
+        .collect();
+    if let Some(clip) = &st.clip {
+        listed
+            .entry(clip.file.as_str())
+            .or_insert(clip.sha256.as_str());
+    }
+    for (name, hash) in &hashes {
+        if name == "bundle.json" {
+            continue;
+        }
+        match listed.get(name.as_str()) {
+            Some(expected) if *expected == hash.as_str() => {
+                c.add(
+                    &format!("member {name}"),
+                    true,
+                    "SHA-256 matches the signed statement",
+                );
+            }
+            Some(expected) => {
+                c.add(
+                    &format!("member {name}"),
+                    false,
+                    format!("SHA-256 is {hash}, the signed statement says {expected}: this file was changed after the bundle was made"),
+                );
+            }
+            None => {
+                c.add(
+                    &format!("member {name}"),
+                    false,
+                    "this file is not listed in the signed statement: it was added",
+                );
+            }
+        }
+    }
+    for name in listed.keys() {
+        if !hashes.contains_key(*name) {
+            c.add(
+                &format!("member {name}"),
+                false,
+                "listed in the signed statement but missing from the bundle",
+            );
+        }
+    }
+
+    // 4. The manifest and its signature.
+    let manifest_bytes = small.get("manifest.json").cloned().unwrap_or_default();
+    let manifest: Option<Manifest> = serde_json::from_slice(&manifest_bytes).ok();
+    let msig: Option<DetachedSignature> = small
+        .get("manifest.sig")
+        .and_then(|b| serde_json::from_slice(b).ok());
+    let msig_ok = msig.as_ref().is_some_and(|s| {
+        s.public_key == key_hex && s.domain == seal::MANIFEST_DOMAIN && s.check(&manifest_bytes)
+    });
+    c.add(
+        "manifest.signature",
+        msig_ok && manifest.is_some(),
+        if msig_ok && manifest.is_some() {
+            "the session manifest is signed by the archive key".to_string()
+        } else {
+            "manifest.json or manifest.sig was changed, or they are signed by another key"
+                .to_string()
+        },
+    );
+    let Some(manifest) = manifest else {
+        return finish(c, vec![], not_proven, key_checked);
+    };
+
+    // 5. The excerpt: every segment proven against the sealed transcript root, in order.
+    let excerpt: Option<Excerpt> = small
+        .get("excerpt.json")
+        .and_then(|b| serde_json::from_slice(b).ok());
+    let Some(excerpt) = excerpt else {
+        c.add(
+            "excerpt.segments",
+            false,
+            "excerpt.json is missing or unreadable",
+        );
+        return finish(c, vec![], not_proven, key_checked);
+    };
+    let same_ids = excerpt.session == manifest.session && st.session == manifest.session;
+    let same_root = excerpt.transcript_root == manifest.transcript_root
+        && st.transcript_root == manifest.transcript_root;
+    c.add(
+        "excerpt.session",
+        same_ids && same_root,
+        if same_ids && same_root {
+            format!("excerpt, statement and manifest all name session {} and transcript root {}", manifest.session, manifest.transcript_root)
+        } else {
+            "the excerpt or the statement belongs to another session or transcript than the manifest".to_string()
+        },
+    );
+    let root = seal::hex32(&manifest.transcript_root).unwrap_or([0u8; 32]);
+    let mut seg_problems = Vec::new();
+    for s in &excerpt.segments {
+        let proof: Option<Vec<merkle::Hash>> = s.proof.iter().map(|p| seal::hex32(p)).collect();
+        let leaf = merkle::leaf_hash(&seal::segment_encoding(
+            &manifest.session,
+            s.index,
+            s.start_ms,
+            s.end_ms,
+            &s.text,
+        ));
+        let ok = proof.is_some_and(|p| {
+            merkle::verify_inclusion(
+                &leaf,
+                s.index as usize,
+                excerpt.segment_count as usize,
+                &p,
+                &root,
+            )
+        });
+        if !ok {
+            seg_problems.push(format!(
+                "segment {} ({} – {}): its text, times or position differ from the sealed transcript",
+                s.index,
+                crate::media::clock(s.start_ms),
+                crate::media::clock(s.end_ms)
+            ));
+        }
+    }
+    let count_ok = excerpt.segment_count as usize == manifest.segment_count;
+    if !count_ok {
+        seg_problems.push(format!(
+            "the excerpt says the transcript has {} segments, the manifest {}",
+            excerpt.segment_count, manifest.segment_count
+        ));
+    }
+    c.add(
+        "excerpt.proofs",
+        seg_problems.is_empty() && !excerpt.segments.is_empty(),
+        if excerpt.segments.is_empty() {
+            "the excerpt has no segments".to_string()
+        } else if seg_problems.is_empty() {
+            format!(
+                "all {} segments are in the sealed transcript, word for word",
+                excerpt.segments.len()
+            )
+        } else {
+            seg_problems.join("; ")
+        },
+    );
+    let indices: Vec<u64> = excerpt.segments.iter().map(|s| s.index).collect();
+    let expected: Vec<u64> = (st.first_index..=st.last_index).collect();
+    c.add(
+        "excerpt.complete",
+        indices == expected,
+        if indices == expected {
+            format!("segments {}–{} are all there, in order, none left out", st.first_index, st.last_index)
+        } else {
+            format!(
+                "the signed statement covers segments {}–{}, the excerpt has {:?}: segments were removed, added or reordered",
+                st.first_index, st.last_index, indices
+            )
+        },
+    );
+
+    // 6. The manifest is in the log under a signed tree head.
+    let inclusion: Option<Inclusion> = small
+        .get("log.json")
+        .and_then(|b| serde_json::from_slice(b).ok());
+    match inclusion {
+        None => {
+            c.add("log.inclusion", false, "log.json is missing or unreadable");
+        }
+        Some(inc) => {
+            let manifest_hash = crate::hashing::sha256_hex(&manifest_bytes);
+            let r = if inc.manifest_sha256 != manifest_hash || inc.session != manifest.session {
+                Err("the log entry is for another manifest or session".to_string())
+            } else if inc.tree_head.public_key != key_hex {
+                Err("the tree head is signed by another key".to_string())
+            } else {
+                seal::log::verify_inclusion(&inc)
+            };
+            c.add(
+                "log.inclusion",
+                r.is_ok(),
+                match r {
+                    Ok(()) => format!(
+                        "the manifest is entry {} of the archive log; the signed tree head of size {} ({}) commits to it",
+                        inc.index, inc.tree_head.size, inc.tree_head.timestamp
+                    ),
+                    Err(e) => e,
+                },
+            );
+        }
+    }
+
+    // 7. The original recording, inside the bundle or given.
+    let inside: Vec<&String> = hashes
+        .keys()
+        .filter(|n| n.starts_with("recording."))
+        .collect();
+    for n in inside {
+        let ok = hashes[n] == manifest.recording_sha256;
+        c.add(
+            "recording.included",
+            ok,
+            if ok {
+                format!("{n} is the original recording (SHA-256 matches the manifest)")
+            } else {
+                format!("{n} is not the recording the manifest names")
+            },
+        );
+    }
+    if let Some(path) = recording {
+        let r = crate::hashing::sha256_file(path);
+        match r {
+            Ok(h) if h == manifest.recording_sha256 => {
+                c.add(
+                    "recording.given",
+                    true,
+                    format!("{} is the archived original, byte for byte", path.display()),
+                );
+            }
+            Ok(h) => {
+                c.add(
+                    "recording.given",
+                    false,
+                    format!(
+                        "{} has SHA-256 {h}, the archived original has {}: it is a different file",
+                        path.display(),
+                        manifest.recording_sha256
+                    ),
+                );
+            }
+            Err(e) => {
+                c.add(
+                    "recording.given",
+                    false,
+                    format!("cannot read {}: {e}", path.display()),
+                );
+            }
+        }
+    }
+
+    let proven = vec![
+        format!(
+            "the {} segments shown ({} – {}) are word for word in the transcript sealed for session {}",
+            excerpt.segments.len(),
+            crate::media::clock(excerpt.segments.first().map(|s| s.start_ms).unwrap_or(0)),
+            crate::media::clock(excerpt.segments.last().map(|s| s.end_ms).unwrap_or(0)),
+            manifest.session
+        ),
+        format!(
+            "that transcript belongs to the recording with SHA-256 {} ({} bytes), archived at {} with model {}",
+            manifest.recording_sha256, manifest.recording_size, manifest.ingested_at, manifest.model
+        ),
+        "the manifest is in the archive's append-only log: deleting, replacing or back-dating it would break the signed tree head".to_string(),
+        "the audio clip is the one the archive cut from that recording for this range".to_string(),
+    ];
+    finish(c, proven, not_proven, key_checked)
+}

@@ -1,0 +1,221 @@
+//! The append-only log: every manifest hash is a leaf of an RFC 6962 Merkle tree, and every
+//! append signs a new tree head. Entries and heads live in the catalog database and are written
+//! in the same transaction that makes a session visible, so the two never disagree.
+
+use ed25519_dalek::SigningKey;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::merkle::{self, Hash};
+use super::TreeHead;
+
+/// Creates the log tables if needed.
+pub fn init(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS log_entries (
+            idx INTEGER PRIMARY KEY,
+            session TEXT NOT NULL,
+            manifest_sha256 TEXT NOT NULL,
+            leaf BLOB NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS tree_heads (
+            size INTEGER PRIMARY KEY,
+            head TEXT NOT NULL
+        );",
+    )
+}
+
+/// All leaf hashes, in order.
+pub fn leaves(conn: &Connection) -> rusqlite::Result<Vec<Hash>> {
+    let mut st = conn.prepare("SELECT leaf FROM log_entries ORDER BY idx")?;
+    let rows = st.query_map([], |r| {
+        let b: Vec<u8> = r.get(0)?;
+        Ok(b.try_into().unwrap_or([0u8; 32]))
+    })?;
+    rows.collect()
+}
+
+/// Appends a manifest and signs the new head. Call inside the committing transaction.
+pub fn append(
+    conn: &Connection,
+    key: &SigningKey,
+    session: &str,
+    manifest_sha256: &Hash,
+    timestamp: &str,
+) -> rusqlite::Result<(u64, TreeHead)> {
+    let mut all = leaves(conn)?;
+    let leaf = merkle::leaf_hash(&super::log_entry(session, manifest_sha256));
+    let idx = all.len() as u64;
+    all.push(leaf);
+    let head = TreeHead::create(key, all.len() as u64, &merkle::root(&all), timestamp);
+    conn.execute(
+        "INSERT INTO log_entries (idx, session, manifest_sha256, leaf) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            idx as i64,
+            session,
+            hex::encode(manifest_sha256),
+            leaf.to_vec()
+        ],
+    )?;
+    conn.execute(
+        "INSERT INTO tree_heads (size, head) VALUES (?1, ?2)",
+        params![
+            head.size as i64,
+            serde_json::to_string(&head).expect("serialises")
+        ],
+    )?;
+    Ok((idx, head))
+}
+
+fn parse_head(s: String) -> rusqlite::Result<TreeHead> {
+    serde_json::from_str(&s).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// The newest signed tree head.
+pub fn head(conn: &Connection) -> rusqlite::Result<Option<TreeHead>> {
+    conn.query_row(
+        "SELECT head FROM tree_heads ORDER BY size DESC LIMIT 1",
+        [],
+        |r| r.get(0),
+    )
+    .optional()?
+    .map(parse_head)
+    .transpose()
+}
+
+/// The signed tree head of a given size.
+pub fn head_at(conn: &Connection, size: u64) -> rusqlite::Result<Option<TreeHead>> {
+    conn.query_row(
+        "SELECT head FROM tree_heads WHERE size = ?1",
+        params![size as i64],
+        |r| r.get(0),
+    )
+    .optional()?
+    .map(parse_head)
+    .transpose()
+}
+
+/// Proof that a session's manifest is in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inclusion {
+    /// Session id.
+    pub session: String,
+    /// SHA-256 of the manifest file, hex.
+    pub manifest_sha256: String,
+    /// Position in the log.
+    pub index: u64,
+    /// Audit path, hex, bottom first.
+    pub proof: Vec<String>,
+    /// The signed head the proof is against.
+    pub tree_head: TreeHead,
+}
+
+/// Inclusion proof of the newest entry of `session` against the newest head.
+pub fn prove(conn: &Connection, session: &str) -> rusqlite::Result<Option<Inclusion>> {
+    let entry: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT idx, manifest_sha256 FROM log_entries WHERE session = ?1 ORDER BY idx DESC LIMIT 1",
+            params![session],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (Some((idx, manifest_sha256)), Some(head)) = (entry, head(conn)?) else {
+        return Ok(None);
+    };
+    let all = leaves(conn)?;
+    let all = &all[..head.size as usize];
+    Ok(Some(Inclusion {
+        session: session.into(),
+        manifest_sha256,
+        index: idx as u64,
+        proof: merkle::inclusion_proof(all, idx as usize)
+            .iter()
+            .map(hex::encode)
+            .collect(),
+        tree_head: head,
+    }))
+}
+
+/// Checks an inclusion proof and its head's signature; says what failed.
+pub fn verify_inclusion(inc: &Inclusion) -> Result<(), String> {
+    if !inc.tree_head.check() {
+        return Err("the tree head's signature does not verify".into());
+    }
+    let m = super::hex32(&inc.manifest_sha256).ok_or("manifest hash is not 64 hex digits")?;
+    let root = super::hex32(&inc.tree_head.root).ok_or("tree head root is not 64 hex digits")?;
+    let proof: Vec<Hash> = inc
+        .proof
+        .iter()
+        .map(|p| super::hex32(p))
+        .collect::<Option<_>>()
+        .ok_or("a proof hash is not 64 hex digits")?;
+    let leaf = merkle::leaf_hash(&super::log_entry(&inc.session, &m));
+    if merkle::verify_inclusion(
+        &leaf,
+        inc.index as usize,
+        inc.tree_head.size as usize,
+        &proof,
+        &root,
+    ) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the manifest is not at position {} of the log with {} entries and root {}",
+            inc.index, inc.tree_head.size, inc.tree_head.root
+        ))
+    }
+}
+
+/// Proof that an older head is a prefix of a newer one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consistency {
+    /// The older head.
+    pub old: TreeHead,
+    /// The newer head.
+    pub new: TreeHead,
+    /// The proof, hex.
+    pub proof: Vec<String>,
+}
+
+/// Consistency proof between the heads of sizes `old` and `new`.
+pub fn consistency(conn: &Connection, old: u64, new: u64) -> rusqlite::Result<Option<Consistency>> {
+    let (Some(o), Some(n)) = (head_at(conn, old)?, head_at(conn, new)?) else {
+        return Ok(None);
+    };
+    let all = leaves(conn)?;
+    if new as usize > all.len() || old > new {
+        return Ok(None);
+    }
+    Ok(Some(Consistency {
+        proof: merkle::consistency_proof(&all[..new as usize], old as usize)
+            .iter()
+            .map(hex::encode)
+            .collect(),
+        old: o,
+        new: n,
+    }))
+}
+
+/// Checks a consistency proof and both heads' signatures.
+pub fn verify_consistency(c: &Consistency) -> Result<(), String> {
+    if !c.old.check() || !c.new.check() {
+        return Err("a tree head's signature does not verify".into());
+    }
+    let (Some(a), Some(b)) = (super::hex32(&c.old.root), super::hex32(&c.new.root)) else {
+        return Err("a root is not 64 hex digits".into());
+    };
+    let proof: Vec<Hash> = c
+        .proof
+        .iter()
+        .map(|p| super::hex32(p))
+        .collect::<Option<_>>()
+        .ok_or("a proof hash is not 64 hex digits")?;
+    if merkle::verify_consistency(c.old.size as usize, c.new.size as usize, &proof, &a, &b) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the log of size {} is not a prefix of the log of size {}: entries were changed or removed",
+            c.old.size, c.new.size
+        ))
+    }
+}
