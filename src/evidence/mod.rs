@@ -148,7 +148,7 @@ pub fn parse_time(s: &str) -> Result<u64, EvidenceError> {
     let mut secs = 0f64;
     for (i, p) in parts.iter().enumerate() {
         let v: f64 = p.parse().map_err(|_| bad())?;
-        if !(v >= 0.0) || (i > 0 && v >= 60.0) {
+        if !v.is_finite() || v < 0.0 || (i > 0 && v >= 60.0) {
             return Err(bad());
         }
         secs = secs * 60.0 + v;

@@ -242,7 +242,7 @@ pub fn verify(bundle: &Path, recording: Option<&Path>, key: Option<&str>) -> Ver
     let key_text = small
         .get("public_key.txt")
         .and_then(|b| std::str::from_utf8(b).ok())
-        .and_then(|s| seal::hex32(s));
+        .and_then(seal::hex32);
     let Some(bundle_key) = key_text else {
         c.add(
             "bundle.signature",
