@@ -173,34 +173,36 @@ pub struct Request<'a> {
 }
 
 fn cut_clip(blob: &Path, from_ms: u64, to_ms: u64) -> Result<Vec<u8>, EvidenceError> {
+    // A seekable file, so that ffmpeg writes the FLAC header's sample count and MD5.
+    let dir = tempfile::tempdir()
+        .map_err(|e| EvidenceError::Clip(format!("cannot create a temporary directory: {e}")))?;
+    let path = dir.path().join("clip.flac");
     let out = Command::new("ffmpeg")
         .args(["-nostdin", "-hide_banner", "-v", "error"])
         .args(["-ss", &format!("{:.3}", from_ms as f64 / 1000.0)])
         .args(["-t", &format!("{:.3}", (to_ms - from_ms) as f64 / 1000.0)])
         .arg("-i")
         .arg(blob)
+        .args(["-map", "0:a:0", "-vn", "-c:a", "flac"])
         .args([
-            "-map",
-            "0:a:0",
-            "-vn",
-            "-c:a",
-            "flac",
             "-fflags",
             "+bitexact",
             "-flags:a",
             "+bitexact",
             "-f",
             "flac",
-            "-",
+            "-y",
         ])
+        .arg(&path)
         .output()
         .map_err(|e| EvidenceError::Clip(format!("cannot run ffmpeg: {e}")))?;
-    if !out.status.success() || out.stdout.is_empty() {
+    let bytes = std::fs::read(&path).unwrap_or_default();
+    if !out.status.success() || bytes.is_empty() {
         return Err(EvidenceError::Clip(
             String::from_utf8_lossy(&out.stderr).trim().to_string(),
         ));
     }
-    Ok(out.stdout)
+    Ok(bytes)
 }
 
 /// Makes an evidence bundle; returns the statement written.

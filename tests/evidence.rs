@@ -1,0 +1,395 @@
+//! Evidence bundles: export, offline verification, and every kind of tampering.
+
+mod common;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde_json::Value;
+
+/// A session with several segments: the JFK speech three times with pauses.
+fn session(data: &Path, dir: &Path) -> (String, PathBuf) {
+    require_model("tiny.en");
+    let f = dir.join("three.wav");
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-i"])
+        .arg(fixture("jfk.wav"))
+        .args(["-af", "apad=pad_dur=2,aloop=loop=2:size=208000"])
+        .arg(&f)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let s = ingest(data, &f, &["--model", "tiny.en"]);
+    (s["session"].as_str().unwrap().to_string(), f)
+}
+
+fn public_key(data: &Path) -> String {
+    let (_, v) = run(data, &["key", "show"]);
+    v.unwrap()["public_key"].as_str().unwrap().to_string()
+}
+
+fn export(data: &Path, id: &str, from: &str, to: &str, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "evidence",
+        id,
+        "--from",
+        from,
+        "--to",
+        to,
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let (o, _) = run(data, &args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn verify(bundle: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut c = bin();
+    c.args(["verify", bundle.to_str().unwrap(), "--json"])
+        .args(extra);
+    let o = c.output().unwrap();
+    (
+        o.status.code().unwrap(),
+        serde_json::from_slice(&o.stdout).unwrap(),
+    )
+}
+
+fn failed(v: &Value) -> Vec<String> {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn members(bundle: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(bundle).unwrap()).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut e = z.by_index(i).unwrap();
+            let mut b = Vec::new();
+            e.read_to_end(&mut b).unwrap();
+            (e.name().to_string(), b)
+        })
+        .collect()
+}
+
+fn write_bundle(path: &Path, m: &BTreeMap<String, Vec<u8>>) {
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, b) in m {
+        z.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(b).unwrap();
+    }
+    z.finish().unwrap();
+}
+
+#[test]
+fn a_bundle_verifies_offline_with_the_key_and_the_original() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let (id, original) = session(&data, d.path());
+    let b = d.path().join("b.zip");
+    export(&data, &id, "00:00:05", "00:00:20", &b, &[]);
+    let key = public_key(&data);
+    let (code, v) = verify(
+        &b,
+        &["--key", &key, "--recording", original.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["ok"], true);
+    for c in v["checks"].as_array().unwrap() {
+        assert!(c["name"].is_string() && c["detail"].is_string() && c["ok"].is_boolean());
+    }
+    let names: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "bundle.signature",
+        "manifest.signature",
+        "excerpt.proofs",
+        "excerpt.complete",
+        "log.inclusion",
+        "recording.given",
+        "key.trusted",
+        "member clip.flac",
+    ] {
+        assert!(names.contains(&n), "check {n} missing: {names:?}");
+    }
+    let m = members(&b);
+    let excerpt: Value = serde_json::from_slice(&m["excerpt.json"]).unwrap();
+    assert!(
+        excerpt["segments"].as_array().unwrap().len() >= 2,
+        "{excerpt:#}"
+    );
+    let report = String::from_utf8(m["report.html"].clone()).unwrap();
+    assert!(report.contains("What this bundle proves") && report.contains("本证据包证明了什么"));
+    assert!(report.contains("What it does not prove") && report.contains("liveproof verify"));
+    // The clip is real audio of the excerpt's length.
+    let clip = d.path().join("clip.flac");
+    std::fs::write(&clip, &m["clip.flac"]).unwrap();
+    let probe = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&clip)
+        .output()
+        .unwrap();
+    let secs: f64 = String::from_utf8_lossy(&probe.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert!((14.5..15.5).contains(&secs), "clip lasts {secs}");
+
+    // With the recording inside, it verifies too, and a different original is refused.
+    let b2 = d.path().join("b2.zip");
+    export(
+        &data,
+        &id,
+        "00:00:00",
+        "00:00:10",
+        &b2,
+        &["--with-recording"],
+    );
+    let (code, v) = verify(&b2, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    let (code, v) = verify(&b2, &["--recording", fixture("jfk.wav").to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert_eq!(failed(&v), vec!["recording.given"]);
+}
+
+#[test]
+fn any_flipped_byte_in_any_member_fails_and_names_the_member() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let (id, _) = session(&data, d.path());
+    let b = d.path().join("b.zip");
+    export(
+        &data,
+        &id,
+        "00:00:00",
+        "00:00:30",
+        &b,
+        &["--with-recording"],
+    );
+    let original = members(&b);
+    for (name, bytes) in &original {
+        for pos in [0, bytes.len() / 2, bytes.len() - 1] {
+            let mut m = original.clone();
+            m.get_mut(name).unwrap()[pos] ^= 0x01;
+            let t = d.path().join("t.zip");
+            write_bundle(&t, &m);
+            let (code, v) = verify(&t, &[]);
+            assert_ne!(code, 0, "{name}[{pos}] flipped but verified");
+            assert_eq!(v["ok"], false);
+            let f = failed(&v);
+            assert!(!f.is_empty());
+            if name != "bundle.json" {
+                assert!(
+                    f.contains(&format!("member {name}")),
+                    "{name}[{pos}]: {f:?}"
+                );
+            }
+        }
+    }
+    // A flipped byte in the zip file itself.
+    let mut raw = std::fs::read(&b).unwrap();
+    let mid = raw.len() / 3;
+    raw[mid] ^= 0x40;
+    let t = d.path().join("raw.zip");
+    std::fs::write(&t, &raw).unwrap();
+    assert_ne!(verify(&t, &[]).0, 0);
+}
+
+#[test]
+fn removed_reordered_or_swapped_segments_fail() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let (id, _) = session(&data, d.path());
+    let b = d.path().join("b.zip");
+    export(&data, &id, "00:00:00", "00:00:40", &b, &[]);
+    let original = members(&b);
+    let excerpt: Value = serde_json::from_slice(&original["excerpt.json"]).unwrap();
+    let segs = excerpt["segments"].as_array().unwrap().clone();
+    assert!(segs.len() >= 3, "need 3 segments, got {}", segs.len());
+    let with = |segments: Vec<Value>| {
+        let mut e = excerpt.clone();
+        e["segments"] = Value::Array(segments);
+        let mut m = original.clone();
+        m.insert(
+            "excerpt.json".into(),
+            serde_json::to_vec_pretty(&e).unwrap(),
+        );
+        let t = d.path().join("t.zip");
+        write_bundle(&t, &m);
+        verify(&t, &[])
+    };
+    let mut removed = segs.clone();
+    removed.remove(1);
+    let (code, v) = with(removed);
+    assert_ne!(code, 0);
+    assert!(
+        failed(&v).contains(&"excerpt.complete".to_string()),
+        "{:?}",
+        failed(&v)
+    );
+    let mut reordered = segs.clone();
+    reordered.swap(0, 1);
+    let (_, v) = with(reordered);
+    assert!(failed(&v).contains(&"excerpt.complete".to_string()));
+    let mut swapped = segs.clone();
+    let t0 = swapped[0]["text"].clone();
+    swapped[0]["text"] = swapped[1]["text"].clone();
+    swapped[1]["text"] = t0;
+    let (_, v) = with(swapped);
+    let f = failed(&v);
+    assert!(f.contains(&"excerpt.proofs".to_string()), "{f:?}");
+    let detail = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "excerpt.proofs")
+        .unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        detail.contains("segment 0") && detail.contains("segment 1"),
+        "{detail}"
+    );
+    let mut retimed = segs.clone();
+    retimed[2]["start_ms"] = Value::from(retimed[2]["start_ms"].as_u64().unwrap() + 1000);
+    let (_, v) = with(retimed);
+    assert!(failed(&v).contains(&"excerpt.proofs".to_string()));
+}
+
+#[test]
+fn a_proof_from_another_session_and_a_wrong_key_fail() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let (a, _) = session(&data, d.path());
+    let b_id = ingest(&data, &fixture("jfk.wav"), &["--model", "tiny.en"])["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ba = d.path().join("a.zip");
+    let bb = d.path().join("b.zip");
+    export(&data, &a, "00:00:00", "00:00:10", &ba, &[]);
+    export(&data, &b_id, "00:00:00", "00:00:10", &bb, &[]);
+    let (ma, mb) = (members(&ba), members(&bb));
+    for name in ["log.json", "excerpt.json", "manifest.json"] {
+        let mut m = ma.clone();
+        m.insert(name.into(), mb[name].clone());
+        let t = d.path().join("t.zip");
+        write_bundle(&t, &m);
+        let (code, v) = verify(&t, &[]);
+        assert_ne!(code, 0, "{name} from another session verified");
+        assert!(failed(&v).len() >= 2, "{name}: {:?}", failed(&v));
+    }
+    // Another archive's key.
+    let other = tempfile::tempdir().unwrap();
+    let other_key = public_key(other.path());
+    let (code, v) = verify(&ba, &["--key", &other_key]);
+    assert_ne!(code, 0);
+    assert_eq!(failed(&v), vec!["key.trusted"]);
+    // A bundle re-signed with another key is refused when the right key is given.
+    let key = public_key(&data);
+    let mut m = ma.clone();
+    m.insert(
+        "public_key.txt".into(),
+        format!("{other_key}\n").into_bytes(),
+    );
+    let t = d.path().join("t.zip");
+    write_bundle(&t, &m);
+    let (code, _) = verify(&t, &["--key", &key]);
+    assert_ne!(code, 0);
+}
+
+#[test]
+fn a_bundle_still_verifies_after_the_log_grows_and_the_heads_are_consistent() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let (a, _) = session(&data, d.path());
+    let b = d.path().join("a.zip");
+    export(&data, &a, "00:00:00", "00:00:10", &b, &[]);
+    let (_, head1) = run(&data, &["log", "head"]);
+    assert_eq!(head1.unwrap()["size"], 1);
+    ingest(&data, &fixture("jfk.wav"), &["--model", "tiny.en"]);
+    ingest(
+        &data,
+        &fixture("aishell_BAC009S0724W0121.wav"),
+        &["--model", "tiny.en"],
+    );
+    let (_, head3) = run(&data, &["log", "head"]);
+    assert_eq!(head3.unwrap()["size"], 3);
+    assert_eq!(verify(&b, &[]).0, 0, "an older bundle stays valid");
+    let (o, c) = run(&data, &["log", "consistency", "1", "3"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let c = c.unwrap();
+    assert_eq!(c["old"]["size"], 1);
+    assert_eq!(c["new"]["size"], 3);
+    let (o, p) = run(&data, &["log", "prove", &a]);
+    assert!(o.status.success());
+    assert_eq!(p.unwrap()["tree_head"]["size"], 3);
+    // A new bundle for the same session is proven against the newer head.
+    let b3 = d.path().join("a3.zip");
+    export(&data, &a, "00:00:00", "00:00:10", &b3, &[]);
+    let log: Value = serde_json::from_slice(&members(&b3)["log.json"]).unwrap();
+    assert_eq!(log["tree_head"]["size"], 3);
+    assert_eq!(verify(&b3, &[]).0, 0);
+}
+
+#[test]
+fn hostile_bundles_are_refused_without_harm() {
+    let d = tempfile::tempdir().unwrap();
+    // Path traversal in a member name.
+    let t = d.path().join("t.zip");
+    let mut m = BTreeMap::new();
+    m.insert("../../etc/evil".to_string(), b"x".to_vec());
+    write_bundle(&t, &m);
+    let (code, v) = verify(&t, &[]);
+    assert_ne!(code, 0);
+    assert!(v["checks"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("not allowed"));
+    // A zip bomb: a member that inflates far beyond the limit for its kind.
+    let bomb = d.path().join("bomb.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&bomb).unwrap());
+    z.start_file(
+        "excerpt.json",
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated),
+    )
+    .unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..80 {
+        z.write_all(&zeros).unwrap();
+    }
+    z.finish().unwrap();
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 1 << 20);
+    let (code, v) = verify(&bomb, &[]);
+    assert_ne!(code, 0);
+    assert!(
+        v["checks"][0]["detail"].as_str().unwrap().contains("limit"),
+        "{v}"
+    );
+    // Not a zip at all.
+    let junk = d.path().join("junk.zip");
+    std::fs::write(&junk, b"hello").unwrap();
+    let (code, v) = verify(&junk, &[]);
+    assert_ne!(code, 0);
+    assert_eq!(v["ok"], false);
+}
