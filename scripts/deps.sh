@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system packages liveproof needs on Debian 12, only those missing:
 #   ffmpeg (decoding, also used by tests), cmake + clang + libclang-dev (building whisper.cpp),
-#   python3-pip (fetching model wheels from PyPI), espeak-ng (tests speak sales talk with it).
+#   python3-pip (fetching model wheels from PyPI), espeak-ng (tests speak sales talk with it),
+#   openssl (checks RFC 3161 timestamp tokens; tests run a local TSA with it).
 set -euo pipefail
 need=()
-for p in ffmpeg cmake clang libclang-dev pkg-config espeak-ng; do
+for p in ffmpeg cmake clang libclang-dev pkg-config espeak-ng openssl; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)

@@ -59,6 +59,9 @@ pub struct Summary {
     /// Why the session is not searchable yet, if it is not (`liveproof reindex` fixes it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index_warning: Option<String>,
+    /// Why the new log head has no trusted timestamp, when a TSA is configured and failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp_warning: Option<String>,
 }
 
 /// Why an ingest failed. Each message names the input and what to do.
@@ -174,6 +177,7 @@ pub fn ingest(
         let index_warning = ensure_indexed(store, &session);
         return Ok(Summary {
             index_warning,
+            timestamp_warning: None,
             session,
             recording_sha256: row.recording_sha256,
             recording_size: staged.size,
@@ -267,6 +271,7 @@ pub fn ingest(
         model: model.name,
         already_archived: false,
         index_warning: None,
+        timestamp_warning: None,
     };
     progress.phase("sealing");
     let key = crate::seal::keys::load_or_create(store.root())?;
@@ -292,12 +297,17 @@ pub fn ingest(
         &[("manifest.sig", sig_bytes)],
         &append,
     )? {
+        progress.phase("timestamping");
+        let timestamp_warning = crate::seal::log::timestamp_head(store.db())
+            .err()
+            .map(|e| format!("the log head has no trusted timestamp: {e}"));
         progress.phase("indexing");
         let index_warning = crate::search::index_session(store, &summary.session)
             .err()
             .map(|e| e.to_string());
         return Ok(Summary {
             index_warning,
+            timestamp_warning,
             ..summary
         });
     }

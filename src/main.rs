@@ -182,6 +182,10 @@ enum Command {
         /// The archive's public key (hex, or a file holding it), as the archive publishes it.
         #[arg(long)]
         key: Option<String>,
+        /// The certificate (PEM) of the time-stamping authority you trust, to check the
+        /// bundle's timestamp token against instead of the tsa.pem it carries.
+        #[arg(long, value_name = "PEM")]
+        tsa_cert: Option<PathBuf>,
     },
     /// Show the archive's public key (created on first use).
     #[command(subcommand)]
@@ -384,6 +388,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let result = ingest::ingest(&mut store, &file, &opts, &bar);
             bar.0.finish_and_clear();
             let s = result?;
+            if let Some(w) = &s.timestamp_warning {
+                eprintln!("warning: archived and signed, but {w}");
+            }
             if let Some(w) = &s.index_warning {
                 eprintln!("warning: archived, but not searchable yet: {w}");
             }
@@ -588,9 +595,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             bundle,
             recording,
             key,
+            tsa_cert,
         } => {
-            let v =
-                liveproof::evidence::verify::verify(&bundle, recording.as_deref(), key.as_deref());
+            let v = liveproof::evidence::verify::verify(
+                &bundle,
+                recording.as_deref(),
+                key.as_deref(),
+                tsa_cert.as_deref(),
+            );
             if cli.json {
                 print_json(&v)?;
             } else {

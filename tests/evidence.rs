@@ -393,3 +393,129 @@ fn hostile_bundles_are_refused_without_harm() {
     assert_ne!(code, 0);
     assert_eq!(v["ok"], false);
 }
+
+/// The local test TSA: killed when dropped.
+struct Tsa(std::process::Child, PathBuf, u16);
+
+impl Drop for Tsa {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_tsa(dir: &Path) -> Tsa {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tsa_server.py");
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let port: u16 = line.trim().parse().expect("the TSA prints its port");
+    Tsa(child, dir.join("tsa.crt"), port)
+}
+
+#[test]
+fn tree_heads_get_a_trusted_timestamp_that_verifies_offline() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let tsa = start_tsa(&d.path().join("tsa"));
+    let data = d.path().join("data");
+    let out = bin()
+        .env("LIVEPROOF_TSA_URL", format!("http://127.0.0.1:{}/", tsa.2))
+        .env("LIVEPROOF_TSA_CERT", &tsa.1)
+        .args([
+            "ingest",
+            fixture("jfk.wav").to_str().unwrap(),
+            "--model",
+            "tiny.en",
+            "--json",
+            "--data",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(s.get("timestamp_warning").is_none(), "{s}");
+    let id = s["session"].as_str().unwrap().to_string();
+    drop(tsa); // verification is offline
+    let b = d.path().join("b.zip");
+    export(&data, &id, "0", "10", &b, &[]);
+    let m = members(&b);
+    assert!(m.contains_key("timestamp.tsr") && m.contains_key("tsa.pem"));
+    let cert = d.path().join("tsa/tsa.crt");
+    let (code, v) = verify(&b, &["--tsa-cert", cert.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v:#}");
+    let ts = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "timestamp")
+        .unwrap()
+        .clone();
+    assert!(ts["detail"].as_str().unwrap().contains("GMT"), "{ts}");
+    assert!(String::from_utf8_lossy(&m["report.html"]).contains("RFC 3161"));
+
+    // Another TSA's certificate does not vouch for this token.
+    let other = tempfile::tempdir().unwrap();
+    let other_tsa = start_tsa(other.path());
+    let (code, v) = verify(&b, &["--tsa-cert", other_tsa.1.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert_eq!(failed(&v), vec!["timestamp"]);
+    // A token for another tree head does not fit this one.
+    let mut changed = m.clone();
+    let mut log: Value = serde_json::from_slice(&m["log.json"]).unwrap();
+    log["tree_head"]["timestamp"] = Value::from("2020-01-01T00:00:00Z");
+    changed.insert("log.json".into(), serde_json::to_vec(&log).unwrap());
+    let t = d.path().join("t.zip");
+    write_bundle(&t, &changed);
+    let (_, v) = verify(&t, &["--tsa-cert", cert.to_str().unwrap()]);
+    assert!(
+        failed(&v).contains(&"timestamp".to_string()),
+        "{:?}",
+        failed(&v)
+    );
+}
+
+#[test]
+fn an_unreachable_tsa_leaves_the_session_archived_with_a_warning() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let out = bin()
+        .env("LIVEPROOF_TSA_URL", "http://127.0.0.1:9/")
+        .env("LIVEPROOF_TSA_CERT", d.path().join("none.pem"))
+        .args([
+            "ingest",
+            fixture("jfk.wav").to_str().unwrap(),
+            "--model",
+            "tiny.en",
+            "--json",
+            "--data",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        s["timestamp_warning"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1:9"),
+        "{s}"
+    );
+    assert_eq!(assert_consistent(&data).len(), 1);
+}

@@ -287,7 +287,18 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
             format!("{}\n", seal::keys::public_hex(&key)).into_bytes(),
         ),
     ];
+    let token = seal::log::token(store.db(), inclusion.tree_head.size).map_err(|source| {
+        StoreError::Catalog {
+            path: store.root().join("catalog.sqlite"),
+            source,
+        }
+    })?;
+    if let Some(t) = &token {
+        members.push(("timestamp.tsr".into(), t.token.clone()));
+        members.push(("tsa.pem".into(), t.tsa_cert.clone().into_bytes()));
+    }
     let report = report::render(&report::Facts {
+        tsa_time: token.as_ref().map(|t| t.tsa_time.as_str()),
         manifest: &manifest,
         excerpt: &excerpt,
         inclusion: &inclusion,

@@ -26,6 +26,8 @@ pub struct Facts<'a> {
     pub to_ms: u64,
     /// Whether the original is inside.
     pub with_recording: bool,
+    /// Time attested by a time-stamping authority for the tree head, if any.
+    pub tsa_time: Option<&'a str>,
 }
 
 fn esc(s: &str) -> String {
@@ -140,6 +142,7 @@ Each line above, with its times, is exactly as in the full transcript sealed at 
 That root, the original's SHA-256, the model and the archive time are in the session manifest, signed by the archive key (fingerprint above).</li>
 <li>该清单位于归档日志第 {idx} 条；日志共 {log_size} 条时的树头（根 <code>{head_root}</code>，{head_time}）由同一密钥签名。任何持有此树头的人都能发现之后对日志的删除、替换或倒签。<br>
 The manifest is entry {idx} of the archive's append-only log; the signed tree head of size {log_size} commits to it, so anyone holding this head can detect a later deletion, replacement or back-dating.</li>
+{tsa}
 <li>音频片段 clip.flac 由归档方从上述原始录像中无损截取（其 SHA-256 在签名声明中）。{rec_note}<br>
 The audio clip was cut losslessly by the archive from that original; its hash is in the signed statement.</li>
 </ol>
@@ -183,5 +186,9 @@ The audio clip was cut losslessly by the archive from that original; its hash is
             "原始录像不在包内；如需核对，请向归档方或平台索取原件并用 --recording 校验。 The original is not included: obtain it and check it with --recording."
         },
         pk = esc(f.public_key),
+        tsa = match f.tsa_time {
+            Some(t) => format!("<li>可信时间戳机构（RFC 3161）证明该树头最迟存在于 {0}（timestamp.tsr，证书 tsa.pem）。<br>A time-stamping authority (RFC 3161) attests that this tree head existed by {0} (timestamp.tsr, certificate tsa.pem).</li>", esc(t)),
+            None => String::new(),
+        },
     )
 }

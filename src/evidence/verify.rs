@@ -114,7 +114,12 @@ fn parse_key(arg: &str) -> Option<[u8; 32]> {
 
 /// Verifies `bundle`; `recording` is re-hashed when given; `key` (hex, or a file holding it)
 /// must then be the archive's key.
-pub fn verify(bundle: &Path, recording: Option<&Path>, key: Option<&str>) -> Verdict {
+pub fn verify(
+    bundle: &Path,
+    recording: Option<&Path>,
+    key: Option<&str>,
+    tsa_cert: Option<&Path>,
+) -> Verdict {
     let mut c = Checks(Vec::new());
     let not_proven = vec![
         "that the speech recognition is right: the audio clip is the evidence, the text a guide"
@@ -193,6 +198,16 @@ pub fn verify(bundle: &Path, recording: Option<&Path>, key: Option<&str>) -> Ver
             continue;
         }
         let big = name.ends_with(".flac") || name.starts_with("recording.");
+        if name.ends_with(".tsr") {
+            match read_member(entry, MAX_SMALL) {
+                Ok(b) => {
+                    hashes.insert(name.clone(), crate::hashing::sha256_hex(&b));
+                    small.insert(name, b);
+                }
+                Err(e) => problems.push(format!("member {name}: {e}")),
+            }
+            continue;
+        }
         if big {
             let limit = if name.starts_with("recording.") {
                 MAX_RECORDING
@@ -478,7 +493,49 @@ pub fn verify(bundle: &Path, recording: Option<&Path>, key: Option<&str>) -> Ver
         }
     }
 
-    // 7. The original recording, inside the bundle or given.
+    // 7. Trusted time, when the bundle carries a timestamp token.
+    let mut tsa_time = None;
+    if let Some(token) = small.get("timestamp.tsr") {
+        let inc: Option<Inclusion> = small
+            .get("log.json")
+            .and_then(|b| serde_json::from_slice(b).ok());
+        let digest = inc.as_ref().and_then(|i| i.tree_head.digest());
+        let cert = match tsa_cert {
+            Some(p) => std::fs::read(p).ok(),
+            None => small.get("tsa.pem").cloned(),
+        };
+        let r = match (digest, cert) {
+            (Some(d), Some(pem)) => {
+                let f = tempfile::NamedTempFile::new().and_then(|mut f| {
+                    std::io::Write::write_all(&mut f, &pem)?;
+                    Ok(f)
+                });
+                match f {
+                    Ok(f) => seal::tsa::verify(token, &d, f.path()).map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            (None, _) => {
+                Err("log.json has no usable tree head to compare the token with".to_string())
+            }
+            (_, None) => {
+                Err("no TSA certificate: the bundle lacks tsa.pem and none was given".to_string())
+            }
+        };
+        c.add(
+            "timestamp",
+            r.is_ok(),
+            match &r {
+                Ok(t) => {
+                    format!("a time-stamping authority attests that the tree head existed by {t}")
+                }
+                Err(e) => format!("the timestamp token does not verify for this tree head: {e}"),
+            },
+        );
+        tsa_time = r.ok();
+    }
+
+    // 8. The original recording, inside the bundle or given.
     let inside: Vec<&String> = hashes
         .keys()
         .filter(|n| n.starts_with("recording."))
@@ -526,7 +583,15 @@ pub fn verify(bundle: &Path, recording: Option<&Path>, key: Option<&str>) -> Ver
         }
     }
 
-    let proven = vec![
+    let mut not_proven = not_proven;
+    if let Some(t) = &tsa_time {
+        not_proven.retain(|p| !p.starts_with("the time, beyond"));
+        if tsa_cert.is_none() {
+            not_proven.push("that tsa.pem is the certificate of a TSA you trust: pass --tsa-cert with the one you trust".into());
+        }
+        let _ = t;
+    }
+    let mut proven = vec![
         format!(
             "the {} segments shown ({} – {}) are word for word in the transcript sealed for session {}",
             excerpt.segments.len(),
@@ -541,5 +606,8 @@ pub fn verify(bundle: &Path, recording: Option<&Path>, key: Option<&str>) -> Ver
         "the manifest is in the archive's append-only log: deleting, replacing or back-dating it would break the signed tree head".to_string(),
         "the audio clip is the one the archive cut from that recording for this range".to_string(),
     ];
+    if let Some(t) = tsa_time {
+        proven.push(format!("the log head covering this manifest existed by {t}, as a time-stamping authority attests"));
+    }
     finish(c, proven, not_proven, key_checked)
 }

@@ -21,6 +21,12 @@ pub fn init(conn: &Connection) -> rusqlite::Result<()> {
         CREATE TABLE IF NOT EXISTS tree_heads (
             size INTEGER PRIMARY KEY,
             head TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS tree_head_tokens (
+            size INTEGER PRIMARY KEY,
+            token BLOB NOT NULL,
+            tsa_time TEXT NOT NULL,
+            tsa_cert TEXT NOT NULL
         );",
     )
 }
@@ -218,4 +224,67 @@ pub fn verify_consistency(c: &Consistency) -> Result<(), String> {
             c.old.size, c.new.size
         ))
     }
+}
+
+/// An RFC 3161 timestamp token over a tree head.
+#[derive(Debug, Clone)]
+pub struct Token {
+    /// DER `TimeStampResp`.
+    pub token: Vec<u8>,
+    /// Time the TSA attests.
+    pub tsa_time: String,
+    /// PEM certificate(s) of the TSA it was checked against.
+    pub tsa_cert: String,
+}
+
+/// Stores a verified token for the head of `size`.
+pub fn put_token(conn: &Connection, size: u64, t: &Token) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO tree_head_tokens (size, token, tsa_time, tsa_cert) VALUES (?1, ?2, ?3, ?4)",
+        params![size as i64, t.token, t.tsa_time, t.tsa_cert],
+    )
+    .map(|_| ())
+}
+
+/// The token for the head of `size`, if one was obtained.
+pub fn token(conn: &Connection, size: u64) -> rusqlite::Result<Option<Token>> {
+    conn.query_row(
+        "SELECT token, tsa_time, tsa_cert FROM tree_head_tokens WHERE size = ?1",
+        params![size as i64],
+        |r| {
+            Ok(Token {
+                token: r.get(0)?,
+                tsa_time: r.get(1)?,
+                tsa_cert: r.get(2)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Timestamps the newest head with the configured TSA (if any) and stores the checked token.
+/// Returns the attested time, None when no TSA is configured.
+pub fn timestamp_head(conn: &Connection) -> Result<Option<String>, String> {
+    let Some((url, cert)) = super::tsa::configured() else {
+        return Ok(None);
+    };
+    let head = head(conn)
+        .map_err(|e| e.to_string())?
+        .ok_or("the log is empty")?;
+    let digest = head.digest().ok_or("the tree head is malformed")?;
+    let token = super::tsa::fetch(&url, &digest).map_err(|e| e.to_string())?;
+    let time = super::tsa::verify(&token, &digest, &cert).map_err(|e| e.to_string())?;
+    let pem = std::fs::read_to_string(&cert)
+        .map_err(|e| format!("cannot read TSA certificate {}: {e}", cert.display()))?;
+    put_token(
+        conn,
+        head.size,
+        &Token {
+            token,
+            tsa_time: time.clone(),
+            tsa_cert: pem,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Some(time))
 }

@@ -7,6 +7,7 @@
 pub mod keys;
 pub mod log;
 pub mod merkle;
+pub mod tsa;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -192,6 +193,15 @@ impl TreeHead {
                 &tree_head_message(size, root, timestamp),
             )),
         }
+    }
+
+    /// SHA-256 of the signed bytes: what a time-stamping authority countersigns.
+    pub fn digest(&self) -> Option<Hash> {
+        let root = hex32(&self.root)?;
+        Some(sha256(&domain_message(
+            TREE_HEAD_DOMAIN,
+            &tree_head_message(self.size, &root, &self.timestamp),
+        )))
     }
 
     /// Checks the signature.

@@ -1,0 +1,137 @@
+//! Trusted time (RFC 3161): ask a time-stamping authority to countersign a tree head, and check
+//! such a token offline against the TSA's certificate.
+//!
+//! Requests are DER built here (a fixed, small structure). Tokens are checked with OpenSSL's
+//! `openssl ts -verify`, the reference implementation of RFC 3161 verification, which runs
+//! offline (see docs/decisions.md).
+
+use std::path::Path;
+use std::process::Command;
+
+use thiserror::Error;
+
+/// Why a timestamp could not be obtained or checked.
+#[derive(Debug, Error)]
+pub enum TsaError {
+    /// The TSA could not be reached or refused.
+    #[error("time-stamping authority {url}: {detail}")]
+    Request {
+        /// TSA URL.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The token does not verify.
+    #[error("timestamp token does not verify: {0}")]
+    Invalid(String),
+    /// OpenSSL is missing.
+    #[error("cannot run `openssl` to check timestamp tokens: {0} (apt-get install openssl)")]
+    Tool(String),
+}
+
+/// TSA settings from the environment: `LIVEPROOF_TSA_URL` and `LIVEPROOF_TSA_CERT` (PEM file
+/// with the TSA certificate and, if any, its chain).
+pub fn configured() -> Option<(String, std::path::PathBuf)> {
+    let url = std::env::var("LIVEPROOF_TSA_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let cert = std::env::var_os("LIVEPROOF_TSA_CERT")?;
+    Some((url, cert.into()))
+}
+
+/// DER `TimeStampReq` for a SHA-256 digest, asking for the TSA certificate in the token.
+pub fn request_der(digest: &[u8; 32], nonce: u64) -> Vec<u8> {
+    let mut imprint = vec![
+        0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00,
+        0x04, 0x20,
+    ];
+    imprint.extend_from_slice(digest);
+    let mut body = vec![0x02, 0x01, 0x01, 0x30, imprint.len() as u8];
+    body.extend_from_slice(&imprint);
+    // Nonce as a minimal DER INTEGER: 8 bytes, top bit clear, first byte non-zero (TSAs
+    // reject non-minimal encodings as bad requests).
+    let nonce = (nonce & 0x3FFF_FFFF_FFFF_FFFF) | 0x4000_0000_0000_0000;
+    body.extend_from_slice(&[0x02, 0x08]);
+    body.extend_from_slice(&nonce.to_be_bytes());
+    body.extend_from_slice(&[0x01, 0x01, 0xff]);
+    let mut out = vec![0x30, body.len() as u8];
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Asks the TSA at `url` to timestamp `digest`; returns the DER `TimeStampResp`.
+pub fn fetch(url: &str, digest: &[u8; 32]) -> Result<Vec<u8>, TsaError> {
+    let mut nonce = [0u8; 8];
+    let _ = getrandom::fill(&mut nonce);
+    let req = request_der(digest, u64::from_be_bytes(nonce));
+    let err = |detail: String| TsaError::Request {
+        url: url.into(),
+        detail,
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut resp = agent
+        .post(url)
+        .header("Content-Type", "application/timestamp-query")
+        .send(&req[..])
+        .map_err(|e| err(e.to_string()))?;
+    resp.body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_vec()
+        .map_err(|e| err(e.to_string()))
+}
+
+/// Checks a `TimeStampResp` for `digest` against the TSA certificate(s) in `cert_pem`;
+/// returns the time the TSA attests.
+pub fn verify(response: &[u8], digest: &[u8; 32], cert_pem: &Path) -> Result<String, TsaError> {
+    let dir = tempfile::tempdir().map_err(|e| TsaError::Tool(e.to_string()))?;
+    let tsr = dir.path().join("token.tsr");
+    std::fs::write(&tsr, response).map_err(|e| TsaError::Tool(e.to_string()))?;
+    let out = Command::new("openssl")
+        .args(["ts", "-verify", "-in"])
+        .arg(&tsr)
+        .args(["-digest", &hex::encode(digest), "-CAfile"])
+        .arg(cert_pem)
+        .output()
+        .map_err(|e| TsaError::Tool(e.to_string()))?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() || !text.contains("Verification: OK") {
+        let why = text
+            .lines()
+            .filter(|l| l.contains(":error:"))
+            .filter_map(|l| l.rsplit_once(':').map(|(_, m)| m.trim().to_string()))
+            .next()
+            .unwrap_or_else(|| "signature, certificate or digest mismatch".into());
+        return Err(TsaError::Invalid(why));
+    }
+    let info = Command::new("openssl")
+        .args(["ts", "-reply", "-text", "-in"])
+        .arg(&tsr)
+        .output()
+        .map_err(|e| TsaError::Tool(e.to_string()))?;
+    Ok(String::from_utf8_lossy(&info.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Time stamp: "))
+        .unwrap_or("unknown time")
+        .trim()
+        .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_has_the_rfc3161_shape() {
+        let r = request_der(&[0xAB; 32], 1);
+        assert_eq!(r[0], 0x30);
+        assert_eq!(r[1] as usize, r.len() - 2);
+        assert_eq!(&r[2..5], &[0x02, 0x01, 0x01]);
+        assert!(r.windows(32).any(|w| w == [0xAB; 32]));
+        assert_eq!(&r[r.len() - 3..], &[0x01, 0x01, 0xff]);
+    }
+}
