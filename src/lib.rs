@@ -4,6 +4,7 @@
 //! CLI on top. See ARCHITECTURE.md for the module map and each module's invariant.
 
 pub mod claims;
+pub mod disclosure;
 pub mod evidence;
 pub mod fsutil;
 pub mod hashing;

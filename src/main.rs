@@ -187,6 +187,23 @@ enum Command {
         #[arg(long, value_name = "PEM")]
         tsa_cert: Option<PathBuf>,
     },
+    /// Report on a session for a platform reviewer: digital-host verdict, AI disclosure, claims.
+    ///
+    /// digital_host is declared (sidecar host_kind or a spoken disclosure), suspected or none;
+    /// disclosure is present (spoken near the start, near the end and at least every
+    /// --interval minutes), partial, missing or n/a; every verdict lists its signals with
+    /// their evidence. Also lists the risky sales claims found, by category and time.
+    /// --json has digital_host, disclosure, signals [{kind, weight, evidence}], findings, claims.
+    ///
+    /// Example: liveproof report 3f2a9c --json
+    #[command(verbatim_doc_comment)]
+    Report {
+        /// Session id or unique prefix.
+        session: String,
+        /// Longest allowed gap between spoken disclosures, in minutes.
+        #[arg(long, default_value_t = liveproof::disclosure::default_interval_min())]
+        interval: u64,
+    },
     /// Show the archive's public key (created on first use).
     #[command(subcommand)]
     Key(KeyCmd),
@@ -633,6 +650,56 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     code: 5,
                     error: anyhow::anyhow!("{} did not verify", bundle.display()),
                 });
+            }
+        }
+        Command::Report { session, interval } => {
+            let store = Store::open(&cli.data)?;
+            let row = store.resolve(&session)?;
+            let m = store.manifest(&row.session)?;
+            let t = store.transcript(&row.session)?;
+            let r = liveproof::disclosure::report(&m, &t, interval);
+            if cli.json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "session       {} ({}, {})",
+                    r.session,
+                    m.original_name,
+                    clock(m.duration_ms)
+                );
+                println!("digital host  {}", r.digital_host);
+                println!("disclosure    {}", r.disclosure);
+                println!(
+                    "findings      {}",
+                    if r.findings.is_empty() {
+                        "none".into()
+                    } else {
+                        r.findings.join(", ")
+                    }
+                );
+                println!("\nsignals:");
+                if r.signals.is_empty() {
+                    println!("  none");
+                }
+                for sig in &r.signals {
+                    println!("  {} (weight {}): {}", sig.kind, sig.weight, sig.evidence);
+                }
+                println!("\nrisky claims:");
+                let flags = m.claims.as_ref().map(|c| c.flags.as_slice()).unwrap_or(&[]);
+                if flags.is_empty() {
+                    println!("  none");
+                }
+                for f in flags {
+                    println!(
+                        "  {}  {:<15} [{}] severity {}{}",
+                        clock(f.start_ms),
+                        f.flag.category,
+                        f.flag.words.join(", "),
+                        f.flag.severity,
+                        if f.flag.review { " (review)" } else { "" }
+                    );
+                }
+                println!("\nnot checked yet: {}", r.not_checked.join("; "));
             }
         }
         Command::Key(KeyCmd::Show) => {

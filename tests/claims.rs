@@ -153,4 +153,38 @@ fn spoken_claims_are_flagged_at_ingest_and_filterable_in_search() {
         0,
         "only the flagged segment carries the flag"
     );
+
+    // The report lists them, and so does the evidence report of a bundle covering them.
+    let (_, rep) = run(&data, &["report", id]);
+    assert!(
+        rep.unwrap()["claims"]["counts"]["health_claims"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    let bundle = d.path().join("b.zip");
+    let (o, _) = run(
+        &data,
+        &[
+            "evidence",
+            id,
+            "--from",
+            "0",
+            "--to",
+            "00:00:30",
+            "-o",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&bundle).unwrap()).unwrap();
+    let mut html = String::new();
+    std::io::Read::read_to_string(&mut z.by_name("report.html").unwrap(), &mut html).unwrap();
+    assert!(
+        html.contains("health_claims") && html.contains("cures insomnia"),
+        "report lacks the claims"
+    );
+    let mut ex = String::new();
+    std::io::Read::read_to_string(&mut z.by_name("excerpt.json").unwrap(), &mut ex).unwrap();
+    assert!(ex.contains("health_claims"));
 }

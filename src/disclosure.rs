@@ -1,0 +1,175 @@
+//! Digital-host verdicts and AI disclosure, with the evidence behind each.
+//!
+//! Signals implemented: the platform sidecar's `host_kind`, and spoken disclosure in the
+//! transcript (every occurrence, whether near the start, near the end, and at least every N
+//! minutes). Not yet implemented (reported as `not_checked`): embedded AIGC metadata labels,
+//! C2PA manifests and behavioural loop detection, so `suspected` is never concluded yet.
+//! Invariant: pure functions of the manifest and transcript.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::manifest::Manifest;
+use crate::search::analyzer;
+use crate::transcript::Transcript;
+
+/// The phrase list shipped with this build.
+pub const PHRASES_JSON: &str = include_str!("../data/disclosure-phrases.json");
+
+#[derive(Deserialize)]
+struct Phrases {
+    version: String,
+    phrases: Vec<String>,
+    start_window_min: u64,
+    end_window_min: u64,
+    default_interval_min: u64,
+}
+
+fn phrases() -> Phrases {
+    serde_json::from_str(PHRASES_JSON).expect("the built-in phrase list is valid")
+}
+
+/// Default longest allowed gap between spoken disclosures, in minutes.
+pub fn default_interval_min() -> u64 {
+    phrases().default_interval_min
+}
+
+/// One signal with its weight and evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Signal {
+    /// What kind of signal (`declared_metadata`, `spoken_disclosure`).
+    pub kind: String,
+    /// How much it counts toward a digital-host verdict (0..1).
+    pub weight: f64,
+    /// The evidence: fields, values, time ranges, counts.
+    pub evidence: Value,
+}
+
+/// The disclosure report of a session.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Session id.
+    pub session: String,
+    /// `declared`, `suspected` or `none`.
+    pub digital_host: String,
+    /// `present`, `partial`, `missing` or `n/a`.
+    pub disclosure: String,
+    /// Signals behind the verdicts.
+    pub signals: Vec<Signal>,
+    /// Findings, e.g. `undisclosed_digital_host`.
+    pub findings: Vec<String>,
+    /// Longest allowed gap between spoken disclosures (minutes).
+    pub interval_min: u64,
+    /// Phrase list version.
+    pub phrases: String,
+    /// Signals this version does not check yet.
+    pub not_checked: Vec<String>,
+    /// Risky sales claims: counts per category and every flag.
+    pub claims: Value,
+}
+
+/// Builds the report of a session.
+pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
+    let p = phrases();
+    let mut signals = Vec::new();
+    let kind = m
+        .metadata
+        .as_ref()
+        .and_then(|md| crate::sidecar::field(md, "host_kind"))
+        .map(str::to_string);
+    if let Some(k) = &kind {
+        signals.push(Signal {
+            kind: "declared_metadata".into(),
+            weight: if k == "digital_human" { 1.0 } else { 0.0 },
+            evidence: json!({"source": "sidecar", "field": "host_kind", "value": k}),
+        });
+    }
+    let mut hits = Vec::new();
+    for s in &t.segments {
+        let folded = analyzer::fold(&s.text);
+        if let Some(phrase) = p.phrases.iter().find(|ph| folded.contains(ph.as_str())) {
+            hits.push(json!({"start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text, "phrase": phrase}));
+        }
+    }
+    let duration = m.duration_ms;
+    let starts: Vec<u64> = hits.iter().filter_map(|h| h["start_ms"].as_u64()).collect();
+    let near_start = starts
+        .first()
+        .is_some_and(|&s| s <= p.start_window_min * 60_000);
+    let near_end = starts
+        .last()
+        .is_some_and(|&s| s + p.end_window_min * 60_000 >= duration);
+    let interval = interval_min * 60_000;
+    let mut gaps = Vec::new();
+    let mut prev = 0u64;
+    for &s in starts.iter().chain(std::iter::once(&duration)) {
+        gaps.push(s.saturating_sub(prev));
+        prev = s;
+    }
+    let longest_gap = gaps.iter().copied().max().unwrap_or(duration);
+    let regular = !starts.is_empty() && longest_gap <= interval;
+    if !hits.is_empty() {
+        signals.push(Signal {
+            kind: "spoken_disclosure".into(),
+            weight: 1.0,
+            evidence: json!({
+                "count": hits.len(),
+                "occurrences": hits,
+                "near_start": near_start,
+                "near_end": near_end,
+                "longest_gap_ms": longest_gap,
+                "every_interval": regular,
+            }),
+        });
+    }
+    let declared = kind.as_deref() == Some("digital_human") || !hits.is_empty();
+    let digital_host = if declared { "declared" } else { "none" };
+    let disclosure = if !declared {
+        "n/a"
+    } else if hits.is_empty() {
+        "missing"
+    } else if near_start && near_end && regular {
+        "present"
+    } else {
+        "partial"
+    };
+    let mut findings = Vec::new();
+    if declared && disclosure != "present" {
+        findings.push("undisclosed_digital_host".to_string());
+    }
+    let flags = m
+        .claims
+        .as_ref()
+        .map(|c| c.flags.clone())
+        .unwrap_or_default();
+    let mut counts = serde_json::Map::new();
+    for c in crate::claims::CATEGORIES {
+        counts.insert(
+            c.into(),
+            json!(flags.iter().filter(|f| f.flag.category == c).count()),
+        );
+    }
+    if !flags.is_empty() {
+        findings.push("risky_claims".to_string());
+    }
+    Report {
+        session: m.session.clone(),
+        digital_host: digital_host.into(),
+        disclosure: disclosure.into(),
+        signals,
+        findings,
+        interval_min,
+        phrases: p.version,
+        not_checked: vec![
+            "AIGC implicit labels embedded in the file (GB 45438-2025)".into(),
+            "C2PA manifests".into(),
+            "behavioural signals (looped scripts), so no session is concluded `suspected` yet"
+                .into(),
+        ],
+        claims: json!({
+            "lexicon": m.claims.as_ref().map(|c| c.lexicon.clone()),
+            "counts": counts,
+            "flags": flags,
+        }),
+    }
+}
