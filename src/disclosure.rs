@@ -1,9 +1,9 @@
 //! Digital-host verdicts and AI disclosure, with the evidence behind each.
 //!
-//! Signals implemented: the platform sidecar's `host_kind`, and spoken disclosure in the
+//! Signals implemented: the platform sidecar's `host_kind`, spoken disclosure in the
 //! transcript (every occurrence, whether near the start, near the end, and at least every N
-//! minutes). Not yet implemented (reported as `not_checked`): embedded AIGC metadata labels,
-//! C2PA manifests and behavioural loop detection, so `suspected` is never concluded yet.
+//! minutes), and looped scripts (`loops`). Not yet implemented (reported as `not_checked`):
+//! embedded AIGC metadata labels, C2PA manifests, acoustic cues.
 //! Invariant: pure functions of the manifest and transcript.
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,20 @@ struct Phrases {
     start_window_min: u64,
     end_window_min: u64,
     default_interval_min: u64,
+}
+
+/// Loop-detection thresholds and the verdict rule shipped with this build.
+pub const DIGITAL_HOST_JSON: &str = include_str!("../data/digital-host.json");
+
+#[derive(Deserialize)]
+struct Rules {
+    version: String,
+    loops: crate::loops::Params,
+    suspect_coverage: f64,
+}
+
+fn rules() -> Rules {
+    serde_json::from_str(DIGITAL_HOST_JSON).expect("the built-in digital-host rules are valid")
 }
 
 fn phrases() -> Phrases {
@@ -66,6 +80,18 @@ pub struct Report {
     pub not_checked: Vec<String>,
     /// Risky sales claims: counts per category and every flag.
     pub claims: Value,
+}
+
+impl Report {
+    /// Tags for the manifest and the search index (`digital_host:…`, `disclosure:…`, findings).
+    pub fn tags(&self) -> Vec<String> {
+        let mut t = vec![
+            format!("digital_host:{}", self.digital_host),
+            format!("disclosure:{}", self.disclosure),
+        ];
+        t.extend(self.findings.iter().cloned());
+        t
+    }
 }
 
 /// Builds the report of a session.
@@ -122,9 +148,30 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
             }),
         });
     }
+    let rules = rules();
+    let loops = crate::loops::detect(&t.segments, &rules.loops);
+    if !loops.passages.is_empty() {
+        signals.push(Signal {
+            kind: "looped_script".into(),
+            weight: (loops.coverage / rules.suspect_coverage).min(1.0),
+            evidence: json!({
+                "coverage": (loops.coverage * 1000.0).round() / 1000.0,
+                "period_ms": loops.period_ms,
+                "passages": loops.passages.iter().take(5).collect::<Vec<_>>(),
+                "rules": rules.version,
+            }),
+        });
+    }
     let declared = kind.as_deref() == Some("digital_human") || !hits.is_empty();
-    let digital_host = if declared { "declared" } else { "none" };
-    let disclosure = if !declared {
+    let suspected = !declared && loops.coverage >= rules.suspect_coverage;
+    let digital_host = if declared {
+        "declared"
+    } else if suspected {
+        "suspected"
+    } else {
+        "none"
+    };
+    let disclosure = if !declared && !suspected {
         "n/a"
     } else if hits.is_empty() {
         "missing"
@@ -134,7 +181,7 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
         "partial"
     };
     let mut findings = Vec::new();
-    if declared && disclosure != "present" {
+    if (declared || suspected) && disclosure != "present" {
         findings.push("undisclosed_digital_host".to_string());
     }
     let flags = m
@@ -163,8 +210,7 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
         not_checked: vec![
             "AIGC implicit labels embedded in the file (GB 45438-2025)".into(),
             "C2PA manifests".into(),
-            "behavioural signals (looped scripts), so no session is concluded `suspected` yet"
-                .into(),
+            "acoustic (synthetic-voice) cues".into(),
         ],
         claims: json!({
             "lexicon": m.claims.as_ref().map(|c| c.lexicon.clone()),

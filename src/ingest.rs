@@ -260,7 +260,15 @@ pub fn ingest(
         metadata: sidecar,
         decode_warnings: cut_warning.into_iter().chain(report.warnings).collect(),
         claims: Some(crate::claims::check_transcript(&transcript)),
+        tags: Vec::new(),
     };
+    let mut manifest = manifest;
+    manifest.tags = crate::disclosure::report(
+        &manifest,
+        &transcript,
+        crate::disclosure::default_interval_min(),
+    )
+    .tags();
     let summary = Summary {
         session,
         recording_sha256: staged.sha256.clone(),

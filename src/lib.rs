@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod fsutil;
 pub mod hashing;
 pub mod ingest;
+pub mod loops;
 pub mod manifest;
 pub mod media;
 pub mod models;

@@ -63,6 +63,9 @@ pub struct Manifest {
     /// Risky sales claims found in the transcript, with the lexicon version.
     #[serde(default)]
     pub claims: Option<crate::claims::Findings>,
+    /// Verdict tags at ingest: `digital_host:…`, `disclosure:…` and findings.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 impl Manifest {

@@ -108,3 +108,105 @@ fn a_spoken_disclosure_at_start_and_end_is_present_with_its_times() {
         .iter()
         .any(|f| f == "undisclosed_digital_host"));
 }
+
+#[test]
+fn a_looped_script_is_suspected_and_undisclosed_and_filterable_in_search() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let once = d.path().join("once.wav");
+    speak(&once, "Welcome to our live room everyone. Today we have a special offer on this moisturizing face cream. It is made with natural plant extracts and it is gentle on sensitive skin. Order now and get two free samples. Click the yellow cart below and choose link number three. Stock is limited so please hurry.");
+    let looped = d.path().join("looped.wav");
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-i"])
+        .arg(&once)
+        .args(["-af", "apad=pad_dur=3,aloop=loop=3:size=1000000000"])
+        .arg(&looped)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let s = ingest(&data, &looped, &["--model", "tiny.en"]);
+    let id = s["session"].as_str().unwrap();
+    let r = report(&data, id);
+    assert_eq!(r["digital_host"], "suspected", "{r:#}");
+    assert_eq!(r["disclosure"], "missing");
+    assert!(r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "undisclosed_digital_host"));
+    let sig = r["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "looped_script")
+        .unwrap();
+    assert!(sig["evidence"]["coverage"].as_f64().unwrap() > 0.6, "{sig}");
+    let p = &sig["evidence"]["passages"][0];
+    assert!(p["occurrences"].as_array().unwrap().len() >= 2);
+    assert!(sig["evidence"]["period_ms"].as_u64().unwrap() > 15_000);
+    // Stored as tags at ingest, filterable in search.
+    let (_, hits) = run(
+        &data,
+        &[
+            "search",
+            "\"face cream\"",
+            "--tag",
+            "digital_host:suspected",
+        ],
+    );
+    assert!(hits.unwrap()["total"].as_u64().unwrap() >= 1);
+    let (_, hits) = run(
+        &data,
+        &[
+            "search",
+            "\"face cream\"",
+            "--tag",
+            "undisclosed_digital_host",
+        ],
+    );
+    assert!(hits.unwrap()["total"].as_u64().unwrap() >= 1);
+    let (_, hits) = run(
+        &data,
+        &["search", "\"face cream\"", "--tag", "digital_host:none"],
+    );
+    assert_eq!(hits.unwrap()["total"], 0);
+}
+
+#[test]
+fn a_human_host_repeating_catch_phrases_is_not_suspected() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let phrase = d.path().join("phrase.wav");
+    speak(&phrase, "Hi family, please follow us, link in bio.");
+    let talk = d.path().join("talk.wav");
+    speak(
+        &talk,
+        "This face cream is gentle on sensitive skin. Order now and get two free samples.",
+    );
+    let session = d.path().join("human.wav");
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y"])
+        .args(["-i"]).arg(&phrase)
+        .args(["-i"]).arg(fixture("jfk.wav"))
+        .args(["-i"]).arg(&phrase)
+        .args(["-i"]).arg(&talk)
+        .args(["-i"]).arg(&phrase)
+        .args(["-filter_complex", "[0]aresample=16000[a];[1]aresample=16000[b];[2]aresample=16000[c];[3]aresample=16000[d];[4]aresample=16000[e];[a][b][c][d][e]concat=n=5:v=0:a=1"])
+        .arg(&session)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let s = ingest(&data, &session, &["--model", "tiny.en"]);
+    let r = report(&data, s["session"].as_str().unwrap());
+    assert_eq!(r["digital_host"], "none", "{r:#}");
+    assert!(
+        !r["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "looped_script"),
+        "{r:#}"
+    );
+}

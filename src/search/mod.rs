@@ -216,6 +216,9 @@ pub fn add_session(
             }
         }
         d.add_date(f.started_at, started);
+        for tag in &m.tags {
+            d.add_text(f.tags, tag);
+        }
         d
     };
     let epoch_ms = start.timestamp_millis().max(0) as u64;
