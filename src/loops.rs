@@ -174,7 +174,7 @@ pub fn detect(segments: &[Segment], p: &Params) -> Loops {
         });
         kept.push(occ_ranges);
     }
-    by_first.sort_by(|a, b| b.chars.cmp(&a.chars));
+    by_first.sort_by_key(|p| std::cmp::Reverse(p.chars));
     let covered: usize = (0..segments.len())
         .filter(|&k| in_loop[k])
         .map(|k| chars[k].len())
