@@ -242,6 +242,7 @@ fn session(g: &mut Gen, i: usize, per: usize) -> (Manifest, Transcript) {
         metadata: Some(meta),
         decode_warnings: vec![],
         claims: None,
+        labels: vec![],
         tags: vec![],
     };
     (m, t)

@@ -2,8 +2,8 @@
 //!
 //! Signals implemented: the platform sidecar's `host_kind`, spoken disclosure in the
 //! transcript (every occurrence, whether near the start, near the end, and at least every N
-//! minutes), and looped scripts (`loops`). Not yet implemented (reported as `not_checked`):
-//! embedded AIGC metadata labels, C2PA manifests, acoustic cues.
+//! minutes), looped scripts (`loops`), and GB 45438 implicit `AIGC` labels in the file. Not yet
+//! implemented (reported as `not_checked`): C2PA manifests, acoustic cues.
 //! Invariant: pure functions of the manifest and transcript.
 
 use serde::{Deserialize, Serialize};
@@ -110,6 +110,32 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
             evidence: json!({"source": "sidecar", "field": "host_kind", "value": k}),
         });
     }
+    let label_problems = crate::media::labels::problems(&m.labels);
+    let ai_label = m.labels.iter().any(|l| l.label.as_deref() == Some("1"));
+    let maybe_label = !m.labels.is_empty() && !ai_label;
+    for l in &m.labels {
+        signals.push(Signal {
+            kind: "aigc_label".into(),
+            weight: match l.label.as_deref() {
+                Some("1") if l.problems.is_empty() => 1.0,
+                Some("1") => 0.8,
+                _ => 0.5,
+            },
+            evidence: json!({
+                "standard": "GB 45438-2025 implicit label",
+                "location": l.location,
+                "value": l.value,
+                "label": l.label,
+                "meaning": match l.label.as_deref() {
+                    Some("1") => "AI-generated",
+                    Some("2") => "possibly AI-generated",
+                    Some("3") => "suspected AI-generated",
+                    _ => "unreadable",
+                },
+                "problems": l.problems,
+            }),
+        });
+    }
     let mut hits = Vec::new();
     for s in &t.segments {
         let folded = analyzer::fold(&s.text);
@@ -162,8 +188,8 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
             }),
         });
     }
-    let declared = kind.as_deref() == Some("digital_human") || !hits.is_empty();
-    let suspected = !declared && loops.coverage >= rules.suspect_coverage;
+    let declared = kind.as_deref() == Some("digital_human") || !hits.is_empty() || ai_label;
+    let suspected = !declared && (loops.coverage >= rules.suspect_coverage || maybe_label);
     let digital_host = if declared {
         "declared"
     } else if suspected {
@@ -183,6 +209,9 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
     let mut findings = Vec::new();
     if (declared || suspected) && disclosure != "present" {
         findings.push("undisclosed_digital_host".to_string());
+    }
+    if !label_problems.is_empty() {
+        findings.push("malformed_aigc_label".to_string());
     }
     let flags = m
         .claims
@@ -208,7 +237,6 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
         interval_min,
         phrases: p.version,
         not_checked: vec![
-            "AIGC implicit labels embedded in the file (GB 45438-2025)".into(),
             "C2PA manifests".into(),
             "acoustic (synthetic-voice) cues".into(),
         ],

@@ -260,6 +260,7 @@ pub fn ingest(
         metadata: sidecar,
         decode_warnings: cut_warning.into_iter().chain(report.warnings).collect(),
         claims: Some(crate::claims::check_transcript(&transcript)),
+        labels: probe.labels.clone(),
         tags: Vec::new(),
     };
     let mut manifest = manifest;

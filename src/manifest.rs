@@ -63,6 +63,9 @@ pub struct Manifest {
     /// Risky sales claims found in the transcript, with the lexicon version.
     #[serde(default)]
     pub claims: Option<crate::claims::Findings>,
+    /// Implicit AI-content labels (GB 45438 `AIGC`) found in the file, with their problems.
+    #[serde(default)]
+    pub labels: Vec<crate::media::labels::Label>,
     /// Verdict tags at ingest: `digital_host:…`, `disclosure:…` and findings.
     #[serde(default)]
     pub tags: Vec<String>,

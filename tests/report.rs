@@ -210,3 +210,107 @@ fn a_human_host_repeating_catch_phrases_is_not_suspected() {
         "{r:#}"
     );
 }
+
+const LABEL: &str = r#"{"Label":"1","ContentProducer":"001191110108MA01KP2T5U00000","ProduceID":"20260501abc","ReservedCode1":"","ContentPropagator":"001191110108MA01KP2T5U00000","PropagateID":"xyz","ReservedCode2":""}"#;
+
+fn wav_with_chunks(path: &std::path::Path, values: &[&str]) {
+    let mut b = std::fs::read(fixture("jfk.wav")).unwrap();
+    for v in values {
+        b.extend_from_slice(b"AIGC");
+        b.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        b.extend_from_slice(v.as_bytes());
+        if v.len() % 2 == 1 {
+            b.push(0);
+        }
+    }
+    let riff = (b.len() - 8) as u32;
+    b[4..8].copy_from_slice(&riff.to_le_bytes());
+    std::fs::write(path, b).unwrap();
+}
+
+fn labels_of(data: &std::path::Path, file: &std::path::Path) -> Value {
+    let s = ingest(data, file, &["--model", "tiny.en"]);
+    report(data, s["session"].as_str().unwrap())
+}
+
+#[test]
+fn aigc_labels_are_read_from_every_container_and_validated() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let meta = ["-metadata", &format!("AIGC={LABEL}")];
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "l.mp4",
+            [
+                &meta[..],
+                &["-c:a", "aac", "-movflags", "use_metadata_tags"],
+            ]
+            .concat(),
+        ),
+        ("l.flv", [&meta[..], &["-c:a", "aac", "-f", "flv"]].concat()),
+        ("l.mkv", [&meta[..], &["-c:a", "libopus"]].concat()),
+        ("l.mp3", [&meta[..], &["-c:a", "libmp3lame"]].concat()),
+    ];
+    for (name, args) in &cases {
+        let f = d.path().join(name);
+        ffmpeg(&fixture("jfk.wav"), &f, args);
+        let r = labels_of(&data, &f);
+        let sig = r["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["kind"] == "aigc_label")
+            .unwrap_or_else(|| panic!("{name}: no label in {r:#}"));
+        assert_eq!(sig["evidence"]["label"], "1", "{name}");
+        assert!(
+            sig["evidence"]["problems"].as_array().unwrap().is_empty(),
+            "{name}: {sig}"
+        );
+        assert_eq!(r["digital_host"], "declared", "{name}");
+        assert!(
+            r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f == "undisclosed_digital_host"),
+            "{name}: a label alone is no spoken disclosure"
+        );
+    }
+    // Without use_metadata_tags, ffmpeg drops the key: nothing is found.
+    let f = d.path().join("nolabel.mp4");
+    ffmpeg(
+        &fixture("jfk.wav"),
+        &f,
+        &[&meta[..], &["-c:a", "aac"]].concat(),
+    );
+    assert_eq!(labels_of(&data, &f)["digital_host"], "none");
+    // WAV chunk, valid.
+    let f = d.path().join("l.wav");
+    wav_with_chunks(&f, &[LABEL]);
+    let r = labels_of(&data, &f);
+    assert_eq!(r["digital_host"], "declared", "{r:#}");
+    // Two labels, one malformed: both reported, as problems.
+    let f = d.path().join("two.wav");
+    wav_with_chunks(&f, &[LABEL, "{\"Label\": \"1\"}"]);
+    let r = labels_of(&data, &f);
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "malformed_aigc_label"),
+        "{r:#}"
+    );
+    let labels: Vec<&Value> = r["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "aigc_label")
+        .collect();
+    assert_eq!(labels.len(), 2);
+    assert!(!labels[1]["evidence"]["problems"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}

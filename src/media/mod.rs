@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub mod framing;
+pub mod labels;
 
 /// Sample rate of the decoded stream.
 pub const SAMPLE_RATE: u32 = 16_000;
@@ -295,6 +296,8 @@ pub struct Probe {
     pub declared_ms: Option<u64>,
     /// Where the file's framing says it was cut short, if it was.
     pub shortfall: Option<framing::Shortfall>,
+    /// Implicit AI-content labels (`AIGC`) found in the file's metadata.
+    pub labels: Vec<labels::Label>,
 }
 
 impl Probe {
@@ -319,6 +322,8 @@ struct FfprobeOut {
 
 #[derive(Deserialize)]
 struct FfprobeStream {
+    #[serde(default)]
+    tags: std::collections::BTreeMap<String, String>,
     codec_type: Option<String>,
     codec_name: Option<String>,
     sample_rate: Option<String>,
@@ -329,6 +334,8 @@ struct FfprobeStream {
 #[derive(Deserialize)]
 struct FfprobeFormat {
     duration: Option<String>,
+    #[serde(default)]
+    tags: std::collections::BTreeMap<String, String>,
 }
 
 fn seconds_to_ms(s: &Option<String>) -> Option<u64> {
@@ -345,7 +352,7 @@ pub fn probe(file: &Path, path: &Path) -> Result<Probe, MediaError> {
         .args(["-v", "error", "-f", container.demuxer()])
         .args([
             "-show_entries",
-            "format=duration:stream=codec_type,codec_name,sample_rate,channels,duration",
+            "format=duration:format_tags:stream=codec_type,codec_name,sample_rate,channels,duration:stream_tags",
         ])
         .args(["-of", "json"])
         .arg(file)
@@ -404,7 +411,30 @@ pub fn probe(file: &Path, path: &Path) -> Result<Probe, MediaError> {
             .as_ref()
             .and_then(|f| seconds_to_ms(&f.duration))
     });
+    let mut tags: Vec<(String, String, String)> = Vec::new();
+    if let Some(f) = &parsed.format {
+        tags.extend(
+            f.tags
+                .iter()
+                .map(|(k, v)| ("format".to_string(), k.clone(), v.clone())),
+        );
+    }
+    for s in &parsed.streams {
+        tags.extend(
+            s.tags
+                .iter()
+                .map(|(k, v)| ("stream".to_string(), k.clone(), v.clone())),
+        );
+    }
+    let mut found = labels::from_tags(&tags);
+    // The same value seen at file and stream level is one label shown twice by ffprobe.
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|l| seen.insert(l.value.clone()));
+    if container == Container::Wav {
+        found.extend(labels::wav_chunks(file).unwrap_or_default());
+    }
     Ok(Probe {
+        labels: found,
         shortfall,
         container,
         codec: audio.codec_name.clone().unwrap_or_else(|| "unknown".into()),
