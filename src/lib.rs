@@ -3,6 +3,7 @@
 //! Data flows one way: ingest → media → transcribe → store (manifest, transcript), with the
 //! CLI on top. See ARCHITECTURE.md for the module map and each module's invariant.
 
+pub mod access;
 pub mod claims;
 pub mod disclosure;
 pub mod evidence;
@@ -15,6 +16,7 @@ pub mod media;
 pub mod models;
 pub mod seal;
 pub mod search;
+pub mod server;
 pub mod sidecar;
 pub mod store;
 pub mod text;

@@ -204,6 +204,32 @@ enum Command {
         #[arg(long, default_value_t = liveproof::disclosure::default_interval_min())]
         interval: u64,
     },
+    /// Create an API token for the HTTP server (shown once; stored hashed).
+    ///
+    /// Example: liveproof token create --role platform --platform douyin --json
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Run the HTTP API (actix-web): sessions, search, reports, evidence, verify, uploads.
+    ///
+    /// Every /api/ route but /api/health and POST /api/verify needs
+    /// `Authorization: Bearer TOKEN`. Uploads become jobs ingested one at a time.
+    ///
+    /// Example: liveproof serve --addr 127.0.0.1:8080
+    #[command(verbatim_doc_comment)]
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Largest upload in MiB.
+        #[arg(long, default_value_t = 4096)]
+        max_upload_mib: u64,
+        /// Requests per minute per token.
+        #[arg(long, default_value_t = 600)]
+        rate_limit: u32,
+        /// Model for uploads.
+        #[arg(long, default_value = models::DEFAULT_MODEL)]
+        model: String,
+    },
     /// Show the archive's public key (created on first use).
     #[command(subcommand)]
     Key(KeyCmd),
@@ -233,6 +259,19 @@ enum Command {
         /// Write to this file instead of stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Create a token.
+    Create {
+        /// admin, auditor, platform or consumer.
+        #[arg(long, value_enum)]
+        role: liveproof::access::Role,
+        /// The platform a platform token may see.
+        #[arg(long)]
+        platform: Option<String>,
     },
 }
 
@@ -701,6 +740,50 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 println!("\nnot checked yet: {}", r.not_checked.join("; "));
             }
+        }
+        Command::Token(TokenCmd::Create { role, platform }) => {
+            let store = Store::open(&cli.data)?;
+            let token = liveproof::access::create(
+                store.db(),
+                role,
+                platform.as_deref(),
+                &chrono::Utc::now().to_rfc3339(),
+            )
+            .map_err(anyhow::Error::msg)?;
+            if cli.json {
+                print_json(
+                    &serde_json::json!({"token": token, "role": role, "platform": platform}),
+                )?;
+            } else {
+                println!("{token}\n(shown once: only its hash is stored)");
+            }
+        }
+        Command::Serve {
+            addr,
+            max_upload_mib,
+            rate_limit,
+            model,
+        } => {
+            Store::open(&cli.data)?;
+            let config = liveproof::server::Config {
+                data: cli.data.clone(),
+                max_upload: max_upload_mib << 20,
+                max_bundle: 8 << 30,
+                rate_per_minute: rate_limit,
+                ingest: ingest::Options {
+                    meta: None,
+                    model,
+                    models_dir: models::models_dir(),
+                    language: "auto".into(),
+                    threads: liveproof::transcribe::default_threads(),
+                    beam: 1,
+                    allow_truncated: false,
+                },
+            };
+            eprintln!("liveproof serving {} on http://{addr}/", cli.data.display());
+            actix_web::rt::System::new()
+                .block_on(liveproof::server::serve(&addr, config))
+                .with_context(|| format!("cannot serve on {addr}"))?;
         }
         Command::Key(KeyCmd::Show) => {
             let key = liveproof::seal::keys::load_or_create(&cli.data)?;

@@ -177,6 +177,7 @@ impl Store {
         )
         .map_err(cat)?;
         crate::seal::log::init(&db).map_err(cat)?;
+        crate::access::init(&db).map_err(cat)?;
         let store = Self {
             root: root.to_path_buf(),
             db,

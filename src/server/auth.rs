@@ -1,0 +1,66 @@
+//! Authentication: `Authorization: Bearer <token>` resolved to an [`Access`], with a
+//! per-token request rate limit.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{web, FromRequest, HttpRequest};
+
+use super::error::ApiError;
+use super::State;
+use crate::access::Access;
+
+/// An authenticated caller.
+pub struct Caller(pub Access);
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get("Authorization")?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(|t| t.trim().to_string())
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let token = bearer(req);
+        let state = req.app_data::<web::Data<State>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("no state"))?;
+            let token = token.ok_or_else(ApiError::unauthorized)?;
+            let data = state.config.data.clone();
+            let access = web::block(move || {
+                let store = crate::store::Store::open(&data)?;
+                crate::access::lookup(store.db(), &token).map_err(|source| {
+                    crate::store::StoreError::Catalog {
+                        path: data.join("catalog.sqlite"),
+                        source,
+                    }
+                })
+            })
+            .await??
+            .ok_or_else(ApiError::unauthorized)?;
+            let minute = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() / 60)
+                .unwrap_or(0);
+            let mut rate = state
+                .rate
+                .lock()
+                .map_err(|_| ApiError::internal("rate lock"))?;
+            let e = rate.entry(access.token_id).or_insert((minute, 0));
+            if e.0 != minute {
+                *e = (minute, 0);
+            }
+            e.1 += 1;
+            if e.1 > state.config.rate_per_minute {
+                return Err(ApiError::rate_limited());
+            }
+            Ok(Caller(access))
+        })
+    }
+}

@@ -1,0 +1,277 @@
+//! The HTTP API on loopback: every endpoint × every role, public verify, ranges, uploads as
+//! jobs, and the JSON errors (400/401/403/404/413/429).
+
+mod common;
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+use common::*;
+use serde_json::Value;
+
+struct Server(Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(data: &Path, extra: &[&str]) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = bin()
+        .args(["serve", "--addr", &addr, "--model", "tiny.en", "--data"])
+        .arg(data)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Owned by the guard at once, so it is killed and waited for on every path.
+    let server = Server(child, format!("http://{addr}"));
+    // Wait for it to listen (bounded by attempts, not by a time budget).
+    for _ in 0..600 {
+        if ureq::get(&format!("{}/api/health", server.1))
+            .call()
+            .is_ok()
+        {
+            return server;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the server did not start");
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn get(base: &str, path: &str, token: Option<&str>) -> (u16, Vec<u8>) {
+    let mut r = agent().get(&format!("{base}{path}"));
+    if let Some(t) = token {
+        r = r.header("Authorization", &format!("Bearer {t}"));
+    }
+    let mut resp = r.call().unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.body_mut().read_to_vec().unwrap())
+}
+
+fn token(data: &Path, role: &str, platform: Option<&str>) -> String {
+    let mut args = vec!["token", "create", "--role", role];
+    if let Some(p) = platform {
+        args.extend(["--platform", p]);
+    }
+    let (o, v) = run(data, &args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    v.unwrap()["token"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn every_endpoint_answers_every_role_as_the_access_rules_say() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let meta = d.path().join("douyin.json");
+    std::fs::write(&meta, r#"{"platform":"douyin","room":"r1"}"#).unwrap();
+    let s = ingest(
+        &data,
+        &fixture("jfk.wav"),
+        &["--model", "tiny.en", "--meta", meta.to_str().unwrap()],
+    );
+    let id = s["session"].as_str().unwrap().to_string();
+    let tokens = [
+        ("admin", Some(token(&data, "admin", None))),
+        ("auditor", Some(token(&data, "auditor", None))),
+        (
+            "platform-douyin",
+            Some(token(&data, "platform", Some("douyin"))),
+        ),
+        (
+            "platform-other",
+            Some(token(&data, "platform", Some("kuaishou"))),
+        ),
+        ("consumer", Some(token(&data, "consumer", None))),
+        ("nobody", None),
+        ("forged", Some("lp_0000".to_string())),
+    ];
+    let srv = start(&data, &[]);
+    let endpoints = [
+        format!("/api/sessions/{id}"),
+        format!("/api/sessions/{id}/transcript"),
+        format!("/api/sessions/{id}/report"),
+        format!("/api/sessions/{id}/evidence?from=0&to=5"),
+        format!("/api/sessions/{id}/media"),
+    ];
+    for (role, tok) in &tokens {
+        let expected = match *role {
+            "admin" | "auditor" | "platform-douyin" => 200,
+            "platform-other" | "consumer" => 404,
+            _ => 401,
+        };
+        for e in &endpoints {
+            let (status, body) = get(&srv.1, e, tok.as_deref());
+            assert_eq!(
+                status,
+                expected,
+                "{role} {e}: {}",
+                String::from_utf8_lossy(&body)
+            );
+            if status != 200 {
+                let v: Value = serde_json::from_slice(&body).unwrap();
+                assert_eq!(v["error"]["status"], expected, "JSON error body");
+            }
+        }
+        let (status, body) = get(&srv.1, "/api/sessions", tok.as_deref());
+        let listed = if status == 200 {
+            serde_json::from_slice::<Value>(&body).unwrap()["sessions"]
+                .as_array()
+                .unwrap()
+                .len()
+        } else {
+            0
+        };
+        let (sstatus, sbody) = get(&srv.1, "/api/search?q=americans", tok.as_deref());
+        let found = if sstatus == 200 {
+            serde_json::from_slice::<Value>(&sbody).unwrap()["total"]
+                .as_u64()
+                .unwrap()
+        } else {
+            0
+        };
+        match *role {
+            "admin" | "auditor" | "platform-douyin" => {
+                assert_eq!((status, listed), (200, 1), "{role} lists");
+                assert!(found >= 1, "{role} finds");
+            }
+            "platform-other" | "consumer" => {
+                assert_eq!(
+                    (status, listed, sstatus, found),
+                    (200, 0, 200, 0),
+                    "{role} sees nothing"
+                );
+            }
+            _ => assert_eq!((status, sstatus), (401, 401), "{role}"),
+        }
+    }
+    let admin = tokens[0].1.as_deref();
+    // Range requests on the original.
+    let mut resp = agent()
+        .get(&format!("{}/api/sessions/{id}/media", srv.1))
+        .header("Authorization", &format!("Bearer {}", admin.unwrap()))
+        .header("Range", "bytes=0-99")
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 206);
+    assert_eq!(
+        resp.body_mut().read_to_vec().unwrap(),
+        std::fs::read(fixture("jfk.wav")).unwrap()[..100].to_vec()
+    );
+    // A bad query is a 400 with the parser's words.
+    let (status, body) = get(&srv.1, "/api/search?q=%28a%20OR", admin);
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    // Verify is public: a bundle from the API verifies through the API.
+    let (_, bundle) = get(
+        &srv.1,
+        &format!("/api/sessions/{id}/evidence?from=0&to=5"),
+        admin,
+    );
+    let mut resp = agent()
+        .post(&format!("{}/api/verify", srv.1))
+        .send(&bundle[..])
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let v: Value = serde_json::from_slice(&resp.body_mut().read_to_vec().unwrap()).unwrap();
+    assert_eq!(v["ok"], true, "{v:#}");
+    // Security headers.
+    let resp = agent()
+        .get(&format!("{}/api/health", srv.1))
+        .call()
+        .unwrap();
+    assert_eq!(
+        resp.headers().get("X-Content-Type-Options").unwrap(),
+        "nosniff"
+    );
+}
+
+#[test]
+fn an_upload_becomes_a_job_and_its_uploader_can_read_the_session() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let consumer = token(&data, "consumer", None);
+    let auditor = token(&data, "auditor", None);
+    let srv = start(&data, &[]);
+    let bytes = std::fs::read(fixture("jfk.wav")).unwrap();
+    let post = |tok: &str| {
+        let mut resp = agent()
+            .post(&format!("{}/api/uploads?name=room.wav&lang=en", srv.1))
+            .header("Authorization", &format!("Bearer {tok}"))
+            .send(&bytes[..])
+            .unwrap();
+        (
+            resp.status().as_u16(),
+            serde_json::from_slice::<Value>(&resp.body_mut().read_to_vec().unwrap()).unwrap(),
+        )
+    };
+    let (status, v) = post(&auditor);
+    assert_eq!(status, 403, "auditors read, they do not upload: {v}");
+    let (status, v) = post(&consumer);
+    assert_eq!(status, 202, "{v}");
+    let job = v["job"].as_i64().unwrap();
+    let mut session = None;
+    for _ in 0..3000 {
+        let (s, body) = get(&srv.1, &format!("/api/jobs/{job}"), Some(&consumer));
+        assert_eq!(s, 200);
+        let j: Value = serde_json::from_slice(&body).unwrap();
+        assert_ne!(j["status"], "failed", "{j}");
+        if j["status"] == "done" {
+            session = j["session"].as_str().map(str::to_string);
+            assert_eq!(j["sha256"], liveproof::hashing::sha256_hex(&bytes));
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let session = session.expect("the job finished");
+    assert_eq!(
+        get(&srv.1, &format!("/api/sessions/{session}"), Some(&consumer)).0,
+        200
+    );
+    assert_eq!(
+        get(&srv.1, &format!("/api/jobs/{job}"), Some(&auditor)).0,
+        404,
+        "jobs are their uploader's"
+    );
+}
+
+#[test]
+fn size_and_rate_limits_answer_413_and_429() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let consumer = token(&data, "consumer", None);
+    let srv = start(&data, &["--max-upload-mib", "1", "--rate-limit", "3"]);
+    let big = vec![0u8; 2 << 20];
+    let resp = agent()
+        .post(&format!("{}/api/uploads?name=big.wav", srv.1))
+        .header("Authorization", &format!("Bearer {consumer}"))
+        .send(&big[..]);
+    // The server may close the connection after answering 413 mid-upload.
+    if let Ok(r) = resp {
+        assert_eq!(r.status().as_u16(), 413);
+    }
+    let statuses: Vec<u16> = (0..5)
+        .map(|_| get(&srv.1, "/api/sessions", Some(&consumer)).0)
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(
+        std::fs::read_dir(data.join("uploads")).unwrap().count() == 0,
+        "a refused upload leaves nothing"
+    );
+}
