@@ -6,8 +6,8 @@
 //! Method: every segment is reduced to its set of character trigrams (folded text, letters and
 //! digits only); segment pairs at least `min_gap_ms` apart whose trigram sets are similar
 //! (Jaccard) are found through an inverted index; runs of such pairs along diagonals, chained
-//! when consecutive, form repeated passages; a passage must hold `min_passage_chars`
-//! characters. The share of the session's speech inside repeated passages is the coverage.
+//! when consecutive, form repeated passages; a passage must last `min_passage_ms` and hold
+//! `min_passage_chars` characters. The share of the session's speech inside repeated passages is the coverage.
 //! Invariant: a pure function of the segments and the thresholds.
 
 use std::collections::{HashMap, HashSet};
@@ -24,8 +24,11 @@ pub struct Params {
     pub min_gap_ms: u64,
     /// Trigram Jaccard similarity for two segments to count as the same text.
     pub min_similarity: f64,
-    /// Shortest repeated passage, in letters/characters.
+    /// Fewest letters/characters in a repeated passage.
     pub min_passage_chars: usize,
+    /// Shortest repeated passage in time: language-independent (Mandarin packs more speech
+    /// into fewer characters than English), and longer than any catch-phrase.
+    pub min_passage_ms: u64,
 }
 
 impl Default for Params {
@@ -33,7 +36,8 @@ impl Default for Params {
         Self {
             min_gap_ms: 20_000,
             min_similarity: 0.6,
-            min_passage_chars: 60,
+            min_passage_chars: 20,
+            min_passage_ms: 8_000,
         }
     }
 }
@@ -129,7 +133,10 @@ pub fn detect(segments: &[Segment], p: &Params) -> Loops {
             len += 1;
         }
         let n_chars: usize = (i..i + len).map(|k| chars[k].len()).sum();
-        if n_chars >= p.min_passage_chars {
+        let span = segments[i + len - 1]
+            .end_ms
+            .saturating_sub(segments[i].start_ms);
+        if n_chars >= p.min_passage_chars && span >= p.min_passage_ms {
             runs.push((i, j, len));
             for k in 0..len {
                 in_loop[i + k] = true;
