@@ -120,13 +120,7 @@ fn spoken_claims_are_flagged_at_ingest_and_filterable_in_search() {
     require_model("tiny.en");
     let d = tempfile::tempdir().unwrap();
     let wav = d.path().join("pitch.wav");
-    let st = std::process::Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "130", "-w"])
-        .arg(&wav)
-        .arg("Hello everyone, welcome to my live room. This face cream cures insomnia. It is the best cream ever. Only three left, so hurry up. Thank you for watching.")
-        .status()
-        .expect("espeak-ng runs (apt-get install espeak-ng)");
-    assert!(st.success());
+    speak(&wav, "Hello everyone, welcome to my live room. This face cream cures insomnia. It is the best cream ever. Only three left, so hurry up. Thank you for watching.");
     let data = d.path().join("data");
     let s = ingest(&data, &wav, &["--model", "tiny.en"]);
     let id = s["session"].as_str().unwrap();

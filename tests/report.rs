@@ -10,16 +10,6 @@ fn report(data: &std::path::Path, id: &str) -> Value {
     v.unwrap()
 }
 
-fn speak(path: &std::path::Path, text: &str) {
-    let st = std::process::Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "130", "-w"])
-        .arg(path)
-        .arg(text)
-        .status()
-        .expect("espeak-ng runs");
-    assert!(st.success());
-}
-
 #[test]
 fn a_human_session_without_metadata_has_no_digital_host() {
     require_model("tiny.en");

@@ -143,31 +143,7 @@ fn a_stream_with_long_silences_is_cut_into_windows_with_correct_timestamps() {
     let d = tempfile::tempdir().unwrap();
     // 40 s of silence, then the speech, then 35 s of silence: three windows, one with speech.
     let f = d.path().join("gaps.wav");
-    let st = std::process::Command::new("ffmpeg")
-        .args([
-            "-nostdin",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "anullsrc=r=16000:cl=mono:d=40",
-            "-i",
-        ])
-        .arg(fixture("jfk.wav"))
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "anullsrc=r=16000:cl=mono:d=35",
-            "-filter_complex",
-            "[0][1][2]concat=n=3:v=0:a=1",
-        ])
-        .arg(&f)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    speech_in_silence(&fixture("jfk.wav"), 40, 35, &f, &[]);
     let data = d.path().join("data");
     let s = ingest(&data, &f, &["--model", "tiny.en"]);
     let (_, show) = run(&data, &["show", s["session"].as_str().unwrap()]);
@@ -203,33 +179,7 @@ fn a_three_hour_recording_is_processed_in_bounded_memory() {
     // Three hours, mostly room noise at a low level, with the speech in the middle; FLAC keeps
     // the file small. Decoded whole it would take 3 h × 16 kHz × 4 B = 691 MB.
     let f = d.path().join("three-hours.flac");
-    let st = std::process::Command::new("ffmpeg")
-        .args([
-            "-nostdin",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "anullsrc=r=16000:cl=mono:d=5400",
-            "-i",
-        ])
-        .arg(fixture("jfk.wav"))
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "anullsrc=r=16000:cl=mono:d=5389",
-            "-filter_complex",
-            "[0][1][2]concat=n=3:v=0:a=1",
-            "-c:a",
-            "flac",
-        ])
-        .arg(&f)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    speech_in_silence(&fixture("jfk.wav"), 5400, 5389, &f, &["-c:a", "flac"]);
     let data = d.path().join("data");
     let s = ingest(&data, &f, &["--model", "tiny.en"]);
     assert_eq!(s["duration_ms"], 3 * 3600 * 1000);

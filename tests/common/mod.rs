@@ -184,3 +184,32 @@ pub fn files_under(dir: &Path, sub: &str) -> Vec<PathBuf> {
     walk(&dir.join(sub), &mut v);
     v
 }
+
+/// Speaks English `text` into a WAV file with espeak-ng (Debian package).
+pub fn speak(path: &Path, text: &str) {
+    let st = Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "130", "-w"])
+        .arg(path)
+        .arg(text)
+        .status()
+        .expect("espeak-ng runs (apt-get install espeak-ng)");
+    assert!(st.success());
+}
+
+/// Writes `speech` between `before_s` and `after_s` seconds of digital silence into `out`,
+/// with extra ffmpeg output arguments.
+pub fn speech_in_silence(speech: &Path, before_s: u32, after_s: u32, out: &Path, extra: &[&str]) {
+    let st = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("anullsrc=r=16000:cl=mono:d={before_s}"))
+        .arg("-i")
+        .arg(speech)
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("anullsrc=r=16000:cl=mono:d={after_s}"))
+        .args(["-filter_complex", "[0][1][2]concat=n=3:v=0:a=1"])
+        .args(extra)
+        .arg(out)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(st.success(), "ffmpeg failed making {}", out.display());
+}
