@@ -275,3 +275,40 @@ fn size_and_rate_limits_answer_413_and_429() {
         "a refused upload leaves nothing"
     );
 }
+
+#[test]
+fn the_openapi_document_is_served_and_lists_exactly_the_routes() {
+    let doc: Value = serde_json::from_str(liveproof::server::routes::OPENAPI_JSON).unwrap();
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            documented.push((method.clone(), path.clone()));
+        }
+    }
+    documented.sort();
+    let mut routes: Vec<(String, String)> = liveproof::server::routes::ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    routes.sort();
+    assert_eq!(
+        documented, routes,
+        "data/openapi.json and the routes disagree"
+    );
+    let d = tempfile::tempdir().unwrap();
+    let srv = start(&d.path().join("data"), &[]);
+    let (status, body) = get(&srv.1, "/api/openapi.json", None);
+    assert_eq!(status, 200);
+    let served: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(served["openapi"], "3.1.0");
+    // Every documented route exists (an unauthenticated call is refused, not unknown).
+    for (method, path) in liveproof::server::routes::ROUTES {
+        let url = format!("{}{}", srv.1, path.replace("{id}", "1"));
+        let status = if method == "get" {
+            agent().get(&url).call().unwrap().status().as_u16()
+        } else {
+            agent().post(&url).send(&b""[..]).unwrap().status().as_u16()
+        };
+        assert!(status != 404 && status != 405, "{method} {path}: {status}");
+    }
+}

@@ -10,7 +10,7 @@
 pub mod auth;
 pub mod error;
 pub mod jobs;
-mod routes;
+pub mod routes;
 
 use std::path::PathBuf;
 use std::sync::Mutex;

@@ -13,9 +13,36 @@ use super::State;
 use crate::access::{Access, Role};
 use crate::store::{SessionRow, Store};
 
+/// The OpenAPI document (kept beside the code; a test checks that the two agree).
+pub const OPENAPI_JSON: &str = include_str!("../../data/openapi.json");
+
+/// Every route, as (method, path): the single list that `configure` registers and the
+/// OpenAPI test compares with the document.
+pub const ROUTES: [(&str, &str); 12] = [
+    ("get", "/api/health"),
+    ("get", "/api/openapi.json"),
+    ("get", "/api/sessions"),
+    ("get", "/api/sessions/{id}"),
+    ("get", "/api/sessions/{id}/transcript"),
+    ("get", "/api/sessions/{id}/report"),
+    ("get", "/api/sessions/{id}/evidence"),
+    ("get", "/api/sessions/{id}/media"),
+    ("get", "/api/search"),
+    ("post", "/api/uploads"),
+    ("get", "/api/jobs/{id}"),
+    ("post", "/api/verify"),
+];
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI_JSON)
+}
+
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/health", web::get().to(health))
+        .route("/api/openapi.json", web::get().to(openapi))
         .route("/api/sessions", web::get().to(sessions))
         .route("/api/sessions/{id}", web::get().to(session))
         .route("/api/sessions/{id}/transcript", web::get().to(transcript))
