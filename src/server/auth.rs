@@ -13,13 +13,27 @@ use crate::access::Access;
 /// An authenticated caller.
 pub struct Caller(pub Access);
 
+/// The token from `Authorization: Bearer …`, or, for GET requests (an `<audio>` element cannot
+/// send headers), from the `access_token` query parameter.
 fn bearer(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get("Authorization")?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(|t| t.trim().to_string())
+    let header = req
+        .headers()
+        .get("Authorization")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    header.or_else(|| {
+        (req.method() == actix_web::http::Method::GET)
+            .then(|| {
+                web::Query::<std::collections::HashMap<String, String>>::from_query(
+                    req.query_string(),
+                )
+                .ok()
+                .and_then(|q| q.get("access_token").cloned())
+            })
+            .flatten()
+            .filter(|t| !t.is_empty())
+    })
 }
 
 impl FromRequest for Caller {

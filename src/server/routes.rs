@@ -33,6 +33,28 @@ pub const ROUTES: [(&str, &str); 12] = [
     ("post", "/api/verify"),
 ];
 
+const INDEX_HTML: &str = include_str!("../../web/index.html");
+const APP_JS: &str = include_str!("../../web/app.js");
+const APP_CSS: &str = include_str!("../../web/app.css");
+
+async fn index() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(INDEX_HTML)
+}
+
+async fn app_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(APP_JS)
+}
+
+async fn app_css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .body(APP_CSS)
+}
+
 async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
@@ -41,7 +63,10 @@ async fn openapi() -> HttpResponse {
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/health", web::get().to(health))
+    cfg.route("/", web::get().to(index))
+        .route("/app.js", web::get().to(app_js))
+        .route("/app.css", web::get().to(app_css))
+        .route("/api/health", web::get().to(health))
         .route("/api/openapi.json", web::get().to(openapi))
         .route("/api/sessions", web::get().to(sessions))
         .route("/api/sessions/{id}", web::get().to(session))

@@ -1,0 +1,210 @@
+//! The web page in headless Chromium (Debian `chromium` + `chromium-driver`), driven over the
+//! W3C WebDriver protocol: search, click a hit, and the player is at the segment's start.
+
+mod common;
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+use common::*;
+use serde_json::{json, Value};
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for(url: &str) {
+    for _ in 0..600 {
+        if ureq::get(url).call().is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{url} did not come up");
+}
+
+/// A minimal W3C WebDriver client.
+struct Driver {
+    base: String,
+}
+
+impl Driver {
+    fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let url = format!("{}{}", self.base, path);
+        let mut resp = if method == "GET" {
+            agent.get(&url).call().unwrap()
+        } else {
+            agent
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .send(&serde_json::to_vec(&body).unwrap()[..])
+                .unwrap()
+        };
+        let v: Value = serde_json::from_slice(&resp.body_mut().read_to_vec().unwrap()).unwrap();
+        assert!(v["value"].get("error").is_none(), "WebDriver {path}: {v}");
+        v["value"].clone()
+    }
+    fn js(&self, session: &str, script: &str) -> Value {
+        self.call(
+            "POST",
+            &format!("/session/{session}/execute/sync"),
+            json!({"script": script, "args": []}),
+        )
+    }
+    /// Polls `script` until it returns a truthy value (bounded by attempts).
+    fn until(&self, session: &str, script: &str) -> Value {
+        for _ in 0..300 {
+            let v = self.js(session, script);
+            if !(v.is_null() || v == false || v == 0) {
+                return v;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("never true: {script}");
+    }
+}
+
+#[test]
+fn search_click_a_hit_and_the_player_is_at_the_segment_start() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let s = ingest(&data, &fixture("jfk.wav"), &["--model", "tiny.en"]);
+    let id = s["session"].as_str().unwrap().to_string();
+    let (_, show) = run(&data, &["show", &id]);
+    let segs = show.unwrap()["segments"].as_array().unwrap().clone();
+    let target = segs.last().unwrap().clone();
+    let (_, t) = run(&data, &["token", "create", "--role", "auditor"]);
+    let token = t.unwrap()["token"].as_str().unwrap().to_string();
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = Proc(
+        bin()
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(&format!("{base}/api/health"));
+    let dport = free_port();
+    let _driver = Proc(
+        std::process::Command::new("chromedriver")
+            .arg(format!("--port={dport}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver runs (apt-get install chromium chromium-driver)"),
+    );
+    let wd = Driver {
+        base: format!("http://127.0.0.1:{dport}"),
+    };
+    wait_for(&format!("{}/status", wd.base));
+    let profile = d.path().join("profile");
+    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--autoplay-policy=no-user-gesture-required",
+                 "--window-size=420,900", format!("--user-data-dir={}", profile.display())]
+    }}}});
+    let session = wd.call("POST", "/session", caps)["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sid = session.as_str();
+    wd.call(
+        "POST",
+        &format!("/session/{sid}/url"),
+        json!({"url": format!("{base}/#token={token}")}),
+    );
+    wd.call(
+        "POST",
+        &format!("/session/{sid}/url"),
+        json!({"url": format!("{base}/#/search/%22ask%20what%22")}),
+    );
+    wd.until(sid, "return document.querySelectorAll('li.hit').length");
+    let snippet = wd.js(sid, "return document.querySelector('li.hit').innerHTML");
+    assert!(
+        snippet.as_str().unwrap().contains("<b>"),
+        "highlighted: {snippet}"
+    );
+    // Click the hit of the segment that says "ask what".
+    let start = wd.js(
+        sid,
+        "return +document.querySelector('li.hit').dataset.start",
+    );
+    let click = format!(
+        "document.querySelector('li.hit[data-start=\"{}\"]').click(); return true",
+        start
+    );
+    wd.js(sid, &click);
+    wd.until(sid, "return document.getElementById('player') && document.getElementById('player').readyState >= 1");
+    let t = wd.until(sid, &format!("var p = document.getElementById('player'); return Math.abs(p.currentTime * 1000 - {start}) < 300 ? p.currentTime : 0"));
+    assert!((t.as_f64().unwrap() * 1000.0 - start.as_f64().unwrap()).abs() < 300.0);
+    assert_eq!(
+        start.as_u64().unwrap(),
+        target["start_ms"].as_u64().unwrap()
+    );
+    // Clicking a line of the transcript jumps the player there too, and it is highlighted.
+    wd.js(
+        sid,
+        "document.querySelector('li.segment').click(); return true",
+    );
+    wd.until(
+        sid,
+        "return document.getElementById('player').currentTime < 0.5",
+    );
+    let shot = wd.call("GET", &format!("/session/{sid}/screenshot"), json!({}));
+    let png = base64_decode(shot.as_str().unwrap());
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-session.png");
+    std::fs::write(&out, png).unwrap();
+    let _ = ureq::delete(&format!("{}/session/{sid}", wd.base)).call();
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let table = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let clean: Vec<u8> = s
+        .bytes()
+        .filter(|c| *c != b'=' && !c.is_ascii_whitespace())
+        .collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let v: Vec<u32> = chunk.iter().map(|&c| u32::from(table(c))).collect();
+        let n = v
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, x)| acc | (x << (18 - 6 * i)));
+        out.push((n >> 16) as u8);
+        if v.len() > 2 {
+            out.push((n >> 8) as u8);
+        }
+        if v.len() > 3 {
+            out.push(n as u8);
+        }
+    }
+    out
+}

@@ -1,0 +1,149 @@
+// liveproof web page: search, session player, evidence export, verify. No framework, no CDN.
+"use strict";
+const app = document.getElementById("app");
+const token = () => localStorage.getItem("liveproof-token") || "";
+const clock = (ms) => new Date(ms).toISOString().substring(11, 23);
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+
+// A token can arrive in the fragment (#token=...), e.g. from a link the archive operator sends.
+const m = location.hash.match(/token=([^&]+)/);
+if (m) { localStorage.setItem("liveproof-token", decodeURIComponent(m[1])); location.hash = "#/"; }
+document.getElementById("token-btn").onclick = () => {
+  const t = prompt("API token (liveproof token create)", token());
+  if (t !== null) localStorage.setItem("liveproof-token", t.trim());
+};
+
+async function api(path, opts = {}) {
+  const headers = Object.assign({}, opts.headers || {});
+  if (token()) headers["Authorization"] = "Bearer " + token();
+  const r = await fetch(path, Object.assign({}, opts, { headers }));
+  if (!r.ok) {
+    let msg = r.status + "";
+    try { msg = (await r.json()).error.message; } catch (_) {}
+    throw new Error(msg);
+  }
+  return r;
+}
+
+function show(id) {
+  app.replaceChildren(document.getElementById(id).content.cloneNode(true));
+}
+
+function searchPage(q) {
+  show("t-search");
+  const input = document.getElementById("q");
+  input.value = q || "";
+  document.getElementById("search-form").onsubmit = (e) => {
+    e.preventDefault();
+    location.hash = "#/search/" + encodeURIComponent(input.value);
+  };
+  if (!q) return;
+  api("/api/search?q=" + encodeURIComponent(q)).then((r) => r.json()).then((res) => {
+    document.getElementById("total").textContent = res.total + " 条结果 matching segments";
+    const ol = document.getElementById("hits");
+    for (const h of res.hits) {
+      const li = document.createElement("li");
+      li.className = "hit";
+      li.dataset.session = h.session;
+      li.dataset.start = h.start_ms;
+      li.innerHTML = `<span class="muted">${esc(h.session)} · ${clock(h.start_ms)} · ${esc([h.platform, h.room, h.host].filter(Boolean).join("/"))}</span><br>${h.snippet}`;
+      li.onclick = () => { location.hash = `#/session/${h.session}/${h.start_ms}`; };
+      ol.appendChild(li);
+    }
+  }).catch((e) => { document.getElementById("total").textContent = "错误 Error: " + e.message; });
+}
+
+async function sessionPage(id, at) {
+  show("t-session");
+  const [s, rep] = await Promise.all([
+    api("/api/sessions/" + id).then((r) => r.json()),
+    api("/api/sessions/" + id + "/report").then((r) => r.json()),
+  ]);
+  document.getElementById("s-title").textContent = `${s.original_name} · ${clock(s.duration_ms)}`;
+  const badges = document.getElementById("badges");
+  const box = document.getElementById("evidence-box");
+  const badge = (text, cls, evidence) => {
+    const b = document.createElement("button");
+    b.className = "badge " + cls; b.textContent = text; b.type = "button";
+    b.onclick = () => { box.hidden = !box.hidden; document.getElementById("evidence").textContent = JSON.stringify(evidence, null, 2); };
+    badges.appendChild(b);
+  };
+  const dh = rep.digital_host;
+  badge("数字人 digital host: " + dh, dh === "none" ? "ok" : "info", rep.signals);
+  badge("披露 disclosure: " + rep.disclosure, rep.disclosure === "missing" || rep.disclosure === "partial" ? "warn" : "ok", rep.signals.filter((x) => x.kind === "spoken_disclosure"));
+  for (const f of rep.findings) badge(f, "warn", f === "risky_claims" ? rep.claims : rep.signals);
+  const flags = {};
+  for (const f of (s.claims && s.claims.flags) || []) (flags[f.segment] = flags[f.segment] || []).push(f);
+
+  // The player streams the original with range requests; the token rides in the query string
+  // because <audio> cannot send headers.
+  const player = document.getElementById("player");
+  player.src = `/api/sessions/${id}/media?access_token=${encodeURIComponent(token())}`;
+  const ol = document.getElementById("segments");
+  let sel = [];
+  for (const seg of s.segments) {
+    const li = document.createElement("li");
+    li.className = "segment";
+    li.dataset.start = seg.start_ms; li.dataset.end = seg.end_ms; li.dataset.index = seg.index;
+    const fl = (flags[seg.index] || []).map((f) => `<span class="flag" title="${esc(f.article)}">${esc(f.category)}: ${esc(f.words.join("、"))}</span>`).join("");
+    li.innerHTML = `<span class="muted">${clock(seg.start_ms)}</span> ${esc(seg.text)}${fl}`;
+    li.onclick = (e) => {
+      if (e.shiftKey || e.metaKey) {
+        sel = sel.length >= 2 ? [seg] : sel.concat([seg]);
+        for (const x of ol.children) x.classList.toggle("selected", sel.some((y) => String(y.index) === x.dataset.index));
+        const lo = Math.min(...sel.map((x) => x.start_ms)), hi = Math.max(...sel.map((x) => x.end_ms));
+        document.getElementById("range").textContent = `${clock(lo)} – ${clock(hi)}`;
+        document.getElementById("export").disabled = false;
+        return;
+      }
+      player.currentTime = seg.start_ms / 1000;
+      player.play().catch(() => {});
+    };
+    ol.appendChild(li);
+  }
+  player.ontimeupdate = () => {
+    const ms = player.currentTime * 1000;
+    for (const li of ol.children) li.classList.toggle("playing", ms >= +li.dataset.start && ms < +li.dataset.end);
+  };
+  document.getElementById("export").onclick = async () => {
+    const pick = sel.length ? sel : s.segments.slice(0, 1);
+    const lo = Math.min(...pick.map((x) => x.start_ms)), hi = Math.max(...pick.map((x) => x.end_ms));
+    const r = await api(`/api/sessions/${id}/evidence?from=${lo / 1000}&to=${hi / 1000}`);
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(await r.blob());
+    a.download = `evidence-${id}-${lo}-${hi}.zip`;
+    a.click();
+  };
+  if (at !== undefined) {
+    const seek = () => { player.currentTime = at / 1000; };
+    if (player.readyState >= 1) seek(); else player.addEventListener("loadedmetadata", seek, { once: true });
+  }
+}
+
+function verifyPage() {
+  show("t-verify");
+  document.getElementById("bundle").onchange = async (e) => {
+    const f = e.target.files[0];
+    if (!f) return;
+    const out = document.getElementById("verdict");
+    out.textContent = "…";
+    const r = await fetch("/api/verify", { method: "POST", body: f });
+    const v = await r.json();
+    if (v.error) { out.textContent = v.error.message; return; }
+    out.innerHTML = `<h3>${v.ok ? "✓ 已验证 VERIFIED" : "✗ 未通过 NOT VERIFIED"}</h3>` +
+      v.checks.map((c) => `<div class="check ${c.ok ? "pass" : "fail"}">${c.ok ? "✓" : "✗"} ${esc(c.name)}: ${esc(c.detail)}</div>`).join("") +
+      (v.ok ? "<h4>证明 Proves</h4><ul>" + v.proven.map((p) => `<li>${esc(p)}</li>`).join("") + "</ul>" : "") +
+      "<h4>不能证明 Does not prove</h4><ul>" + v.not_proven.map((p) => `<li>${esc(p)}</li>`).join("") + "</ul>";
+  };
+}
+
+function route() {
+  const h = location.hash.replace(/^#\/?/, "");
+  const parts = h.split("/");
+  if (parts[0] === "search") return searchPage(decodeURIComponent(parts.slice(1).join("/")));
+  if (parts[0] === "session") return sessionPage(parts[1], parts[2] !== undefined ? +parts[2] : undefined).catch((e) => { app.textContent = "错误 Error: " + e.message; });
+  if (parts[0] === "verify") return verifyPage();
+  return searchPage("");
+}
+window.addEventListener("hashchange", route);
+route();
