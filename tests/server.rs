@@ -223,6 +223,8 @@ fn an_upload_becomes_a_job_and_its_uploader_can_read_the_session() {
     };
     let (status, v) = post(&auditor);
     assert_eq!(status, 403, "auditors read, they do not upload: {v}");
+    let (status, _) = post("lp_forged");
+    assert_eq!(status, 401);
     let (status, v) = post(&consumer);
     assert_eq!(status, 202, "{v}");
     let job = v["job"].as_i64().unwrap();
@@ -311,4 +313,59 @@ fn the_openapi_document_is_served_and_lists_exactly_the_routes() {
         };
         assert!(status != 404 && status != 405, "{method} {path}: {status}");
     }
+}
+
+#[test]
+fn a_job_interrupted_by_a_crash_resumes_after_a_restart() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let consumer = token(&data, "consumer", None);
+    let long = d.path().join("long.wav");
+    ffmpeg(
+        &fixture("jfk.wav"),
+        &long,
+        &["-filter_complex", "aloop=loop=5:size=176000"],
+    );
+    let bytes = std::fs::read(&long).unwrap();
+    let mut srv = start(&data, &[]);
+    let mut resp = agent()
+        .post(&format!("{}/api/uploads?name=long.wav&lang=en", srv.1))
+        .header("Authorization", &format!("Bearer {consumer}"))
+        .send(&bytes[..])
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    let job = serde_json::from_slice::<Value>(&resp.body_mut().read_to_vec().unwrap()).unwrap()
+        ["job"]
+        .as_i64()
+        .unwrap();
+    // Kill the server (SIGKILL) while the job runs.
+    for _ in 0..3000 {
+        let (_, body) = get(&srv.1, &format!("/api/jobs/{job}"), Some(&consumer));
+        if serde_json::from_slice::<Value>(&body).unwrap()["status"] == "running" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    srv.0.kill().unwrap();
+    srv.0.wait().unwrap();
+    assert_consistent(&data);
+    // A new server picks the job up again and finishes it.
+    srv = start(&data, &[]);
+    let mut done = None;
+    for _ in 0..3000 {
+        let (_, body) = get(&srv.1, &format!("/api/jobs/{job}"), Some(&consumer));
+        let j: Value = serde_json::from_slice(&body).unwrap();
+        assert_ne!(j["status"], "failed", "{j}");
+        if j["status"] == "done" {
+            done = Some(j);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let j = done.expect("the job finished after the restart");
+    assert_eq!(j["sha256"], liveproof::hashing::sha256_hex(&bytes));
+    let sessions = assert_consistent(&data);
+    assert_eq!(sessions, vec![j["session"].as_str().unwrap().to_string()]);
+    drop(srv);
 }

@@ -233,7 +233,16 @@ pub fn start_worker(config: super::Config) {
             [],
         );
     }
-    let _ = std::fs::create_dir_all(upload_dir(&config.data));
+    let dir = upload_dir(&config.data);
+    let _ = std::fs::create_dir_all(&dir);
+    // Work directories of jobs a crash interrupted (their uploads stay beside them).
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for e in entries.flatten() {
+            if e.path().is_dir() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
     std::thread::spawn(move || loop {
         match run_one(&config) {
             Ok(true) => {}
