@@ -25,12 +25,17 @@ Exit codes: 0 success; 1 failure (disk, database, internal); 2 bad usage;
 Example, first run:
   liveproof models install base
   liveproof ingest room-17.flv --meta room-17.json
-  liveproof sessions";
+  liveproof search 诺贝尔
+  liveproof evidence 3f2a9c --from 00:12:00 --to 00:13:30 -o bundle.zip
+  liveproof key show        # publish this key; verifiers pass it with --key
+  liveproof verify bundle.zip --key ed25519:…";
 
 /// Archive live-commerce recordings as searchable, verifiable evidence.
 ///
 /// liveproof keeps the original recording untouched and content-addressed (SHA-256), transcribes
-/// it offline with Whisper (whisper.cpp), and writes a canonical transcript and a manifest.
+/// it offline with Whisper (whisper.cpp), flags risky sales claims and digital hosts, seals the
+/// transcript (Merkle root, signed manifest, append-only log), indexes it for search, and
+/// exports evidence bundles anyone can verify offline. `serve` runs the HTTP API and web page.
 #[derive(Parser)]
 #[command(name = "liveproof", version, after_help = AFTER_HELP)]
 struct Cli {
