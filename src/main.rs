@@ -73,7 +73,8 @@ enum Command {
         /// Model name (tiny.en, base) or path of a whisper.cpp ggml file.
         #[arg(long, default_value = models::DEFAULT_MODEL, value_name = "NAME|PATH")]
         model: String,
-        /// Spoken language: auto (detected per 30 s window), zh, en, or another ISO 639-1 code.
+        /// Spoken language: auto (detected per 30 s window; Mandarin or English unless another
+        /// language clearly dominates the window), zh, en, or another ISO 639-1 code.
         #[arg(long, default_value = "auto")]
         lang: String,
         /// Inference threads (default: the number of cores; more only slows ggml down).

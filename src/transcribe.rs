@@ -166,8 +166,8 @@ impl Transcriber {
         // Same cost as whisper.cpp's own "auto" (it also encodes once to detect), but the
         // result is known before decoding, so the prompt can match the language.
         self.state.pcm_to_mel(samples, self.threads).map_err(fail)?;
-        let (id, _) = self.state.lang_detect(0, self.threads).map_err(fail)?;
-        Ok(whisper_rs::get_lang_str(id).unwrap_or("en").to_string())
+        let (id, probs) = self.state.lang_detect(0, self.threads).map_err(fail)?;
+        Ok(pick_language(id, &probs))
     }
 
     /// Transcribes one window whose first sample is at `offset_ms` in the recording.
@@ -243,6 +243,24 @@ impl Transcriber {
         }
         Ok(out)
     }
+}
+
+/// Live-commerce streams here are Mandarin or English; on short, noisy windows Whisper's
+/// detector often wavers towards neighbours (Cantonese, Japanese, Korean...), which then yields
+/// a transcript in the wrong language. Another language is kept only when it is clearly
+/// dominant; otherwise the likelier of Mandarin and English wins.
+fn pick_language(id: i32, probs: &[f32]) -> String {
+    const CONFIDENT: f32 = 0.7;
+    let prob = |code: &str| {
+        whisper_rs::get_lang_id(code)
+            .and_then(|i| probs.get(i as usize).copied())
+            .unwrap_or(0.0)
+    };
+    let top = whisper_rs::get_lang_str(id).unwrap_or("en");
+    if top == "zh" || top == "en" || probs.get(id as usize).copied().unwrap_or(0.0) >= CONFIDENT {
+        return top.to_string();
+    }
+    if prob("zh") >= prob("en") { "zh" } else { "en" }.to_string()
 }
 
 /// A fixed (never carried-over) prompt that steers Whisper to simplified characters and
@@ -340,6 +358,24 @@ mod tests {
         assert_eq!(a.samples.len() + b.samples.len(), s.len());
         assert_eq!(b.offset_ms, a.samples.len() as u64 * 1000 / sr as u64);
         assert!(a.has_sound && b.has_sound);
+    }
+
+    #[test]
+    fn a_wavering_detection_falls_back_to_mandarin_or_english() {
+        let n = whisper_rs::get_lang_max_id() as usize + 1;
+        let id = |c: &str| whisper_rs::get_lang_id(c).unwrap();
+        let mut p = vec![0.0f32; n];
+        p[id("ja") as usize] = 0.4;
+        p[id("zh") as usize] = 0.35;
+        p[id("en") as usize] = 0.1;
+        assert_eq!(pick_language(id("ja"), &p), "zh");
+        p[id("ja") as usize] = 0.9;
+        assert_eq!(
+            pick_language(id("ja"), &p),
+            "ja",
+            "a clear other language is kept"
+        );
+        assert_eq!(pick_language(id("en"), &p), "en");
     }
 
     #[test]
