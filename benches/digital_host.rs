@@ -296,27 +296,7 @@ fn main() {
             c.name, c.digital, c.undisclosed, r.digital_host, r.disclosure, undisclosed
         );
     }
-    let f1 = |tp: usize, fp: usize, fn_: usize| {
-        let p = if tp + fp == 0 {
-            1.0
-        } else {
-            tp as f64 / (tp + fp) as f64
-        };
-        let r = if tp + fn_ == 0 {
-            1.0
-        } else {
-            tp as f64 / (tp + fn_) as f64
-        };
-        (
-            p,
-            r,
-            if p + r == 0.0 {
-                0.0
-            } else {
-                2.0 * p * r / (p + r)
-            },
-        )
-    };
+    let f1 = liveproof::claims::precision_recall_f1;
     let (p, r, f) = f1(tp, fp, fn_);
     let (up, ur, uf) = f1(utp, ufp, ufn);
     println!();

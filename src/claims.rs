@@ -296,6 +296,18 @@ pub struct Score {
     pub f1: f64,
 }
 
+/// Precision, recall and F1 from counts (an empty denominator counts as perfect).
+pub fn precision_recall_f1(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) {
+    let ratio = |a: usize, b: usize| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+    let (p, r) = (ratio(tp, tp + fp), ratio(tp, tp + fn_));
+    let f1 = if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    };
+    (p, r, f1)
+}
+
 /// Scores the lexicon on lines of `sentence<TAB>categories` (comma-separated, `-` for none).
 pub fn evaluate(tsv: &str) -> Result<(usize, Vec<Score>), String> {
     let lex = lexicon();
@@ -340,16 +352,7 @@ pub fn evaluate(tsv: &str) -> Result<(usize, Vec<Score>), String> {
         .iter()
         .zip(counts)
         .map(|(c, (pos, tp, fp, fn_))| {
-            let p = if tp + fp == 0 {
-                1.0
-            } else {
-                tp as f64 / (tp + fp) as f64
-            };
-            let r = if tp + fn_ == 0 {
-                1.0
-            } else {
-                tp as f64 / (tp + fn_) as f64
-            };
+            let (p, r, f1) = precision_recall_f1(tp, fp, fn_);
             Score {
                 category: c.to_string(),
                 positives: pos,
@@ -358,11 +361,7 @@ pub fn evaluate(tsv: &str) -> Result<(usize, Vec<Score>), String> {
                 fn_,
                 precision: p,
                 recall: r,
-                f1: if p + r == 0.0 {
-                    0.0
-                } else {
-                    2.0 * p * r / (p + r)
-                },
+                f1,
             }
         })
         .collect();
