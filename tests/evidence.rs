@@ -428,20 +428,7 @@ fn tree_heads_get_a_trusted_timestamp_that_verifies_offline() {
     let d = tempfile::tempdir().unwrap();
     let tsa = start_tsa(&d.path().join("tsa"));
     let data = d.path().join("data");
-    let out = bin()
-        .env("LIVEPROOF_TSA_URL", format!("http://127.0.0.1:{}/", tsa.2))
-        .env("LIVEPROOF_TSA_CERT", &tsa.1)
-        .args([
-            "ingest",
-            fixture("jfk.wav").to_str().unwrap(),
-            "--model",
-            "tiny.en",
-            "--json",
-            "--data",
-        ])
-        .arg(&data)
-        .output()
-        .unwrap();
+    let out = ingest_with_tsa(&data, format!("http://127.0.0.1:{}/", tsa.2), &tsa.1);
     assert!(
         out.status.success(),
         "{}",
@@ -494,20 +481,7 @@ fn an_unreachable_tsa_leaves_the_session_archived_with_a_warning() {
     require_model("tiny.en");
     let d = tempfile::tempdir().unwrap();
     let data = d.path().join("data");
-    let out = bin()
-        .env("LIVEPROOF_TSA_URL", "http://127.0.0.1:9/")
-        .env("LIVEPROOF_TSA_CERT", d.path().join("none.pem"))
-        .args([
-            "ingest",
-            fixture("jfk.wav").to_str().unwrap(),
-            "--model",
-            "tiny.en",
-            "--json",
-            "--data",
-        ])
-        .arg(&data)
-        .output()
-        .unwrap();
+    let out = ingest_with_tsa(&data, "http://127.0.0.1:9/", d.path().join("none.pem"));
     assert!(out.status.success());
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
@@ -518,4 +492,26 @@ fn an_unreachable_tsa_leaves_the_session_archived_with_a_warning() {
         "{s}"
     );
     assert_eq!(assert_consistent(&data).len(), 1);
+}
+
+/// Ingests the JFK fixture with a TSA configured through the environment.
+fn ingest_with_tsa(
+    data: &Path,
+    url: impl AsRef<std::ffi::OsStr>,
+    cert: impl AsRef<std::ffi::OsStr>,
+) -> std::process::Output {
+    bin()
+        .env("LIVEPROOF_TSA_URL", url)
+        .env("LIVEPROOF_TSA_CERT", cert)
+        .args([
+            "ingest",
+            fixture("jfk.wav").to_str().unwrap(),
+            "--model",
+            "tiny.en",
+            "--json",
+            "--data",
+        ])
+        .arg(data)
+        .output()
+        .unwrap()
 }

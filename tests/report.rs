@@ -4,6 +4,10 @@ mod common;
 use common::*;
 use serde_json::Value;
 
+fn has_finding(r: &Value, name: &str) -> bool {
+    r["findings"].as_array().unwrap().iter().any(|f| f == name)
+}
+
 fn report(data: &std::path::Path, id: &str) -> Value {
     let (o, v) = run(data, &["report", id]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -20,11 +24,7 @@ fn a_human_session_without_metadata_has_no_digital_host() {
     assert_eq!(r["digital_host"], "none");
     assert_eq!(r["disclosure"], "n/a");
     assert!(r["signals"].as_array().unwrap().is_empty());
-    assert!(!r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f == "undisclosed_digital_host"));
+    assert!(!has_finding(&r, "undisclosed_digital_host"));
 }
 
 #[test]
@@ -48,11 +48,7 @@ fn a_declared_digital_host_without_spoken_disclosure_is_undisclosed() {
     let r = report(&data, s["session"].as_str().unwrap());
     assert_eq!(r["digital_host"], "declared");
     assert_eq!(r["disclosure"], "missing");
-    assert!(r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f == "undisclosed_digital_host"));
+    assert!(has_finding(&r, "undisclosed_digital_host"));
     let sig = &r["signals"][0];
     assert_eq!(sig["kind"], "declared_metadata");
     assert_eq!(sig["evidence"]["field"], "host_kind");
@@ -92,11 +88,7 @@ fn a_spoken_disclosure_at_start_and_end_is_present_with_its_times() {
         .unwrap();
     assert!(sig["evidence"]["count"].as_u64().unwrap() >= 1);
     assert!(sig["evidence"]["occurrences"][0]["start_ms"].is_u64());
-    assert!(!r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f == "undisclosed_digital_host"));
+    assert!(!has_finding(&r, "undisclosed_digital_host"));
 }
 
 #[test]
@@ -120,11 +112,7 @@ fn a_looped_script_is_suspected_and_undisclosed_and_filterable_in_search() {
     let r = report(&data, id);
     assert_eq!(r["digital_host"], "suspected", "{r:#}");
     assert_eq!(r["disclosure"], "missing");
-    assert!(r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f == "undisclosed_digital_host"));
+    assert!(has_finding(&r, "undisclosed_digital_host"));
     let sig = r["signals"]
         .as_array()
         .unwrap()
@@ -259,11 +247,7 @@ fn aigc_labels_are_read_from_every_container_and_validated() {
         );
         assert_eq!(r["digital_host"], "declared", "{name}");
         assert!(
-            r["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|f| f == "undisclosed_digital_host"),
+            has_finding(&r, "undisclosed_digital_host"),
             "{name}: a label alone is no spoken disclosure"
         );
     }
@@ -284,14 +268,7 @@ fn aigc_labels_are_read_from_every_container_and_validated() {
     let f = d.path().join("two.wav");
     wav_with_chunks(&f, &[LABEL, "{\"Label\": \"1\"}"]);
     let r = labels_of(&data, &f);
-    assert!(
-        r["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f == "malformed_aigc_label"),
-        "{r:#}"
-    );
+    assert!(has_finding(&r, "malformed_aigc_label"), "{r:#}");
     let labels: Vec<&Value> = r["signals"]
         .as_array()
         .unwrap()
