@@ -243,6 +243,7 @@ fn session(g: &mut Gen, i: usize, per: usize) -> (Manifest, Transcript) {
         decode_warnings: vec![],
         claims: None,
         labels: vec![],
+        c2pa: None,
         tags: vec![],
     };
     (m, t)

@@ -2,8 +2,9 @@
 //!
 //! Signals implemented: the platform sidecar's `host_kind`, spoken disclosure in the
 //! transcript (every occurrence, whether near the start, near the end, and at least every N
-//! minutes), looped scripts (`loops`), and GB 45438 implicit `AIGC` labels in the file. Not yet
-//! implemented (reported as `not_checked`): C2PA manifests, acoustic cues.
+//! minutes), looped scripts (`loops`), GB 45438 implicit `AIGC` labels in the file, and C2PA
+//! manifests whose actions declare a trained-model digital source type. Not implemented
+//! (reported as `not_checked`): acoustic cues.
 //! Invariant: pure functions of the manifest and transcript.
 
 use serde::{Deserialize, Serialize};
@@ -51,7 +52,8 @@ pub fn default_interval_min() -> u64 {
 /// One signal with its weight and evidence.
 #[derive(Debug, Clone, Serialize)]
 pub struct Signal {
-    /// What kind of signal (`declared_metadata`, `spoken_disclosure`).
+    /// What kind of signal (`declared_metadata`, `aigc_label`, `c2pa`, `spoken_disclosure`,
+    /// `looped_script`).
     pub kind: String,
     /// How much it counts toward a digital-host verdict (0..1).
     pub weight: f64,
@@ -136,6 +138,35 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
             }),
         });
     }
+    let c2pa_ai = m.c2pa.as_ref().is_some_and(|c| c.declares_ai());
+    let c2pa_doubtful = m
+        .c2pa
+        .as_ref()
+        .is_some_and(|c| !c.declares_ai() && c.mentions_ai());
+    if let Some(c) = &m.c2pa {
+        let ai: Vec<_> = c.actions.iter().filter(|a| a.is_ai()).collect();
+        signals.push(Signal {
+            kind: "c2pa".into(),
+            weight: if c2pa_ai {
+                1.0
+            } else if c2pa_doubtful {
+                0.5
+            } else {
+                0.0
+            },
+            evidence: json!({
+                "standard": "C2PA content credentials",
+                "active_manifest": c.active_manifest,
+                "claim_generator": c.claim_generator,
+                "signer": c.signer,
+                "validation_state": c.validation_state,
+                "failures": c.failures,
+                "ai_actions": ai,
+                "actions": c.actions.len(),
+                "problems": c.problems,
+            }),
+        });
+    }
     let mut hits = Vec::new();
     for s in &t.segments {
         let folded = analyzer::fold(&s.text);
@@ -188,8 +219,10 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
             }),
         });
     }
-    let declared = kind.as_deref() == Some("digital_human") || !hits.is_empty() || ai_label;
-    let suspected = !declared && (loops.coverage >= rules.suspect_coverage || maybe_label);
+    let declared =
+        kind.as_deref() == Some("digital_human") || !hits.is_empty() || ai_label || c2pa_ai;
+    let suspected =
+        !declared && (loops.coverage >= rules.suspect_coverage || maybe_label || c2pa_doubtful);
     let digital_host = if declared {
         "declared"
     } else if suspected {
@@ -212,6 +245,12 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
     }
     if !label_problems.is_empty() {
         findings.push("malformed_aigc_label".to_string());
+    }
+    if m.c2pa
+        .as_ref()
+        .is_some_and(|c| c.validation_state == "Invalid")
+    {
+        findings.push("invalid_c2pa_manifest".to_string());
     }
     let flags = m
         .claims
@@ -236,10 +275,7 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
         findings,
         interval_min,
         phrases: p.version,
-        not_checked: vec![
-            "C2PA manifests".into(),
-            "acoustic (synthetic-voice) cues".into(),
-        ],
+        not_checked: vec!["acoustic (synthetic-voice) cues".into()],
         claims: json!({
             "lexicon": m.claims.as_ref().map(|c| c.lexicon.clone()),
             "counts": counts,

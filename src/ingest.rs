@@ -171,6 +171,7 @@ pub fn ingest(
 
     progress.phase("hashing");
     let staged = store.stage(path)?;
+    crate::fault::point("ingest.staged");
     let session = store::session_id(&staged.sha256);
     if let Some(row) = store.get(&session)? {
         // Repairs the index if an earlier run was killed between commit and indexing.
@@ -261,6 +262,7 @@ pub fn ingest(
         decode_warnings: cut_warning.into_iter().chain(report.warnings).collect(),
         claims: Some(crate::claims::check_transcript(&transcript)),
         labels: probe.labels.clone(),
+        c2pa: probe.c2pa.clone(),
         tags: Vec::new(),
     };
     let mut manifest = manifest;
@@ -311,9 +313,8 @@ pub fn ingest(
             .err()
             .map(|e| format!("the log head has no trusted timestamp: {e}"));
         progress.phase("indexing");
-        let index_warning = crate::search::index_session(store, &summary.session)
-            .err()
-            .map(|e| e.to_string());
+        // Also indexes sessions an earlier, killed run committed but did not index.
+        let index_warning = crate::search::catch_up(store).err().map(|e| e.to_string());
         return Ok(Summary {
             index_warning,
             timestamp_warning,

@@ -7,6 +7,7 @@ pub mod access;
 pub mod claims;
 pub mod disclosure;
 pub mod evidence;
+pub mod fault;
 pub mod fsutil;
 pub mod hashing;
 pub mod ingest;

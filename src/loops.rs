@@ -3,14 +3,18 @@
 //! repeat catch-phrases (家人们, 点点关注, "link in bio"), which are short and surrounded by
 //! varying talk, so only long passages count.
 //!
-//! Method: every segment is reduced to its set of character trigrams (folded text, letters and
-//! digits only); segment pairs at least `min_gap_ms` apart whose trigram sets are similar
-//! (Jaccard) are found through an inverted index; runs of such pairs along diagonals, chained
-//! when consecutive, form repeated passages; a passage must last `min_passage_ms` and hold
-//! `min_passage_chars` characters. The share of the session's speech inside repeated passages is the coverage.
+//! Method: the session is read as one stream of characters (folded, letters and digits only,
+//! each timed by interpolating inside its segment), so it does not matter how Whisper split or
+//! merged utterances in each repeat. Every `gram`-character shingle is matched to its next
+//! occurrences at least `min_gap_ms` later; matches are chained along nearly the same diagonal
+//! (ASR insertions and deletions shift it by a few characters), allowing gaps of `max_skip`
+//! characters. A chain is a repeat when it is dense (`min_similarity` of its span matched),
+//! lasts `min_passage_ms` and holds `min_passage_chars`. Repeats that overlap or are linked are
+//! grouped into passages with all their occurrences. Coverage is the share of the session's
+//! characters inside any repeat.
 //! Invariant: a pure function of the segments and the thresholds.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,22 +26,38 @@ use crate::transcript::Segment;
 pub struct Params {
     /// Two occurrences must be at least this far apart.
     pub min_gap_ms: u64,
-    /// Trigram Jaccard similarity for two segments to count as the same text.
+    /// Share of a repeat's characters covered by matching shingles.
     pub min_similarity: f64,
     /// Fewest letters/characters in a repeated passage.
     pub min_passage_chars: usize,
     /// Shortest repeated passage in time: language-independent (Mandarin packs more speech
     /// into fewer characters than English), and longer than any catch-phrase.
     pub min_passage_ms: u64,
+    /// Shingle length in characters.
+    #[serde(default = "default_gram")]
+    pub gram: usize,
+    /// Longest run of unmatched characters inside one repeat (ASR noise).
+    #[serde(default = "default_max_skip")]
+    pub max_skip: usize,
+}
+
+fn default_gram() -> usize {
+    4
+}
+
+fn default_max_skip() -> usize {
+    12
 }
 
 impl Default for Params {
     fn default() -> Self {
         Self {
             min_gap_ms: 20_000,
-            min_similarity: 0.6,
+            min_similarity: 0.5,
             min_passage_chars: 20,
             min_passage_ms: 8_000,
+            gram: default_gram(),
+            max_skip: default_max_skip(),
         }
     }
 }
@@ -73,10 +93,6 @@ fn key_chars(text: &str) -> Vec<char> {
         .collect()
 }
 
-fn trigrams(chars: &[char]) -> HashSet<[char; 3]> {
-    chars.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
-}
-
 fn median(mut v: Vec<u64>) -> u64 {
     if v.is_empty() {
         return 0;
@@ -85,117 +101,230 @@ fn median(mut v: Vec<u64>) -> u64 {
     v[v.len() / 2]
 }
 
+/// The session as one timed character stream.
+struct Stream {
+    chars: Vec<char>,
+    ms: Vec<u64>,
+    seg: Vec<usize>,
+}
+
+fn stream(segments: &[Segment]) -> Stream {
+    let mut st = Stream {
+        chars: Vec::new(),
+        ms: Vec::new(),
+        seg: Vec::new(),
+    };
+    for (k, s) in segments.iter().enumerate() {
+        let c = key_chars(&s.text);
+        let span = s.end_ms.saturating_sub(s.start_ms);
+        let n = c.len() as u64;
+        for (i, ch) in c.into_iter().enumerate() {
+            st.chars.push(ch);
+            st.ms.push(s.start_ms + span * i as u64 / n.max(1));
+            st.seg.push(k);
+        }
+    }
+    st
+}
+
+/// A chain of shingle matches: stream positions [a0, a1) repeat at [b0, b1).
+#[derive(Clone, Copy)]
+struct Chain {
+    a0: usize,
+    a1: usize,
+    b0: usize,
+    b1: usize,
+    last: (usize, usize),
+    matched: usize,
+}
+
+/// Matches of each shingle to its next few occurrences at least `min_gap_ms` later.
+fn matches(st: &Stream, p: &Params) -> Vec<(usize, usize)> {
+    const NEXT: usize = 2;
+    let g = p.gram.max(2);
+    let mut positions: HashMap<&[char], Vec<usize>> = HashMap::new();
+    if st.chars.len() >= g {
+        for i in 0..=st.chars.len() - g {
+            positions.entry(&st.chars[i..i + g]).or_default().push(i);
+        }
+    }
+    let mut out = Vec::new();
+    for pos in positions.values() {
+        for (x, &i) in pos.iter().enumerate() {
+            let far = pos[x + 1..]
+                .iter()
+                .filter(|&&j| st.ms[j] >= st.ms[i] + p.min_gap_ms)
+                .take(NEXT);
+            out.extend(far.map(|&j| (i, j)));
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Chains matches along nearly the same diagonal.
+fn chains(ms: &[(usize, usize)], p: &Params) -> Vec<Chain> {
+    const DRIFT: usize = 4;
+    let g = p.gram.max(2);
+    let mut active: Vec<Chain> = Vec::new();
+    let mut done = Vec::new();
+    for &(i, j) in ms {
+        // Chains that can no longer grow are finished.
+        let (keep, old): (Vec<Chain>, Vec<Chain>) = active
+            .into_iter()
+            .partition(|c| i <= c.last.0 + p.max_skip + 1);
+        done.extend(old);
+        active = keep;
+        let fit = active.iter_mut().find(|c| {
+            let (li, lj) = c.last;
+            // A repeat ends where its copy begins (back-to-back loops are separate occurrences).
+            i > li
+                && j > lj
+                && i + g <= c.b0
+                && (j - lj).abs_diff(i - li) <= DRIFT
+                && j - lj <= p.max_skip + 1 + DRIFT
+        });
+        match fit {
+            Some(c) => {
+                c.matched += (i - c.last.0).min(g);
+                c.a1 = i + g;
+                c.b1 = c.b1.max(j + g);
+                c.last = (i, j);
+            }
+            None => active.push(Chain {
+                a0: i,
+                a1: i + g,
+                b0: j,
+                b1: j + g,
+                last: (i, j),
+                matched: g,
+            }),
+        }
+    }
+    done.extend(active);
+    done
+}
+
 /// Finds repeated passages in a transcript.
 pub fn detect(segments: &[Segment], p: &Params) -> Loops {
-    let chars: Vec<Vec<char>> = segments.iter().map(|s| key_chars(&s.text)).collect();
-    let grams: Vec<HashSet<[char; 3]>> = chars.iter().map(|c| trigrams(c)).collect();
-    let total: usize = chars.iter().map(Vec::len).sum();
-    let mut index: HashMap<[char; 3], Vec<usize>> = HashMap::new();
-    for (i, g) in grams.iter().enumerate() {
-        for t in g {
-            index.entry(*t).or_default().push(i);
-        }
-    }
-    // Similar pairs (i < j), found by counting shared trigrams.
-    let mut similar: HashSet<(usize, usize)> = HashSet::new();
-    for i in 0..segments.len() {
-        if grams[i].len() < 3 {
-            continue;
-        }
-        let mut shared: HashMap<usize, usize> = HashMap::new();
-        for t in &grams[i] {
-            for &j in &index[t] {
-                if j > i {
-                    *shared.entry(j).or_default() += 1;
-                }
-            }
-        }
-        for (j, n) in shared {
-            let union = grams[i].len() + grams[j].len() - n;
-            let far = segments[j].start_ms >= segments[i].end_ms + p.min_gap_ms
-                || segments[j].start_ms >= segments[i].start_ms + p.min_gap_ms;
-            if far && union > 0 && n as f64 / union as f64 >= p.min_similarity {
-                similar.insert((i, j));
-            }
-        }
-    }
-    // Runs along diagonals: (i, j), (i+1, j+1), ...
-    let mut in_loop = vec![false; segments.len()];
-    let mut runs: Vec<(usize, usize, usize)> = Vec::new(); // (i, j, length)
-    let mut starts: Vec<&(usize, usize)> = similar
-        .iter()
-        .filter(|(i, j)| *i == 0 || !similar.contains(&(i - 1, j - 1)))
+    let st = stream(segments);
+    let total = st.chars.len();
+    let long = |a: usize, b: usize| {
+        b - a >= p.min_passage_chars && st.ms[b - 1].saturating_sub(st.ms[a]) >= p.min_passage_ms
+    };
+    let repeats: Vec<Chain> = chains(&matches(&st, p), p)
+        .into_iter()
+        .filter(|c| c.a1 <= c.b0 || st.ms[c.b0] >= st.ms[c.a0] + p.min_gap_ms)
+        .filter(|c| c.matched as f64 >= p.min_similarity * (c.a1 - c.a0) as f64)
+        .filter(|c| long(c.a0, c.a1) && long(c.b0, c.b1))
         .collect();
-    starts.sort();
-    for &(i, j) in starts {
-        let mut len = 1;
-        while similar.contains(&(i + len, j + len)) {
-            len += 1;
-        }
-        let n_chars: usize = (i..i + len).map(|k| chars[k].len()).sum();
-        let span = segments[i + len - 1]
-            .end_ms
-            .saturating_sub(segments[i].start_ms);
-        if n_chars >= p.min_passage_chars && span >= p.min_passage_ms {
-            runs.push((i, j, len));
-            for k in 0..len {
-                in_loop[i + k] = true;
-                in_loop[j + k] = true;
-            }
-        }
+    let mut in_loop = vec![false; total];
+    for c in &repeats {
+        in_loop[c.a0..c.a1].iter_mut().for_each(|x| *x = true);
+        in_loop[c.b0..c.b1].iter_mut().for_each(|x| *x = true);
     }
-    // A run at lag d (in segments) longer than d is a passage repeated more than twice in a
-    // row: split it into the passage (d segments) and its occurrences every d segments. Runs
-    // at multiples of the lag repeat what a shorter lag already found, so they are dropped.
-    runs.sort_by_key(|&(i, j, len)| (j - i, std::cmp::Reverse(len), i));
-    let mut kept: Vec<Vec<(usize, usize)>> = Vec::new(); // occurrences as segment ranges
-    let mut by_first: Vec<Passage> = Vec::new();
-    for &(i, j, len) in &runs {
-        let d = j - i;
-        let plen = len.min(d);
-        let mut occ_ranges = Vec::new();
-        let mut start = i;
-        while start + plen <= j + len {
-            occ_ranges.push((start, start + plen));
-            start += d;
-        }
-        let covered = |r: &(usize, usize)| kept.iter().flatten().any(|k| k.0 <= r.0 && r.1 <= k.1);
-        if occ_ranges.iter().all(covered) {
-            continue;
-        }
-        let occ: Vec<[u64; 2]> = occ_ranges
-            .iter()
-            .map(|&(a, b)| [segments[a].start_ms, segments[b - 1].end_ms])
-            .collect();
-        let period = median(occ.windows(2).map(|w| w[1][0] - w[0][0]).collect());
-        let text: String = segments[i..i + plen]
-            .iter()
-            .map(|s| s.text.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
-        by_first.push(Passage {
-            text: text.chars().take(120).collect(),
-            chars: (i..i + plen).map(|k| chars[k].len()).sum(),
-            occurrences: occ,
-            period_ms: period,
-        });
-        kept.push(occ_ranges);
-    }
-    by_first.sort_by_key(|p| std::cmp::Reverse(p.chars));
-    let covered: usize = (0..segments.len())
-        .filter(|&k| in_loop[k])
-        .map(|k| chars[k].len())
-        .sum();
-    let period_ms = median(by_first.iter().map(|p| p.period_ms).collect());
+    let covered = in_loop.iter().filter(|&&x| x).count();
+    let passages = group(&st, segments, &repeats);
+    let period_ms = median(passages.iter().map(|p| p.period_ms).collect());
     Loops {
         coverage: if total == 0 {
             0.0
         } else {
             covered as f64 / total as f64
         },
-        passages: by_first,
+        passages,
         period_ms,
     }
+}
+
+/// Groups repeats into passages: intervals linked by a repeat or overlapping by half are one
+/// passage; its occurrences are the merged intervals.
+fn group(st: &Stream, segments: &[Segment], repeats: &[Chain]) -> Vec<Passage> {
+    let mut iv: Vec<(usize, usize)> = Vec::new();
+    for c in repeats {
+        iv.push((c.a0, c.a1));
+        iv.push((c.b0, c.b1));
+    }
+    let mut parent: Vec<usize> = (0..iv.len()).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
+        let (ra, rb) = (root(parent, a), root(parent, b));
+        parent[ra] = rb;
+    };
+    for k in 0..repeats.len() {
+        union(&mut parent, 2 * k, 2 * k + 1);
+    }
+    let mut order: Vec<usize> = (0..iv.len()).collect();
+    order.sort_by_key(|&k| iv[k]);
+    for w in 0..order.len() {
+        for &o in &order[w + 1..] {
+            let (a, b) = (iv[order[w]], iv[o]);
+            if b.0 >= a.1 {
+                break;
+            }
+            let overlap = a.1.min(b.1) - b.0;
+            if 2 * overlap >= (a.1 - a.0).min(b.1 - b.0) {
+                union(&mut parent, order[w], o);
+            }
+        }
+    }
+    let mut groups: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+    for (k, &v) in iv.iter().enumerate() {
+        let r = root(&mut parent, k);
+        groups.entry(r).or_default().push(v);
+    }
+    let mut out: Vec<Passage> = groups
+        .into_values()
+        .map(|mut g| {
+            g.sort_unstable();
+            let mut occ: Vec<(usize, usize)> = Vec::new();
+            for (a, b) in g {
+                // Chains restart a few characters early at loop boundaries: a small overlap
+                // is trimmed, a large one is the same occurrence.
+                let last = occ.last().copied();
+                match last {
+                    Some(l) if a < l.1 && 2 * (l.1 - a) >= (b - a).min(l.1 - l.0) => {
+                        occ.last_mut().expect("non-empty").1 = l.1.max(b)
+                    }
+                    Some(l) if a < l.1 => {
+                        if b > l.1 {
+                            occ.push((l.1, b))
+                        }
+                    }
+                    _ => occ.push((a, b)),
+                }
+            }
+            let (a, b) = occ[0];
+            let text = segments[st.seg[a]..=st.seg[b - 1]]
+                .iter()
+                .map(|s| s.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let times: Vec<[u64; 2]> = occ
+                .iter()
+                .map(|&(a, b)| {
+                    [
+                        st.ms[a],
+                        segments[st.seg[b - 1]].end_ms.min(st.ms[b - 1] + 1000),
+                    ]
+                })
+                .collect();
+            Passage {
+                text: text.chars().take(120).collect(),
+                chars: b - a,
+                period_ms: median(times.windows(2).map(|w| w[1][0] - w[0][0]).collect()),
+                occurrences: times,
+            }
+        })
+        .collect();
+    out.sort_by_key(|p| (std::cmp::Reverse(p.chars), p.occurrences[0][0]));
+    out
 }
 
 #[cfg(test)]
@@ -239,6 +368,34 @@ mod tests {
         assert!(l.coverage > 0.9, "{l:?}");
         assert_eq!(l.passages[0].occurrences.len(), 3, "{l:?}");
         assert_eq!(l.period_ms, 60_000);
+    }
+
+    #[test]
+    fn repeats_split_differently_by_the_recogniser_are_still_found() {
+        // Round 0 is one segment per line; round 1 merges lines and cuts mid-line, with
+        // different recognition errors; round 2 drops a line's tail.
+        let all: String = SCRIPT.concat();
+        let mut segs = Vec::new();
+        for (k, line) in SCRIPT.iter().enumerate() {
+            segs.push(seg(segs.len(), k as u64 * 6000, line));
+        }
+        let noisy = all.replacen("细腻", "细密", 1).replacen("放心", "安心", 1);
+        let cut: Vec<char> = noisy.chars().collect();
+        for (k, part) in cut.chunks(37).enumerate() {
+            let text: String = part.iter().collect();
+            segs.push(seg(segs.len(), 60_000 + k as u64 * 5000, &text));
+        }
+        for (k, line) in SCRIPT.iter().enumerate() {
+            let line: String = if k == 2 {
+                line.chars().take(12).collect()
+            } else {
+                line.to_string()
+            };
+            segs.push(seg(segs.len(), 120_000 + k as u64 * 6000, &line));
+        }
+        let l = detect(&segs, &Params::default());
+        assert!(l.coverage > 0.85, "{l:?}");
+        assert_eq!(l.passages[0].occurrences.len(), 3, "{l:?}");
     }
 
     #[test]

@@ -508,6 +508,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 tags,
                 sort,
             };
+            // A killed ingest may have committed a session without indexing it: repair first.
+            if let Err(e) = search::catch_up(&store) {
+                eprintln!("warning: some archived sessions may be missing from the results: {e}");
+            }
             let results = search::search(&cli.data, &req)?;
             let play = |h: &search::Hit| -> String {
                 let blob = store

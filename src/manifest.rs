@@ -66,6 +66,9 @@ pub struct Manifest {
     /// Implicit AI-content labels (GB 45438 `AIGC`) found in the file, with their problems.
     #[serde(default)]
     pub labels: Vec<crate::media::labels::Label>,
+    /// C2PA content credentials found in the file (absent when there are none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c2pa: Option<crate::media::provenance::Credentials>,
     /// Verdict tags at ingest: `digital_host:…`, `disclosure:…` and findings.
     #[serde(default)]
     pub tags: Vec<String>,

@@ -361,6 +361,7 @@ impl Store {
             fsutil::sync_dir(dir);
         }
         drop(staged);
+        crate::fault::point("store.blob_stored");
 
         let dir = session_dir(&root, &manifest.session);
         fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
@@ -375,6 +376,7 @@ impl Store {
             fsutil::write_atomic(&p, bytes).map_err(io_err("cannot write", &p))?;
         }
         fsutil::sync_dir(&root.join("sessions"));
+        crate::fault::point("store.files_written");
 
         let meta = manifest.metadata.as_ref();
         let field = |k: &str| {
@@ -400,6 +402,7 @@ impl Store {
         .map_err(cat)?;
         in_transaction(&tx).map_err(cat)?;
         tx.commit().map_err(cat)?;
+        crate::fault::point("store.committed");
         Ok(true)
     }
 

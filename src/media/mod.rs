@@ -17,6 +17,7 @@ use thiserror::Error;
 
 pub mod framing;
 pub mod labels;
+pub mod provenance;
 
 /// Sample rate of the decoded stream.
 pub const SAMPLE_RATE: u32 = 16_000;
@@ -298,6 +299,8 @@ pub struct Probe {
     pub shortfall: Option<framing::Shortfall>,
     /// Implicit AI-content labels (`AIGC`) found in the file's metadata.
     pub labels: Vec<labels::Label>,
+    /// The C2PA manifest store's claims, when the file carries one.
+    pub c2pa: Option<provenance::Credentials>,
 }
 
 impl Probe {
@@ -435,6 +438,7 @@ pub fn probe(file: &Path, path: &Path) -> Result<Probe, MediaError> {
     }
     Ok(Probe {
         labels: found,
+        c2pa: provenance::read(file, container),
         shortfall,
         container,
         codec: audio.codec_name.clone().unwrap_or_else(|| "unknown".into()),

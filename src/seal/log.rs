@@ -63,6 +63,7 @@ pub fn append(
             leaf.to_vec()
         ],
     )?;
+    crate::fault::point("log.leaf_inserted");
     conn.execute(
         "INSERT INTO tree_heads (size, head) VALUES (?1, ?2)",
         params![
@@ -70,6 +71,7 @@ pub fn append(
             serde_json::to_string(&head).expect("serialises")
         ],
     )?;
+    crate::fault::point("log.head_inserted");
     Ok((idx, head))
 }
 

@@ -270,8 +270,37 @@ pub fn index_session(store: &Store, session: &str) -> Result<(), SearchError> {
     let (index, f) = open_or_create(&dir)?;
     let mut w = writer(&index, &dir, 1, 50_000_000)?;
     add_session(&w, &f, &m, &t).map_err(err)?;
+    crate::fault::point("index.before_commit");
     w.commit().map_err(err)?;
+    crate::fault::point("index.committed");
     Ok(())
+}
+
+/// Indexes every catalogued session the index lacks (a run killed between the catalog commit
+/// and the index commit leaves one); returns their ids.
+pub fn catch_up(store: &Store) -> Result<Vec<String>, SearchError> {
+    let dir = index_dir(store.root());
+    let err = |source| SearchError::Index {
+        path: dir.clone(),
+        source,
+    };
+    let (index, f) = open_or_create(&dir)?;
+    let searcher = index.reader().map_err(err)?.searcher();
+    let mut missing = Vec::new();
+    for row in store.list()? {
+        let q = TermQuery::new(
+            Term::from_field_text(f.session, &row.session),
+            IndexRecordOption::Basic,
+        );
+        if searcher.search(&q, &Count).map_err(err)? == 0 {
+            missing.push(row.session);
+        }
+    }
+    drop(searcher);
+    for s in &missing {
+        index_session(store, s)?;
+    }
+    Ok(missing)
 }
 
 /// True when the index has documents for `session`.

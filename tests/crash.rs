@@ -1,0 +1,193 @@
+//! Crash safety: 100 SIGKILLs (at every named crash point of ingest, log append and index
+//! commit, and at random instants), restarting each time. After every kill no session is
+//! half-visible, the log is consistent with every tree head seen before, no original is lost,
+//! and re-running the ingest completes.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+/// The first 4 s of the JFK clip plus `n` extra samples of silence: distinct bytes, same speech.
+fn variant(dir: &Path, n: usize) -> PathBuf {
+    let src = std::fs::read(fixture("jfk.wav")).unwrap();
+    let data_at = src.windows(4).position(|w| w == b"data").unwrap() + 8;
+    let mut pcm = src[data_at..data_at + 16_000 * 2 * 4].to_vec();
+    pcm.extend(std::iter::repeat_n(0u8, 2 * n));
+    let mut wav = Vec::new();
+    wav.extend(b"RIFF");
+    wav.extend(&(36 + pcm.len() as u32).to_le_bytes());
+    wav.extend(b"WAVEfmt ");
+    wav.extend(&16u32.to_le_bytes());
+    wav.extend(&1u16.to_le_bytes()); // PCM
+    wav.extend(&1u16.to_le_bytes()); // mono
+    wav.extend(&16_000u32.to_le_bytes());
+    wav.extend(&32_000u32.to_le_bytes());
+    wav.extend(&2u16.to_le_bytes());
+    wav.extend(&16u16.to_le_bytes());
+    wav.extend(b"data");
+    wav.extend(&(pcm.len() as u32).to_le_bytes());
+    wav.extend(pcm);
+    let p = dir.join(format!("take-{n}.wav"));
+    std::fs::write(&p, wav).unwrap();
+    p
+}
+
+fn json_of(data: &Path, args: &[&str]) -> Value {
+    let (o, v) = run(data, args);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    v.unwrap()
+}
+
+/// The invariants that must hold after any kill; returns the catalogued session ids.
+/// Earlier heads are checked a sample at a time (first, last, every tenth); `all` checks each.
+fn check(data: &Path, heads: &[Value], all: bool) -> HashSet<String> {
+    let sessions = json_of(data, &["sessions"]);
+    let mut ids = HashSet::new();
+    for s in sessions["sessions"].as_array().unwrap() {
+        let id = s["session"].as_str().unwrap().to_string();
+        let sha = s["recording_sha256"].as_str().unwrap();
+        // Catalogued means whole: original intact, manifest, signature and transcript present.
+        let blob = data
+            .join("blobs/sha256")
+            .join(&sha[0..2])
+            .join(&sha[2..4])
+            .join(sha);
+        let bytes = std::fs::read(&blob).expect("a catalogued session has its original");
+        assert_eq!(liveproof::hashing::sha256_hex(&bytes), sha);
+        let dir = data.join("sessions").join(&id);
+        for f in ["manifest.json", "manifest.sig", "transcript.json"] {
+            assert!(dir.join(f).is_file(), "{id} lacks {f}");
+        }
+        ids.insert(id);
+    }
+    // The log has exactly one entry per catalogued session, and its newest head verifies.
+    let size = if ids.is_empty() {
+        let (o, _) = run(data, &["log", "head"]);
+        assert!(!o.status.success(), "an empty catalog has an empty log");
+        0
+    } else {
+        json_of(data, &["log", "head"])["size"].as_u64().unwrap()
+    };
+    assert_eq!(size as usize, ids.len(), "log size = catalogued sessions");
+    // Every earlier head we saw is a prefix of today's log, with the root we saw then.
+    let last = heads.len().saturating_sub(1);
+    for (i, old) in heads.iter().enumerate() {
+        if !(all || i == 0 || i == last || i % 10 == 0) {
+            continue;
+        }
+        let old_size = old["size"].as_u64().unwrap();
+        if old_size == 0 || old_size > size {
+            continue;
+        }
+        let c = json_of(
+            data,
+            &[
+                "log",
+                "consistency",
+                &old_size.to_string(),
+                &size.to_string(),
+            ],
+        );
+        // The command fails unless the proof verifies; the old head must be the one we saw.
+        assert_eq!(&c["old"], old, "the log was rewritten");
+    }
+    // Search shows no session the catalog lacks, and (after its catch-up) every one it has.
+    let hits = json_of(data, &["search", "fellow", "--limit", "1000"]);
+    let found: HashSet<String> = hits["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["session"].as_str().unwrap().to_string())
+        .collect();
+    assert!(found.is_subset(&ids), "index shows uncatalogued sessions");
+    ids
+}
+
+fn spawn_ingest(data: &Path, file: &Path, crash_at: Option<&str>) -> std::process::Child {
+    let mut c = bin();
+    c.args([
+        "ingest",
+        file.to_str().unwrap(),
+        "--model",
+        "tiny.en",
+        "--json",
+        "--data",
+    ])
+    .arg(data)
+    .env("LIVEPROOF_THREADS", "1")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    if let Some(p) = crash_at {
+        c.env("LIVEPROOF_CRASH_AT", p);
+    }
+    c.spawn().unwrap()
+}
+
+#[test]
+fn a_hundred_kills_during_ingest_log_append_and_index_commit_lose_nothing() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let mut heads: Vec<Value> = Vec::new();
+    let mut archived: HashSet<String> = HashSet::new();
+    let mut kills = 0;
+    let mut n = 0;
+    // A deterministic spread of kill delays (ms), so failures reproduce.
+    let mut delay = 7u64;
+    while kills < 100 {
+        n += 1;
+        let file = variant(d.path(), n);
+        let before = std::fs::read(&file).unwrap();
+        let points = liveproof::fault::POINTS;
+        let (child, injected) = if n % 2 == 0 {
+            let p = points[(n / 2) % points.len()];
+            (spawn_ingest(&data, &file, Some(p)), Some(p))
+        } else {
+            (spawn_ingest(&data, &file, None), None)
+        };
+        let mut child = child;
+        if injected.is_none() {
+            delay = (delay * 37 + 11) % 1900;
+            std::thread::sleep(Duration::from_millis(30 + delay));
+            let _ = child.kill(); // SIGKILL
+        }
+        let out = child.wait_with_output().unwrap();
+        let killed = !out.status.success();
+        if killed {
+            kills += 1;
+            assert!(
+                out.status.code().is_none(),
+                "died by a signal, not an error: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let ids = check(&data, &heads, false);
+        assert!(archived.is_subset(&ids), "a committed session disappeared");
+        // The input is never touched.
+        assert_eq!(std::fs::read(&file).unwrap(), before);
+        // Re-running completes and the session is then searchable.
+        let s = ingest(&data, &file, &["--model", "tiny.en"]);
+        let id = s["session"].as_str().unwrap().to_string();
+        archived.insert(id.clone());
+        let ids = check(&data, &heads, false);
+        assert!(ids.contains(&id));
+        let hits = json_of(&data, &["search", "fellow", "--session", &id]);
+        assert!(
+            !hits["hits"].as_array().unwrap().is_empty(),
+            "{id} is archived but not searchable after a kill at {injected:?}"
+        );
+        heads.push(json_of(&data, &["log", "head"]));
+    }
+    assert!(files_under(&data, "tmp").is_empty(), "staging leftovers");
+    check(&data, &heads, true);
+    let all = assert_consistent(&data);
+    assert_eq!(all.len(), archived.len());
+}
