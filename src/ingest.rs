@@ -64,6 +64,10 @@ pub struct Summary {
     pub timestamp_warning: Option<String>,
 }
 
+/// Space kept free on the archive's disk beyond what a recording needs, in MiB
+/// (`LIVEPROOF_RESERVE_MIB` overrides it).
+pub const DEFAULT_RESERVE_MIB: u64 = 16;
+
 /// Why an ingest failed. Each message names the input and what to do.
 #[derive(Debug, Error)]
 pub enum IngestError {
@@ -101,6 +105,20 @@ pub enum IngestError {
     /// The archive key is unusable.
     #[error(transparent)]
     Key(#[from] crate::seal::keys::KeyError),
+    /// The archive's disk has too little room for this recording.
+    #[error("no space left on the archive's disk for `{path}`: {free} bytes free at `{root}`, {need} needed (the recording, its transcript and index, and the {reserve}-byte reserve set by LIVEPROOF_RESERVE_MIB); free some space and run again; nothing was written")]
+    NoSpace {
+        /// The recording.
+        path: PathBuf,
+        /// The archive root.
+        root: PathBuf,
+        /// Bytes free.
+        free: u64,
+        /// Bytes needed.
+        need: u64,
+        /// The reserve included in `need`.
+        reserve: u64,
+    },
 }
 
 impl IngestError {
@@ -169,6 +187,22 @@ pub fn ingest(
     media::sniff(path)?;
     let model = crate::models::resolve(&opts.model, &opts.models_dir)?;
 
+    // Refuse up front rather than fail half-way (the failure would be safe, but slower).
+    let reserve = std::env::var("LIVEPROOF_RESERVE_MIB")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(DEFAULT_RESERVE_MIB)
+        << 20;
+    let need = meta.len() + meta.len() / 50 + reserve;
+    if let Some(free) = crate::fsutil::free_bytes(store.root()).filter(|&f| f < need) {
+        return Err(IngestError::NoSpace {
+            path: path.to_path_buf(),
+            root: store.root().to_path_buf(),
+            free,
+            need,
+            reserve,
+        });
+    }
     progress.phase("hashing");
     let staged = store.stage(path)?;
     crate::fault::point("ingest.staged");

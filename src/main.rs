@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use liveproof::ingest::{self, IngestError};
 use liveproof::media::clock;
 use liveproof::models::{self, ModelError};
-use liveproof::search;
+use liveproof::search::{self, SearchError};
 use liveproof::store::Store;
 use liveproof::transcript::{self, ExportFormat};
 
@@ -349,6 +349,11 @@ enum ModelsCmd {
     List,
 }
 
+/// An input the user gave cannot be used (exit code 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BadInput(String);
+
 /// Failure with its exit code.
 struct Failure {
     code: u8,
@@ -368,6 +373,19 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
             error.downcast_ref::<ModelError>()
         {
             4
+        } else if let Some(SearchError::Syntax(_) | SearchError::Filter(_)) =
+            error.downcast_ref::<SearchError>()
+        {
+            2
+        } else if error.downcast_ref::<BadInput>().is_some()
+            || error.downcast_ref::<std::io::Error>().is_some_and(|e| {
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::NotFound
+                )
+            })
+        {
+            3
         } else {
             1
         };
@@ -382,10 +400,18 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    let data = cli.data.clone();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("error: {}", message(&f.error));
+            // Storage errors deep in SQLite or tantivy rarely say "disk full" in plain words.
+            if let Some(free) = liveproof::fsutil::free_bytes(&data).filter(|&b| b < 1 << 20) {
+                eprintln!(
+                    "error: no space left on the archive's disk ({free} bytes free at `{}`): free some space and run again; what was not committed was discarded",
+                    data.display()
+                );
+            }
             ExitCode::from(f.code)
         }
     }
@@ -663,6 +689,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
             key,
             tsa_cert,
         } => {
+            if !bundle.is_file() {
+                return Err(BadInput(format!(
+                    "bundle `{}` {}",
+                    bundle.display(),
+                    if bundle.exists() {
+                        "is not a regular file"
+                    } else {
+                        "does not exist (no such file)"
+                    }
+                ))
+                .into());
+            }
             let v = liveproof::evidence::verify::verify(
                 &bundle,
                 recording.as_deref(),
@@ -697,7 +735,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if !v.ok {
                 return Err(Failure {
                     code: 5,
-                    error: anyhow::anyhow!("{} did not verify", bundle.display()),
+                    error: anyhow::anyhow!(
+                        "{} did not verify: {}",
+                        bundle.display(),
+                        v.checks
+                            .iter()
+                            .find(|c| !c.ok)
+                            .map(|c| format!("{}: {}", c.name, c.detail))
+                            .unwrap_or_else(|| "no checks could be made".into())
+                    ),
                 });
             }
         }

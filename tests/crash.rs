@@ -7,34 +7,9 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
-
-/// The first 4 s of the JFK clip plus `n` extra samples of silence: distinct bytes, same speech.
-fn variant(dir: &Path, n: usize) -> PathBuf {
-    let src = std::fs::read(fixture("jfk.wav")).unwrap();
-    let data_at = src.windows(4).position(|w| w == b"data").unwrap() + 8;
-    let mut pcm = src[data_at..data_at + 16_000 * 2 * 4].to_vec();
-    pcm.extend(std::iter::repeat_n(0u8, 2 * n));
-    let mut wav = Vec::new();
-    wav.extend(b"RIFF");
-    wav.extend(&(36 + pcm.len() as u32).to_le_bytes());
-    wav.extend(b"WAVEfmt ");
-    wav.extend(&16u32.to_le_bytes());
-    wav.extend(&1u16.to_le_bytes()); // PCM
-    wav.extend(&1u16.to_le_bytes()); // mono
-    wav.extend(&16_000u32.to_le_bytes());
-    wav.extend(&32_000u32.to_le_bytes());
-    wav.extend(&2u16.to_le_bytes());
-    wav.extend(&16u16.to_le_bytes());
-    wav.extend(b"data");
-    wav.extend(&(pcm.len() as u32).to_le_bytes());
-    wav.extend(pcm);
-    let p = dir.join(format!("take-{n}.wav"));
-    std::fs::write(&p, wav).unwrap();
-    p
-}
 
 fn json_of(data: &Path, args: &[&str]) -> Value {
     let (o, v) = run(data, args);
@@ -144,7 +119,7 @@ fn a_hundred_kills_during_ingest_log_append_and_index_commit_lose_nothing() {
     let mut delay = 7u64;
     while kills < 100 {
         n += 1;
-        let file = variant(d.path(), n);
+        let file = jfk_variant(d.path(), n);
         let before = std::fs::read(&file).unwrap();
         let points = liveproof::fault::POINTS;
         let (child, injected) = if n % 2 == 0 {

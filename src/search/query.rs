@@ -15,8 +15,10 @@ use super::analyzer;
 
 /// A query that cannot be parsed.
 #[derive(Debug, Error, PartialEq, Eq)]
-#[error("bad query at character {at}: {message} (syntax: words, \"a phrase\", prefix*, AND, OR, NOT or -word, parentheses)")]
+#[error("bad query {query:?} at character {at}: {message} (syntax: words, \"a phrase\", prefix*, AND, OR, NOT or -word, parentheses)")]
 pub struct SyntaxError {
+    /// The query as given.
+    pub query: String,
     /// 1-based character position.
     pub at: usize,
     /// What is wrong.
@@ -73,6 +75,7 @@ fn lex(q: &str) -> Result<Vec<(usize, Tok)>, SyntaxError> {
                     .iter()
                     .position(|&c| c == '"' || c == '”' || c == '“')
                     .ok_or(SyntaxError {
+                        query: String::new(),
                         at,
                         message: "this quote is never closed".into(),
                     })?;
@@ -108,12 +111,14 @@ fn lex(q: &str) -> Result<Vec<(usize, Tok)>, SyntaxError> {
                         };
                         if prefix && w.chars().count() < 2 {
                             return Err(SyntaxError {
+                                query: String::new(),
                                 at,
                                 message: "a prefix needs at least two characters before *".into(),
                             });
                         }
                         if w.contains('*') {
                             return Err(SyntaxError {
+                                query: String::new(),
                                 at,
                                 message: "* is only allowed at the end of a word".into(),
                             });
@@ -145,6 +150,7 @@ impl Parser {
     }
     fn err<T>(&self, message: &str) -> Result<T, SyntaxError> {
         Err(SyntaxError {
+            query: String::new(),
             at: self.at(),
             message: message.into(),
         })
@@ -223,9 +229,17 @@ fn has_positive(ast: &Ast) -> bool {
 
 /// Parses a query string.
 pub fn parse(q: &str) -> Result<Ast, SyntaxError> {
+    parse_query(q).map_err(|e| SyntaxError {
+        query: q.chars().take(200).collect(),
+        ..e
+    })
+}
+
+fn parse_query(q: &str) -> Result<Ast, SyntaxError> {
     let toks = lex(q)?;
     if toks.is_empty() {
         return Err(SyntaxError {
+            query: String::new(),
             at: 1,
             message: "the query is empty".into(),
         });
@@ -241,6 +255,7 @@ pub fn parse(q: &str) -> Result<Ast, SyntaxError> {
     }
     if !has_positive(&ast) {
         return Err(SyntaxError {
+            query: String::new(),
             at: 1,
             message: "a query needs at least one word to find, not only exclusions".into(),
         });

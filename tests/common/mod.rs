@@ -213,3 +213,28 @@ pub fn speech_in_silence(speech: &Path, before_s: u32, after_s: u32, out: &Path,
         .expect("ffmpeg runs");
     assert!(st.success(), "ffmpeg failed making {}", out.display());
 }
+
+/// The first 4 s of the JFK clip plus `n` extra samples of silence: distinct bytes, same speech.
+pub fn jfk_variant(dir: &Path, n: usize) -> PathBuf {
+    let src = std::fs::read(fixture("jfk.wav")).unwrap();
+    let data_at = src.windows(4).position(|w| w == b"data").unwrap() + 8;
+    let mut pcm = src[data_at..data_at + 16_000 * 2 * 4].to_vec();
+    pcm.extend(std::iter::repeat_n(0u8, 2 * n));
+    let mut wav = Vec::new();
+    wav.extend(b"RIFF");
+    wav.extend(&(36 + pcm.len() as u32).to_le_bytes());
+    wav.extend(b"WAVEfmt ");
+    wav.extend(&16u32.to_le_bytes());
+    wav.extend(&1u16.to_le_bytes()); // PCM
+    wav.extend(&1u16.to_le_bytes()); // mono
+    wav.extend(&16_000u32.to_le_bytes());
+    wav.extend(&32_000u32.to_le_bytes());
+    wav.extend(&2u16.to_le_bytes());
+    wav.extend(&16u16.to_le_bytes());
+    wav.extend(b"data");
+    wav.extend(&(pcm.len() as u32).to_le_bytes());
+    wav.extend(pcm);
+    let p = dir.join(format!("take-{n}.wav"));
+    std::fs::write(&p, wav).unwrap();
+    p
+}
