@@ -369,3 +369,185 @@ fn a_job_interrupted_by_a_crash_resumes_after_a_restart() {
     assert_eq!(sessions, vec![j["session"].as_str().unwrap().to_string()]);
     drop(srv);
 }
+
+/// Sends `request` as raw bytes (no client-side path normalisation) and returns the response.
+fn raw(base: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).to_string()
+}
+
+#[test]
+fn cross_origin_requests_path_tricks_and_leaked_tokens_get_nothing() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let s = ingest(&data, &fixture("jfk.wav"), &["--model", "tiny.en"]);
+    let id = s["session"].as_str().unwrap();
+    let admin = token(&data, "admin", None);
+    let srv = start(&data, &[]);
+    let auth = format!("Authorization: Bearer {admin}\r\n");
+
+    // CORS is closed: no Access-Control-Allow-Origin, on a request or a preflight.
+    for req in [
+        format!("GET /api/sessions HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n{auth}Connection: close\r\n\r\n"),
+        "OPTIONS /api/sessions HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: authorization\r\nConnection: close\r\n\r\n".to_string(),
+    ] {
+        let resp = raw(&srv.1, &req);
+        assert!(
+            !resp.to_lowercase().contains("access-control-allow"),
+            "CORS must be closed: {resp}"
+        );
+    }
+
+    // Path traversal through the session id, encoded or not, and through the page's paths.
+    for path in [
+        "/api/sessions/..%2F..%2F..%2F..%2Fetc%2Fpasswd/media".to_string(),
+        "/api/sessions/../../../../etc/passwd/media".to_string(),
+        "/api/sessions/%2e%2e%2f%2e%2e%2fcatalog.sqlite/media".to_string(),
+        format!("/api/sessions/{id}/media/../../../catalog.sqlite"),
+        "/..%2F..%2F..%2Fetc%2Fpasswd".to_string(),
+        "/static/../../keys/archive.ed25519".to_string(),
+        "/keys/archive.ed25519".to_string(),
+        "/catalog.sqlite".to_string(),
+    ] {
+        let resp = raw(
+            &srv.1,
+            &format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"),
+        );
+        let status: u16 = resp.split(' ').nth(1).unwrap().parse().unwrap();
+        assert!((400..500).contains(&status), "{path}: {status}");
+        assert!(!resp.contains("root:x:0:0"), "{path} leaked /etc/passwd");
+        assert!(!resp.contains("SQLite format"), "{path} leaked the catalog");
+        // Error responses carry the security headers too.
+        let lower = resp.to_lowercase();
+        assert!(lower.contains("x-content-type-options: nosniff"), "{path}");
+        assert!(lower.contains("x-frame-options: deny"), "{path}");
+        assert!(lower.contains("content-security-policy"), "{path}");
+    }
+
+    // Tokens are stored hashed: the secret appears nowhere in the archive.
+    for f in files_under(&data, "") {
+        if let Ok(bytes) = std::fs::read(&f) {
+            assert!(
+                !bytes.windows(admin.len()).any(|w| w == admin.as_bytes()),
+                "{} holds a token in the clear",
+                f.display()
+            );
+        }
+    }
+    // A made-up or truncated token gets 401, never data.
+    for bad in [&admin[..admin.len() - 1], "lp_not_a_token", ""] {
+        let (code, body) = get(&srv.1, "/api/sessions", Some(bad));
+        assert_eq!(code, 401, "{bad:?}");
+        assert!(!String::from_utf8_lossy(&body).contains(id));
+    }
+}
+
+#[test]
+fn ingests_searches_and_exports_at_once_keep_log_catalog_and_index_consistent() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let first = ingest(&data, &fixture("jfk.wav"), &["--model", "tiny.en"]);
+    let first_id = first["session"].as_str().unwrap().to_string();
+    let (_, h0) = run(&data, &["log", "head"]);
+    let head0 = h0.unwrap();
+    let consumer = token(&data, "consumer", None);
+    let admin = token(&data, "admin", None);
+    let srv = start(&data, &[]);
+    let inputs: Vec<_> = (1..=4).map(|k| jfk_variant(d.path(), k)).collect();
+    std::thread::scope(|s| {
+        // CLI ingests, two of them of the same bytes.
+        let mut handles = Vec::new();
+        for f in inputs.iter().take(3).chain(std::iter::once(&inputs[0])) {
+            let data = data.clone();
+            handles.push(s.spawn(move || ingest(&data, f, &["--model", "tiny.en"])));
+        }
+        // An upload through the server, processed by its job worker.
+        let up = std::fs::read(&inputs[3]).unwrap();
+        let mut resp = agent()
+            .post(&format!("{}/api/uploads?name=up.wav&lang=en", srv.1))
+            .header("Authorization", &format!("Bearer {consumer}"))
+            .send(&up[..])
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 202);
+        let job: Value = serde_json::from_slice(&resp.body_mut().read_to_vec().unwrap()).unwrap();
+        // Meanwhile: CLI searches and exports, and API searches and exports.
+        for k in 0..6 {
+            let (o, v) = run(&data, &["search", "fellow Americans"]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert!(!v.unwrap()["hits"].as_array().unwrap().is_empty());
+            let out = d.path().join(format!("cli-{k}.zip"));
+            let (o, _) = run(
+                &data,
+                &[
+                    "evidence",
+                    &first_id,
+                    "--from",
+                    "0",
+                    "--to",
+                    "5",
+                    "--output",
+                    out.to_str().unwrap(),
+                ],
+            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let (code, _) = get(&srv.1, "/api/search?q=fellow", Some(&admin));
+            assert_eq!(code, 200);
+            let (code, zip) = get(
+                &srv.1,
+                &format!("/api/sessions/{first_id}/evidence?from=0&to=5"),
+                Some(&admin),
+            );
+            assert_eq!(code, 200);
+            let p = d.path().join(format!("api-{k}.zip"));
+            std::fs::write(&p, zip).unwrap();
+        }
+        let ids: Vec<String> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap()["session"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids[0], ids[3], "the same bytes are one session");
+        let job_id = job["job"].as_i64().unwrap();
+        let mut done = false;
+        for _ in 0..3000 {
+            let (_, body) = get(&srv.1, &format!("/api/jobs/{job_id}"), Some(&consumer));
+            let j: Value = serde_json::from_slice(&body).unwrap();
+            assert_ne!(j["status"], "failed", "{j}");
+            if j["status"] == "done" {
+                done = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        assert!(done, "the upload job finished");
+    });
+    // Five distinct recordings, five sessions, five log entries, all searchable, and the log
+    // still extends the head seen before the storm.
+    let ids = assert_consistent(&data);
+    assert_eq!(ids.len(), 5);
+    let (_, h) = run(&data, &["log", "head"]);
+    assert_eq!(h.unwrap()["size"], 5);
+    let (o, c) = run(&data, &["log", "consistency", "1", "5"]);
+    assert!(o.status.success());
+    assert_eq!(c.unwrap()["old"], head0);
+    for id in &ids {
+        let (_, v) = run(&data, &["search", "fellow", "--session", id]);
+        assert!(
+            !v.unwrap()["hits"].as_array().unwrap().is_empty(),
+            "{id} searchable"
+        );
+    }
+    // Every bundle exported during the storm verifies.
+    for k in 0..6 {
+        for name in [format!("cli-{k}.zip"), format!("api-{k}.zip")] {
+            let (o, v) = run(&data, &["verify", d.path().join(&name).to_str().unwrap()]);
+            assert!(o.status.success(), "{name}: {:?}", v);
+        }
+    }
+}
