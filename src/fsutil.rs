@@ -36,7 +36,7 @@ pub fn free_bytes(path: &Path) -> Option<u64> {
     }
     // SAFETY: statvfs returned 0, so it filled `st`.
     let st = unsafe { st.assume_init() };
-    Some(u64::from(st.f_bavail) * u64::from(st.f_frsize))
+    Some(st.f_bavail * st.f_frsize)
 }
 
 /// Flushes a directory entry list to disk (best effort: not every filesystem supports it).
