@@ -1,4 +1,7 @@
-//! Converts a CTranslate2 Whisper model into whisper.cpp's ggml file format (ftype f16).
+//! Converts a CTranslate2 Whisper model into whisper.cpp's ggml file format: weight matrices as
+//! f16, or quantised to q8_0 (blocks of 32 int8 values with an f16 scale, as ggml's reference
+//! quantiser writes them); convolution kernels stay f16 and vectors and positions f32, as
+//! whisper.cpp expects for every weight type.
 //!
 //! Layout written: magic, 11 int32 hyper-parameters, the mel filter bank, the byte-level BPE
 //! vocabulary, then every tensor under the names of OpenAI's PyTorch checkpoint, which is
@@ -250,6 +253,42 @@ fn sinusoids(length: usize, channels: usize) -> Vec<f32> {
 enum Data {
     F32(Vec<f32>),
     F16(Vec<u8>),
+    Q8(Vec<u8>),
+}
+
+/// How weight matrices are stored in the converted file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quant {
+    /// IEEE half precision (the weights as shipped).
+    F16,
+    /// ggml q8_0: 32 int8 values per block with one f16 scale (8.5 bits per weight).
+    Q8_0,
+}
+
+impl Quant {
+    /// The header's ftype field (quantised types carry GGML_QNT_VERSION 2 × 1000).
+    fn header_ftype(self) -> usize {
+        match self {
+            Quant::F16 => 1,
+            Quant::Q8_0 => 2 * 1000 + 7,
+        }
+    }
+}
+
+/// Values per q8_0 block.
+const QK8_0: usize = 32;
+
+/// ggml's reference q8_0 quantiser: per block, scale = max |x| / 127, values rounded.
+pub fn quantize_q8_0(values: &[f32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() / QK8_0 * (2 + QK8_0));
+    for block in values.chunks(QK8_0) {
+        let amax = block.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let d = amax / 127.0;
+        let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+        out.extend(half::f16::from_f32(d).to_le_bytes());
+        out.extend(block.iter().map(|x| (x * id).round() as i8 as u8));
+    }
+    out
 }
 
 struct Tensor {
@@ -286,13 +325,16 @@ fn rows(v: &Variable, from: usize, to: usize) -> Variable {
 struct Builder<'a> {
     m: &'a Ct2Model,
     out: Vec<Tensor>,
+    quant: Quant,
 }
 
 impl Builder<'_> {
-    /// Matrices stay f16; vectors become f32, as whisper.cpp expects.
+    /// Matrices take the chosen weight type (convolutions stay f16); vectors become f32.
     fn push(&mut self, name: String, v: &Variable) -> Result<(), ConvertError> {
         let data = if v.dims.len() < 2 {
             Data::F32(v.to_f32()?)
+        } else if v.dims.len() == 2 && self.quant == Quant::Q8_0 && v.dims[1] % QK8_0 == 0 {
+            Data::Q8(quantize_q8_0(&v.to_f32()?))
         } else {
             Data::F16(as_f16_bytes(v)?)
         };
@@ -347,8 +389,12 @@ impl Builder<'_> {
     }
 }
 
-fn tensors(m: &Ct2Model, hp: &HParams) -> Result<Vec<Tensor>, ConvertError> {
-    let mut b = Builder { m, out: Vec::new() };
+fn tensors(m: &Ct2Model, hp: &HParams, quant: Quant) -> Result<Vec<Tensor>, ConvertError> {
+    let mut b = Builder {
+        m,
+        out: Vec::new(),
+        quant,
+    };
     b.out.push(Tensor {
         name: "encoder.positional_embedding".into(),
         dims: vec![hp.n_audio_ctx, hp.n_audio_state],
@@ -457,6 +503,7 @@ fn i32le(w: &mut impl Write, v: usize) -> std::io::Result<()> {
 pub fn convert(
     model: &Ct2Model,
     vocabulary_txt: &str,
+    quant: Quant,
     out: &mut impl Write,
 ) -> Result<HParams, ConvertError> {
     if model.spec != "WhisperSpec" {
@@ -467,7 +514,7 @@ pub fn convert(
     }
     let hp = hparams(model)?;
     let vocab = vocabulary(vocabulary_txt)?;
-    let tensors = tensors(model, &hp)?;
+    let tensors = tensors(model, &hp, quant)?;
 
     out.write_all(&GGML_MAGIC.to_le_bytes())?;
     for v in [
@@ -481,7 +528,7 @@ pub fn convert(
         hp.n_text_head,
         hp.n_text_layer,
         hp.n_mels,
-        1, // ftype: mostly f16
+        quant.header_ftype(),
     ] {
         i32le(out, v)?;
     }
@@ -499,6 +546,7 @@ pub fn convert(
         let ftype = match t.data {
             Data::F32(_) => 0,
             Data::F16(_) => 1,
+            Data::Q8(_) => 8, // GGML_TYPE_Q8_0
         };
         i32le(out, t.dims.len())?;
         i32le(out, t.name.len())?;
@@ -512,7 +560,7 @@ pub fn convert(
                 let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
                 out.write_all(&bytes)?;
             }
-            Data::F16(b) => out.write_all(b)?,
+            Data::F16(b) | Data::Q8(b) => out.write_all(b)?,
         }
     }
     Ok(hp)
@@ -521,6 +569,25 @@ pub fn convert(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn q8_0_blocks_hold_a_scale_and_rounded_values_within_half_a_step() {
+        let x: Vec<f32> = (0..64).map(|i| ((i * 37 % 64) as f32 - 31.5) / 10.0).collect();
+        let q = quantize_q8_0(&x);
+        assert_eq!(q.len(), 2 * 34);
+        for (b, block) in x.chunks(32).enumerate() {
+            let raw = &q[b * 34..(b + 1) * 34];
+            let d = half::f16::from_le_bytes([raw[0], raw[1]]).to_f32();
+            let amax = block.iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!((d - amax / 127.0).abs() < 1e-3);
+            for (j, v) in block.iter().enumerate() {
+                let back = f32::from(raw[2 + j] as i8) * d;
+                assert!((back - v).abs() <= d * 0.5 + 1e-3, "{v} -> {back}");
+            }
+        }
+        // A zero block has scale 0 and zero values, not NaN.
+        assert!(quantize_q8_0(&[0.0; 32]).iter().all(|&b| b == 0));
+    }
 
     #[test]
     fn byte_table_round_trips_all_256_bytes() {

