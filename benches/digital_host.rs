@@ -267,6 +267,7 @@ fn main() {
             threads: liveproof::transcribe::default_threads(),
             beam: 1,
             allow_truncated: false,
+            vad: true,
         };
         let s = ingest::ingest(&mut store, &c.file, &opts, &Quiet).unwrap();
         let r = liveproof::disclosure::report(

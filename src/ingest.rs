@@ -35,6 +35,8 @@ pub struct Options {
     pub beam: usize,
     /// Archive a recording cut short anyway, recording the cut in the manifest.
     pub allow_truncated: bool,
+    /// Send only voice-active audio to Whisper, packed into full windows (default on).
+    pub vad: bool,
 }
 
 /// Result of an ingest, as `ingest --json` prints it.
@@ -62,6 +64,33 @@ pub struct Summary {
     /// Why the new log head has no trusted timestamp, when a TSA is configured and failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp_warning: Option<String>,
+    /// Where the time went, stage by stage (absent when nothing was redone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timings: Option<Timings>,
+}
+
+/// Wall time per ingest stage, in milliseconds. Decoding runs in its own process alongside
+/// inference, so `decode_wait_ms` is only the time inference waited for audio.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    /// Copying the recording into the store while hashing it (SHA-256).
+    pub hash_ms: u64,
+    /// Probing the container (ffprobe, labels, C2PA).
+    pub probe_ms: u64,
+    /// Waiting for decoded audio.
+    pub decode_wait_ms: u64,
+    /// Voice-activity detection and packing.
+    pub vad_ms: u64,
+    /// Whisper (language detection, encoding, decoding).
+    pub transcribe_ms: u64,
+    /// Claims, disclosure, manifest, signature, catalog and log commit.
+    pub seal_ms: u64,
+    /// Search index update.
+    pub index_ms: u64,
+    /// Seconds of audio judged to be speech and sent to Whisper (ms).
+    pub speech_ms: u64,
+    /// Windows (chunks) Whisper processed.
+    pub windows: u64,
 }
 
 /// Space kept free on the archive's disk beyond what a recording needs, in MiB
@@ -204,7 +233,10 @@ pub fn ingest(
         });
     }
     progress.phase("hashing");
+    let mut timings = Timings::default();
+    let clock = std::time::Instant::now();
     let staged = store.stage(path)?;
+    timings.hash_ms = clock.elapsed().as_millis() as u64;
     crate::fault::point("ingest.staged");
     let session = store::session_id(&staged.sha256);
     if let Some(row) = store.get(&session)? {
@@ -221,12 +253,15 @@ pub fn ingest(
             language: row.language,
             model: row.model,
             already_archived: true,
+            timings: None,
         });
     }
 
     // Decode the staged copy: the very bytes that were hashed.
     // Errors name the user's file, though the staged copy (the hashed bytes) is what is read.
+    let clock = std::time::Instant::now();
     let probe = media::probe(&staged.path, path)?;
+    timings.probe_ms = clock.elapsed().as_millis() as u64;
     if let Some(e) = probe.cut_error(path).filter(|_| !opts.allow_truncated) {
         return Err(e.into());
     }
@@ -246,6 +281,7 @@ pub fn ingest(
         language,
         opts,
         progress,
+        &mut timings,
     )?;
     if segments.is_empty() {
         return Err(IngestError::NoSpeech {
@@ -267,6 +303,7 @@ pub fn ingest(
         model: model.name.clone(),
         segments,
     };
+    let clock = std::time::Instant::now();
     let manifest = Manifest {
         format: crate::manifest::FORMAT.into(),
         session: session.clone(),
@@ -317,6 +354,7 @@ pub fn ingest(
         already_archived: false,
         index_warning: None,
         timestamp_warning: None,
+        timings: None,
     };
     progress.phase("sealing");
     let key = crate::seal::keys::load_or_create(store.root())?;
@@ -346,12 +384,16 @@ pub fn ingest(
         let timestamp_warning = crate::seal::log::timestamp_head(store.db())
             .err()
             .map(|e| format!("the log head has no trusted timestamp: {e}"));
+        timings.seal_ms = clock.elapsed().as_millis() as u64;
         progress.phase("indexing");
+        let clock = std::time::Instant::now();
         // Also indexes sessions an earlier, killed run committed but did not index.
         let index_warning = crate::search::catch_up(store).err().map(|e| e.to_string());
+        timings.index_ms = clock.elapsed().as_millis() as u64;
         return Ok(Summary {
             index_warning,
             timestamp_warning,
+            timings: Some(timings),
             ..summary
         });
     }
@@ -380,7 +422,8 @@ fn ensure_indexed(store: &Store, session: &str) -> Option<String> {
     }
 }
 
-/// Decodes and transcribes a whole file window by window, in bounded memory.
+/// Decodes and transcribes a whole file window by window, in bounded memory. With VAD, only
+/// voice-active audio is transcribed, packed into full windows (see `vad`).
 #[allow(clippy::too_many_arguments)]
 fn transcribe_file(
     path: &Path,
@@ -390,37 +433,81 @@ fn transcribe_file(
     language: Language,
     opts: &Options,
     progress: &dyn Progress,
+    timings: &mut Timings,
 ) -> Result<(Vec<Segment>, media::DecodeReport), IngestError> {
+    use std::time::Instant;
     let mut transcriber =
         Transcriber::load(&model.path, &model.name, language, opts.threads, opts.beam)?;
     let mut stream = PcmStream::open(path, label, probe)?;
     let mut windower = Windower::default();
+    let mut packer = opts.vad.then(crate::vad::Packer::default);
     let mut raw = Vec::new();
     let mut block = Vec::with_capacity(1 << 16);
-    let mut run = |w: transcribe::Window,
-                   raw: &mut Vec<transcribe::RawSegment>|
+    let window = |transcriber: &mut Transcriber,
+                  w: transcribe::Window,
+                  raw: &mut Vec<transcribe::RawSegment>,
+                  t: &mut Timings|
      -> Result<(), IngestError> {
         if w.has_sound {
+            let clock = Instant::now();
             raw.extend(transcriber.window(&w.samples, w.offset_ms)?);
+            t.transcribe_ms += clock.elapsed().as_millis() as u64;
+            t.windows += 1;
+            t.speech_ms += w.samples.len() as u64 * 1000 / u64::from(media::SAMPLE_RATE);
         }
         progress
             .advance(w.offset_ms + w.samples.len() as u64 * 1000 / u64::from(media::SAMPLE_RATE));
         Ok(())
     };
+    let chunk_fn = |transcriber: &mut Transcriber,
+                    c: crate::vad::Chunk,
+                    raw: &mut Vec<transcribe::RawSegment>,
+                    t: &mut Timings|
+     -> Result<(), IngestError> {
+        let clock = Instant::now();
+        let segs = transcriber.window(&c.samples, 0)?;
+        t.transcribe_ms += clock.elapsed().as_millis() as u64;
+        t.windows += 1;
+        for mut s in segs {
+            s.start_ms = c.to_recording_ms(s.start_ms, false);
+            s.end_ms = c.to_recording_ms(s.end_ms, true).max(s.start_ms);
+            raw.push(s);
+        }
+        Ok(())
+    };
     loop {
         block.clear();
-        if stream.read(&mut block, 1 << 16)? == 0 {
+        let clock = Instant::now();
+        let n = stream.read(&mut block, 1 << 16)?;
+        timings.decode_wait_ms += clock.elapsed().as_millis() as u64;
+        if n == 0 {
             break;
         }
-        windower.push(&block);
-        while let Some(w) = windower.next_full() {
-            run(w, &mut raw)?;
+        if let Some(p) = packer.as_mut() {
+            let clock = Instant::now();
+            p.push(&block);
+            timings.vad_ms += clock.elapsed().as_millis() as u64;
+            while let Some(c) = p.next_chunk() {
+                chunk_fn(&mut transcriber, c, &mut raw, timings)?;
+            }
+            progress.advance(p.total_samples * 1000 / u64::from(media::SAMPLE_RATE));
+        } else {
+            windower.push(&block);
+            while let Some(w) = windower.next_full() {
+                window(&mut transcriber, w, &mut raw, timings)?;
+            }
         }
     }
     // Judge the decode before transcribing the tail: a truncated file fails as such.
     let report = stream.finish(opts.allow_truncated)?;
-    if let Some(w) = windower.finish() {
-        run(w, &mut raw)?;
+    if let Some(p) = packer.as_mut() {
+        p.finish();
+        while let Some(c) = p.next_chunk() {
+            chunk_fn(&mut transcriber, c, &mut raw, timings)?;
+        }
+        timings.speech_ms = p.speech_samples * 1000 / u64::from(media::SAMPLE_RATE);
+    } else if let Some(w) = windower.finish() {
+        window(&mut transcriber, w, &mut raw, timings)?;
     }
     let segments = raw
         .into_iter()

@@ -23,6 +23,7 @@ pub mod store;
 pub mod text;
 pub mod transcribe;
 pub mod transcript;
+pub mod vad;
 
 /// This build's version, recorded in every manifest.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

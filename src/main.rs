@@ -87,6 +87,10 @@ enum Command {
         /// refusing it; the manifest records where it was cut.
         #[arg(long)]
         allow_truncated: bool,
+        /// Transcribe everything, not only the voice-active parts (slower on streams with music
+        /// or silence; use it if the voice detector misses speech, e.g. singing).
+        #[arg(long)]
+        no_vad: bool,
     },
     /// Search every transcript (Chinese and English) and jump to the moment.
     ///
@@ -461,6 +465,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             threads,
             beam,
             allow_truncated,
+            no_vad,
         } => {
             let mut store = Store::open(&cli.data)?;
             let opts = ingest::Options {
@@ -471,6 +476,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 threads: threads.unwrap_or_else(liveproof::transcribe::default_threads),
                 beam,
                 allow_truncated,
+                vad: !no_vad,
             };
             let bar = Bar::new(&file);
             let result = ingest::ingest(&mut store, &file, &opts, &bar);
@@ -834,6 +840,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     threads: liveproof::transcribe::default_threads(),
                     beam: 1,
                     allow_truncated: false,
+                    vad: true,
                 },
             };
             eprintln!("liveproof serving {} on http://{addr}/", cli.data.display());

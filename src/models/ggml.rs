@@ -333,7 +333,7 @@ impl Builder<'_> {
     fn push(&mut self, name: String, v: &Variable) -> Result<(), ConvertError> {
         let data = if v.dims.len() < 2 {
             Data::F32(v.to_f32()?)
-        } else if v.dims.len() == 2 && self.quant == Quant::Q8_0 && v.dims[1] % QK8_0 == 0 {
+        } else if v.dims.len() == 2 && self.quant == Quant::Q8_0 && v.dims[1].is_multiple_of(QK8_0) {
             Data::Q8(quantize_q8_0(&v.to_f32()?))
         } else {
             Data::F16(as_f16_bytes(v)?)
@@ -572,7 +572,9 @@ mod tests {
 
     #[test]
     fn q8_0_blocks_hold_a_scale_and_rounded_values_within_half_a_step() {
-        let x: Vec<f32> = (0..64).map(|i| ((i * 37 % 64) as f32 - 31.5) / 10.0).collect();
+        let x: Vec<f32> = (0..64)
+            .map(|i| ((i * 37 % 64) as f32 - 31.5) / 10.0)
+            .collect();
         let q = quantize_q8_0(&x);
         assert_eq!(q.len(), 2 * 34);
         for (b, block) in x.chunks(32).enumerate() {

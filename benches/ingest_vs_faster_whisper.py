@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""Ingest speed, memory and accuracy: liveproof vs faster-whisper on the same CT2 weights.
+
+Builds two recordings from real clips with references (a 10-minute Mandarin one and a
+60-minute mixed one, with silences and music-like tones between utterances), then times
+`liveproof ingest` (the whole job: hash, decode, transcribe, seal, index) and faster-whisper
+(transcription alone) on each, 2 threads, same beam, same language, and scores both against
+the references clip by clip (CER for Mandarin, WER for English).
+
+Run through scripts/bench-ingest.sh, which prepares the virtualenv and the model directories.
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+
+RATE = 16000
+ZH_PROMPT = "以下是普通话的句子。"
+
+EN_LINES = [
+    "Welcome back everyone, today we are looking at a waterproof hiking jacket.",
+    "The outer shell is made of recycled nylon and the seams are fully taped.",
+    "If you order in the next ten minutes you also get a free pair of gloves.",
+    "Please remember that returns are accepted within seven days of delivery.",
+    "This blender has six speeds and a glass jar that holds one and a half liters.",
+    "Our team tested the battery for twelve hours of continuous use.",
+    "Shipping is free for orders over fifty dollars to most regions.",
+    "Let me show you the color options again, we have navy, olive and grey.",
+]
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, **kw)
+
+
+def read_wav(path):
+    """Decodes any audio file to 16 kHz mono s16 bytes with ffmpeg."""
+    out = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-f", "s16le", "-ac", "1",
+         "-ar", str(RATE), "-"],
+        check=True, capture_output=True).stdout
+    return out
+
+
+def tone(seconds, rng):
+    """Music-like noise: a chord with tremolo and a little pink noise (ffmpeg lavfi)."""
+    f = rng.choice([196, 220, 247, 262])
+    expr = (f"0.08*sin(2*PI*{f}*t)*(0.6+0.4*sin(2*PI*3*t))"
+            f"+0.06*sin(2*PI*{f * 5 / 4:.1f}*t)+0.05*sin(2*PI*{f * 3 / 2:.1f}*t)")
+    a = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+         f"aevalsrc={expr}:s={RATE}:d={seconds}", "-f", "s16le", "-ac", "1", "-"],
+        check=True, capture_output=True).stdout
+    return a
+
+
+def silence(seconds):
+    return b"\0\0" * int(seconds * RATE)
+
+
+def clips(corpus, work):
+    """Real clips with references: Mandarin from the corpus, English from JFK and espeak-ng."""
+    zh, en = [], []
+    manifest = os.path.join(corpus, "MANIFEST.tsv")
+    if os.path.exists(manifest):
+        for line in open(manifest, encoding="utf-8").read().splitlines()[1:]:
+            f = line.split("\t")
+            path, lang, ref = f[0], f[1], f[4]
+            if not ref or not path.endswith(".wav"):
+                continue
+            item = {"path": os.path.join(corpus, path), "ref": ref, "lang": lang}
+            (zh if lang == "zh" else en).append(item)
+    else:  # a fresh clone: the clips bundled with the tests
+        fx = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures")
+        zh = [{"path": os.path.join(fx, "aishell_BAC009S0724W0121.wav"), "lang": "zh",
+               "ref": "广州市房地产中介协会分析"},
+              {"path": os.path.join(fx, "paddlespeech_zh.wav"), "lang": "zh",
+               "ref": "我认为跑步最重要的就是给我带来了身体健康"}]
+        en = [{"path": os.path.join(fx, "jfk.wav"), "lang": "en",
+               "ref": "And so my fellow Americans, ask not what your country can do for you, "
+                      "ask what you can do for your country."}]
+    # Keep one JFK (the corpus has the same speech three times).
+    en = en[:1]
+    for i, text in enumerate(EN_LINES):
+        for voice, speed in [("en-us", 160), ("en-gb", 150)]:
+            p = os.path.join(work, f"tts-{i}-{voice}.wav")
+            sh("espeak-ng", "-v", voice, "-s", str(speed), "-w", p, text)
+            en.append({"path": p, "ref": text, "lang": "en"})
+    for c in zh + en:
+        c["pcm"] = read_wav(c["path"])
+    return zh, en
+
+
+def build(name, minutes, blocks, work, rng):
+    """Writes a WAV of `minutes` from `blocks` (lists of clips taken in turn, one block per
+    ~3 minutes), with gaps of silence and music; returns its path and clip placements."""
+    pcm = bytearray()
+    placed = []
+    total = int(minutes * 60 * RATE) * 2
+    block_len = int(min(180, minutes * 20) * RATE) * 2
+    b = 0
+    while len(pcm) < total:
+        pool = blocks[b % len(blocks)]
+        start_block = len(pcm)
+        while len(pcm) - start_block < block_len and len(pcm) < total:
+            c = rng.choice(pool)
+            t0 = len(pcm) / 2 / RATE
+            pcm += c["pcm"]
+            placed.append({"start": t0, "end": len(pcm) / 2 / RATE, "lang": c["lang"],
+                           "ref": c["ref"]})
+            gap = rng.random()
+            if gap < 0.3:
+                pcm += tone(round(rng.uniform(3, 8), 1), rng)
+                pcm += silence(rng.uniform(0.3, 1.0))
+            else:
+                pcm += silence(rng.uniform(0.5, 4.0))
+        b += 1
+    path = os.path.join(work, f"{name}.wav")
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(bytes(pcm))
+    return path, placed
+
+
+def normalize(text, lang, zhconv):
+    text = zhconv(text) if zhconv else text
+    if lang == "zh":
+        return [c for c in text if c.isalnum()]
+    return re.sub(r"[^\w\s']", " ", text.lower()).split()
+
+
+def edits(a, b):
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def score(placed, segments, zhconv, block=120.0):
+    """Aligns hypothesis and reference text per language inside fixed time blocks (so a
+    segment that spans several clips, or a clip split over several segments, is scored
+    fairly); text in the wrong language counts against the block. Returns
+    {lang: [edits, ref_units]}."""
+    refs, hyps = {}, {}
+    for p in placed:
+        k = (int((p["start"] + p["end"]) / 2 // block), p["lang"])
+        refs.setdefault(k, []).append(p["ref"])
+    for s in segments:
+        lang = "zh" if re.search(r"[\u4e00-\u9fff]", s["text"]) else "en"
+        k = (int((s["start"] + s["end"]) / 2 // block), lang)
+        hyps.setdefault(k, []).append(s["text"])
+    out = {"zh": [0, 0], "en": [0, 0]}
+    for k in set(refs) | set(hyps):
+        lang = k[1]
+        ref = normalize(" ".join(refs.get(k, [])), lang, zhconv)
+        got = normalize(" ".join(hyps.get(k, [])), lang, zhconv)
+        out[lang][0] += edits(ref, got)
+        out[lang][1] += len(ref)
+    return out
+
+
+def timed(cmd, env=None):
+    """Runs cmd under /usr/bin/time; returns (wall s, peak RSS MB, stdout)."""
+    t = time.monotonic()
+    r = subprocess.run(["/usr/bin/time", "-f", "RSS_KB %M"] + cmd, capture_output=True,
+                       text=True, env=env)
+    wall = time.monotonic() - t
+    if r.returncode != 0:
+        sys.exit(f"{cmd[0]} failed: {r.stderr[-2000:]}")
+    rss = int(re.findall(r"RSS_KB (\d+)", r.stderr)[-1]) / 1024
+    return wall, rss, r.stdout
+
+
+def run_liveproof(binary, models, audio, model, lang, beam, vad, work):
+    data = tempfile.mkdtemp(dir=work, prefix="lp-")
+    env = dict(os.environ, LIVEPROOF_THREADS="2", LIVEPROOF_MODELS=models)
+    cmd = [binary, "--data", data, "--json", "ingest", audio, "--model", model, "--lang", lang,
+           "--beam", str(beam)] + ([] if vad else ["--no-vad"])
+    wall, rss, out = timed(cmd, env)
+    summary = json.loads(out)
+    ex = subprocess.run([binary, "--data", data, "--json", "export", summary["session"],
+                         "--format", "json"], capture_output=True, text=True, check=True)
+    segs = [{"start": s["start_ms"] / 1000, "end": s["end_ms"] / 1000, "text": s["text"]}
+            for s in json.loads(ex.stdout)["segments"]]
+    return wall, rss, segs, summary.get("timings")
+
+
+FW_DRIVER = r"""
+import json, sys
+from faster_whisper import WhisperModel
+model_dir, audio, compute, beam, lang, prompt, multi = sys.argv[1:8]
+m = WhisperModel(model_dir, device="cpu", compute_type=compute, cpu_threads=2, num_workers=1)
+segs, info = m.transcribe(audio, beam_size=int(beam), language=None if lang == "auto" else lang,
+                          initial_prompt=prompt or None, condition_on_previous_text=False,
+                          multilingual=multi == "1")
+print(json.dumps([{"start": s.start, "end": s.end, "text": s.text} for s in segs]))
+"""
+
+
+def run_fw(python, model_dir, audio, compute, beam, lang):
+    prompt = ZH_PROMPT if lang == "zh" else ""
+    cmd = [python, "-c", FW_DRIVER, model_dir, audio, compute, str(beam), lang, prompt,
+           "1" if lang == "auto" else "0"]
+    wall, rss, out = timed(cmd, dict(os.environ, OMP_NUM_THREADS="2"))
+    return wall, rss, json.loads(out.splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--liveproof", required=True)
+    ap.add_argument("--models", required=True, help="liveproof models dir")
+    ap.add_argument("--ct2", required=True, help="CT2 model dir of the same weights")
+    ap.add_argument("--python", required=True, help="python with faster-whisper")
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--which", default="zh10,mixed60")
+    ap.add_argument("--beams", default="1,5")
+    ap.add_argument("--mixed-beams", default="1")
+    ap.add_argument("--scale", type=float, default=1.0, help="shorter recordings (smoke test)")
+    args = ap.parse_args()
+    try:
+        sys.path.insert(0, os.path.dirname(args.python) + "/../lib")
+        from zhconv import convert  # noqa: F401
+        zhconv = lambda s: convert(s, "zh-cn")  # noqa: E731
+    except ImportError:
+        zhconv = None
+    os.makedirs(args.work, exist_ok=True)
+    rng = random.Random(20261122)
+    zh, en = clips(args.corpus, args.work)
+    recordings = {}
+    if "zh10" in args.which:
+        recordings["zh10"] = build("zh10", 10 * args.scale, [zh], args.work, rng) + ("zh", args.beams)
+    if "mixed60" in args.which:
+        recordings["mixed60"] = build("mixed60", 60 * args.scale, [zh, en], args.work, rng) + (
+            "auto", args.mixed_beams)
+    results = []
+    for name, (audio, placed, lang, beams) in recordings.items():
+        speech = sum(p["end"] - p["start"] for p in placed)
+        print(f"## {name}: {len(placed)} clips, {speech / 60:.1f} min of speech in "
+              f"{placed[-1]['end'] / 60:.1f} min", flush=True)
+        for beam in [int(b) for b in beams.split(",")]:
+            runs = []
+            for model, vad in [("base-q8_0", True), ("base", True), ("base", False)]:
+                wall, rss, segs, timings = run_liveproof(
+                    args.liveproof, args.models, audio, model, lang, beam, vad, args.work)
+                runs.append((f"liveproof ingest {model}{'' if vad else ' --no-vad'}", wall,
+                             rss, score(placed, segs, zhconv), timings))
+                print(runs[-1][:4], timings, flush=True)
+            for compute in ["float32", "int8"]:
+                wall, rss, segs = run_fw(args.python, args.ct2, audio, compute, beam, lang)
+                runs.append((f"faster-whisper {compute}", wall, rss,
+                             score(placed, segs, zhconv), None))
+                print(runs[-1][:4], flush=True)
+            results.append({"recording": name, "beam": beam, "runs": runs})
+    with open(os.path.join(args.work, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    print()
+    for r in results:
+        fw_best = min(w for n, w, *_ in r["runs"] if n.startswith("faster-whisper"))
+        print(f"### {r['recording']}, beam {r['beam']}\n")
+        print("| system | wall s | × vs fastest faster-whisper | peak RSS MB | CER zh | WER en |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for n, wall, rss, sc, _ in r["runs"]:
+            cer = f"{100 * sc['zh'][0] / sc['zh'][1]:.1f}%" if sc["zh"][1] else "–"
+            wer = f"{100 * sc['en'][0] / sc['en'][1]:.1f}%" if sc["en"][1] else "–"
+            print(f"| {n} | {wall:.1f} | {fw_best / wall:.2f} | {rss:.0f} | {cer} | {wer} |")
+        print()
+        for n, wall, _, _, t in r["runs"]:
+            if t:
+                print(f"- {n}: " + ", ".join(f"{k} {v}" for k, v in t.items()))
+        print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+//! Voice-activity detection and speech packing: only speech reaches Whisper.
+//!
+//! Each 16 ms frame is scored by `earshot` (a small neural VAD, pure Rust, weights built in).
+//! Speech regions (score ≥ 0.5, bridged over pauses shorter than `HANGOVER`, padded by `PAD`
+//! on both sides) are packed, in order, into chunks of at most 30 s separated by a short
+//! silence, since whisper.cpp pads every input to 30 s anyway: a chunk full of speech costs
+//! the same as a 30-s window that is mostly music or silence. Regions more than `MAX_GAP`
+//! apart are not packed together. Each chunk keeps the map from
+//! its samples back to the recording, so timestamps stay those of the recording.
+//! Invariant: every sample scored as speech (plus padding) is in exactly one chunk, in order.
+
+use crate::media::SAMPLE_RATE;
+
+/// Samples per earshot frame (16 ms at 16 kHz).
+const FRAME: usize = 256;
+/// Score at or above which a frame is speech.
+const THRESHOLD: f32 = 0.5;
+/// A pause shorter than this does not end a region (0.5 s).
+const HANGOVER: usize = SAMPLE_RATE as usize / 2;
+/// Padding kept before and after each region (0.5 s): word edges are not clipped, and Whisper
+/// hears the lead-in it was trained with (0.2 s cost the AISHELL clip three characters).
+const PAD: usize = SAMPLE_RATE as usize / 2;
+/// Regions shorter than this are clicks, not speech (0.25 s).
+const MIN_REGION: usize = SAMPLE_RATE as usize / 4;
+/// Silence put between packed regions (0.3 s), so Whisper hears a pause there.
+const JOIN: usize = SAMPLE_RATE as usize * 3 / 10;
+/// A longer stretch without speech closes the chunk: what follows may be another speaker or
+/// language, and one Whisper window has one language and tends to drop a repeat of what it
+/// just heard (10 s).
+const MAX_GAP: u64 = 10 * SAMPLE_RATE as u64;
+/// Longest chunk (Whisper's receptive field).
+const MAX_CHUNK: usize = 30 * SAMPLE_RATE as usize;
+/// A region is cut when it reaches this length, at its quietest point after `MIN_CUT`.
+const MIN_CUT: usize = 20 * SAMPLE_RATE as usize;
+
+/// One stretch of recording inside a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece {
+    /// First sample, in the chunk.
+    pub at: usize,
+    /// First sample, in the recording.
+    pub src: u64,
+    /// Samples.
+    pub len: usize,
+}
+
+/// Packed speech, ready for Whisper.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    /// The samples (speech regions with short silences between).
+    pub samples: Vec<f32>,
+    /// Where each region came from, in order.
+    pub pieces: Vec<Piece>,
+}
+
+impl Chunk {
+    /// Maps a time in the chunk (ms) to the recording (ms). `end` picks the piece that ends
+    /// at a boundary rather than the one that starts there.
+    pub fn to_recording_ms(&self, chunk_ms: u64, end: bool) -> u64 {
+        let rate = u64::from(SAMPLE_RATE);
+        let t = (chunk_ms * rate / 1000) as usize;
+        let piece = self
+            .pieces
+            .iter()
+            .rev()
+            .find(|p| if end { p.at < t } else { p.at <= t })
+            .or(self.pieces.first());
+        let Some(p) = piece else { return 0 };
+        let within = t.saturating_sub(p.at).min(p.len) as u64;
+        (p.src + within) * 1000 / rate
+    }
+
+    /// Recording time of the chunk's first sample (ms).
+    pub fn start_ms(&self) -> u64 {
+        self.pieces
+            .first()
+            .map_or(0, |p| p.src * 1000 / u64::from(SAMPLE_RATE))
+    }
+
+    /// Seconds of recorded audio in the chunk (without the joins).
+    pub fn speech_samples(&self) -> usize {
+        self.pieces.iter().map(|p| p.len).sum()
+    }
+
+    fn add(&mut self, src: u64, samples: &[f32]) {
+        if !self.samples.is_empty() {
+            self.samples.extend(std::iter::repeat_n(0.0, JOIN));
+        }
+        self.pieces.push(Piece {
+            at: self.samples.len(),
+            src,
+            len: samples.len(),
+        });
+        self.samples.extend_from_slice(samples);
+    }
+
+    fn room_for(&self, n: usize) -> bool {
+        self.samples.is_empty() || self.samples.len() + JOIN + n <= MAX_CHUNK
+    }
+}
+
+/// Streams samples in, chunks of packed speech out.
+#[derive(Default)]
+pub struct Packer {
+    detector: earshot::Detector,
+    /// Samples not yet scored or not yet assigned; `buf[0]` is recording sample `buf_start`.
+    buf: Vec<f32>,
+    buf_start: u64,
+    /// Frames scored so far, as the recording sample where scoring resumes.
+    scored_to: u64,
+    /// Open region: its first sample, and the end of its last speech frame.
+    open: Option<(u64, u64)>,
+    chunk: Chunk,
+    ready: std::collections::VecDeque<Chunk>,
+    /// Samples of speech seen (for reports).
+    pub speech_samples: u64,
+    /// Samples seen.
+    pub total_samples: u64,
+}
+
+fn rms(x: &[f32]) -> f32 {
+    if x.is_empty() {
+        return 0.0;
+    }
+    (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt()
+}
+
+impl Packer {
+    /// Adds decoded samples (16 kHz mono).
+    pub fn push(&mut self, samples: &[f32]) {
+        self.total_samples += samples.len() as u64;
+        self.buf.extend_from_slice(samples);
+        let end = self.buf_start + self.buf.len() as u64;
+        while self.scored_to + FRAME as u64 <= end {
+            let i = (self.scored_to - self.buf_start) as usize;
+            let frame: [f32; FRAME] = self.buf[i..i + FRAME].try_into().expect("frame size");
+            let speech = self.detector.predict_f32(&frame) >= THRESHOLD;
+            let (s, e) = (self.scored_to, self.scored_to + FRAME as u64);
+            self.scored_to = e;
+            match (self.open, speech) {
+                (None, true) => self.open = Some((s.saturating_sub(PAD as u64), e)),
+                (Some((start, _)), true) => self.open = Some((start, e)),
+                (Some((_, last)), false) if e - last >= HANGOVER as u64 => self.close(),
+                _ => {}
+            }
+            if let Some((start, _)) = self.open {
+                if self.scored_to - start >= MAX_CHUNK as u64 {
+                    self.cut_long_region(start);
+                }
+            }
+            if self.open.is_none() {
+                // Nothing open: keep only the padding a region starting next may need.
+                let keep_from = self.scored_to.saturating_sub(PAD as u64);
+                self.drop_before(keep_from);
+            }
+        }
+    }
+
+    /// Ends the stream; the last chunks become ready.
+    pub fn finish(&mut self) {
+        if self.open.is_some() {
+            self.close();
+        }
+        if !self.chunk.samples.is_empty() {
+            self.ready.push_back(std::mem::take(&mut self.chunk));
+        }
+    }
+
+    /// The next chunk ready for Whisper.
+    pub fn next_chunk(&mut self) -> Option<Chunk> {
+        self.ready.pop_front()
+    }
+
+    fn slice(&self, from: u64, to: u64) -> &[f32] {
+        let a = (from.max(self.buf_start) - self.buf_start) as usize;
+        let b = ((to - self.buf_start) as usize).min(self.buf.len());
+        &self.buf[a.min(b)..b]
+    }
+
+    fn drop_before(&mut self, sample: u64) {
+        if sample > self.buf_start {
+            let n = ((sample - self.buf_start) as usize).min(self.buf.len());
+            self.buf.drain(..n);
+            self.buf_start += n as u64;
+        }
+    }
+
+    /// Closes the open region (with its trailing padding) and packs it.
+    fn close(&mut self) {
+        let Some((start, last)) = self.open.take() else {
+            return;
+        };
+        let end = (last + PAD as u64).min(self.buf_start + self.buf.len() as u64);
+        if last - start >= MIN_REGION as u64 {
+            let region = self.slice(start, end).to_vec();
+            self.pack(start, &region);
+        }
+        self.drop_before(end.saturating_sub(PAD as u64));
+    }
+
+    /// A region reached 30 s: cut it at its quietest 100 ms after 20 s and pack the head.
+    fn cut_long_region(&mut self, start: u64) {
+        let frame = SAMPLE_RATE as usize / 10;
+        let region = self.slice(start, start + MAX_CHUNK as u64).to_vec();
+        let cut = (MIN_CUT..region.len().saturating_sub(frame))
+            .step_by(frame / 2)
+            .min_by(|&a, &b| rms(&region[a..a + frame]).total_cmp(&rms(&region[b..b + frame])))
+            .map_or(region.len(), |a| a + frame / 2);
+        self.pack(start, &region[..cut]);
+        let next = start + cut as u64;
+        self.open = self.open.map(|(_, last)| (next, last.max(next)));
+        self.drop_before(next);
+    }
+
+    fn pack(&mut self, src: u64, region: &[f32]) {
+        self.speech_samples += region.len() as u64;
+        let gap = self
+            .chunk
+            .pieces
+            .last()
+            .map_or(0, |p| src.saturating_sub(p.src + p.len as u64));
+        if !self.chunk.room_for(region.len()) || gap > MAX_GAP {
+            self.ready.push_back(std::mem::take(&mut self.chunk));
+        }
+        self.chunk.add(src, region);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_times_map_back_to_the_recording() {
+        let mut c = Chunk::default();
+        c.add(16_000 * 10, &vec![0.1; 16_000]); // 10 s..11 s
+        c.add(16_000 * 50, &vec![0.1; 8_000]); // 50 s..50.5 s
+        assert_eq!(c.to_recording_ms(0, false), 10_000);
+        assert_eq!(c.to_recording_ms(500, false), 10_500);
+        assert_eq!(c.to_recording_ms(1000, true), 11_000);
+        // The join (1.0 s..1.3 s) belongs to the region before it.
+        assert_eq!(c.to_recording_ms(1_200, true), 11_000);
+        assert_eq!(c.to_recording_ms(1_300, false), 50_000);
+        assert_eq!(c.to_recording_ms(1_550, true), 50_250);
+        assert_eq!(c.start_ms(), 10_000);
+    }
+
+    #[test]
+    fn silence_gives_no_chunk_and_memory_stays_bounded() {
+        let mut p = Packer::default();
+        for _ in 0..600 {
+            p.push(&vec![0.0; 16_000]);
+            assert!(p.buf.len() < 2 * 16_000);
+        }
+        p.finish();
+        assert!(p.next_chunk().is_none());
+        assert_eq!(p.speech_samples, 0);
+    }
+}
