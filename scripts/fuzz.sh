@@ -3,7 +3,7 @@
 # two targets at a time. Needs a nightly toolchain (`rustup toolchain install nightly`) and
 # cargo-fuzz (`cargo install cargo-fuzz`). Seeds come from tests/fixtures and fuzz/seeds; crashes
 # land in fuzz/artifacts/TARGET/ (reproduce with `cargo +nightly fuzz run -s none TARGET FILE`).
-# A summary line per target goes to target/fuzz-report.txt.
+# A summary line per target is appended to target/fuzz-report.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-600}"
@@ -41,7 +41,7 @@ run_one() {
   stats=$(grep -E "^#[0-9]+.*DONE|Done [0-9]+ runs" "$log" | tail -1)
   echo "$t: $status, ${secs}s, $stats" >>target/fuzz-report.txt
 }
-: >target/fuzz-report.txt
+echo "# $(date -u +%FT%TZ) ${secs}s per target: ${targets[*]}" >>target/fuzz-report.txt
 i=0
 for t in "${targets[@]}"; do
   run_one "$t" &
@@ -49,5 +49,5 @@ for t in "${targets[@]}"; do
   if (( i % 2 == 0 )); then wait; fi
 done
 wait
-cat target/fuzz-report.txt
-! grep -q CRASH target/fuzz-report.txt
+tail -n "$(( ${#targets[@]} + 1 ))" target/fuzz-report.txt
+! tail -n "${#targets[@]}" target/fuzz-report.txt | grep -q CRASH

@@ -7,6 +7,7 @@ bash scripts/deps.sh
 cargo build --release --locked
 ./target/release/liveproof models install tiny.en
 ./target/release/liveproof models install base
+./target/release/liveproof models install base-q8_0
 cargo fmt --all -- --check
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --release --locked --no-fail-fast

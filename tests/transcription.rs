@@ -40,6 +40,38 @@ fn aishell_mandarin_character_error_rate_is_at_most_25_percent_with_base_and_aut
 }
 
 #[test]
+fn q8_0_weights_from_the_converter_transcribe_as_well_as_f16() {
+    require_model("base-q8_0");
+    let d = tempfile::tempdir().unwrap();
+    for (file, reference, lang) in [
+        ("aishell_BAC009S0724W0121.wav", AISHELL, "zh"),
+        ("paddlespeech_zh.wav", PADDLE, "zh"),
+        ("jfk.wav", JFK, "en"),
+    ] {
+        let s = ingest(
+            d.path(),
+            &fixture(file),
+            &["--model", "base-q8_0", "--lang", lang],
+        );
+        assert_eq!(s["model"], "base-q8_0");
+        let text = transcript_text(d.path(), s["session"].as_str().unwrap());
+        let e = if lang == "zh" {
+            cer(reference, &text)
+        } else {
+            wer(reference, &text)
+        };
+        assert!(e <= 0.25, "{file}: error {e:.3}: {text}");
+    }
+    // The ingest reports where its time went.
+    let s = ingest(d.path(), &jfk_variant(d.path(), 3), &["--model", "base-q8_0"]);
+    let t = &s["timings"];
+    for k in ["hash_ms", "transcribe_ms", "seal_ms", "index_ms", "speech_ms", "windows"] {
+        assert!(t[k].is_u64(), "timings.{k}: {s:#}");
+    }
+    assert!(t["windows"].as_u64().unwrap() >= 1);
+}
+
+#[test]
 fn mandarin_is_stored_in_simplified_characters_with_the_raw_text_kept() {
     require_model("base");
     let d = tempfile::tempdir().unwrap();

@@ -97,14 +97,16 @@ fn mp4(f: &mut File, size: u64) -> io::Result<Option<Shortfall>> {
         if len < 8 {
             return Ok(None); // not box structure we can follow; the decoder will judge
         }
-        if pos + len > size {
+        // A 64-bit box size can overflow: that box cannot fit either (found by fuzzing).
+        let end = pos.checked_add(len).unwrap_or(u64::MAX);
+        if end > size {
             return Ok(Some(Shortfall {
                 what: format!("MP4 `{kind}` box at byte {pos}"),
-                needed: pos + len,
+                needed: end,
                 size,
             }));
         }
-        pos += len;
+        pos = end;
     }
     Ok(None)
 }
@@ -251,6 +253,25 @@ fn mp3(f: &mut File, size: u64) -> io::Result<Option<Shortfall>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_mp4_box_size_near_2_64_is_a_shortfall_not_an_overflow() {
+        // Fuzzing regression (fuzz/artifacts/container/crash-0f5906…): `largesize` of
+        // 0xffff_ffff_ffff_ffff after a valid `ftyp` box wrapped the position around.
+        let mut b = vec![0, 0, 0, 0x1c];
+        b.extend(b"ftypisommp42");
+        b.extend([0u8; 12]);
+        b.extend([0, 0, 0, 1]);
+        b.extend(b"free");
+        b.extend([0xff; 8]);
+        b.extend([0u8; 32]);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.mp4");
+        std::fs::write(&p, &b).unwrap();
+        let s = check(&p, Container::Mp4).unwrap().expect("a shortfall");
+        assert_eq!(s.needed, u64::MAX);
+        assert!(s.what.contains("free"));
+    }
 
     #[test]
     fn mp3_frame_lengths_match_the_standard() {
