@@ -63,9 +63,20 @@ fn q8_0_weights_from_the_converter_transcribe_as_well_as_f16() {
         assert!(e <= 0.25, "{file}: error {e:.3}: {text}");
     }
     // The ingest reports where its time went.
-    let s = ingest(d.path(), &jfk_variant(d.path(), 3), &["--model", "base-q8_0"]);
+    let s = ingest(
+        d.path(),
+        &jfk_variant(d.path(), 3),
+        &["--model", "base-q8_0"],
+    );
     let t = &s["timings"];
-    for k in ["hash_ms", "transcribe_ms", "seal_ms", "index_ms", "speech_ms", "windows"] {
+    for k in [
+        "hash_ms",
+        "transcribe_ms",
+        "seal_ms",
+        "index_ms",
+        "speech_ms",
+        "windows",
+    ] {
         assert!(t[k].is_u64(), "timings.{k}: {s:#}");
     }
     assert!(t["windows"].as_u64().unwrap() >= 1);

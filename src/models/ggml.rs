@@ -333,7 +333,8 @@ impl Builder<'_> {
     fn push(&mut self, name: String, v: &Variable) -> Result<(), ConvertError> {
         let data = if v.dims.len() < 2 {
             Data::F32(v.to_f32()?)
-        } else if v.dims.len() == 2 && self.quant == Quant::Q8_0 && v.dims[1].is_multiple_of(QK8_0) {
+        } else if v.dims.len() == 2 && self.quant == Quant::Q8_0 && v.dims[1].is_multiple_of(QK8_0)
+        {
             Data::Q8(quantize_q8_0(&v.to_f32()?))
         } else {
             Data::F16(as_f16_bytes(v)?)
