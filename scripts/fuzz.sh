@@ -38,7 +38,10 @@ run_one() {
     status=CRASH
   fi
   local stats
-  stats=$(grep -E "^#[0-9]+.*DONE|Done [0-9]+ runs" "$log" | tail -1)
+  stats=$(grep -E "^#[0-9]+.*DONE|Done [0-9]+ runs" "$log" | tail -1 || true)
+  if [ "$status" = CRASH ]; then
+    stats="$(grep -m1 -E "panicked at|ERROR: libFuzzer" "$log" || true) $(grep -m1 -o "Test unit written to .*" "$log" || true)"
+  fi
   echo "$t: $status, ${secs}s, $stats" >>target/fuzz-report.txt
 }
 echo "# $(date -u +%FT%TZ) ${secs}s per target: ${targets[*]}" >>target/fuzz-report.txt
