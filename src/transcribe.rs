@@ -125,9 +125,9 @@ impl Transcriber {
         };
         let mut params = WhisperContextParameters::default();
         params.use_gpu(false);
-        // Flash attention is faster on CPU and we use no DTW timestamps, which it disables.
-        // LIVEPROOF_FLASH_ATTN=0 turns it off (for comparisons).
-        params.flash_attn(std::env::var("LIVEPROOF_FLASH_ATTN").map_or(true, |v| v != "0"));
+        // Flash attention saves memory but was 1.19× slower on this CPU (2-min Mandarin test,
+        // base-q8_0, 2 threads): off unless LIVEPROOF_FLASH_ATTN=1.
+        params.flash_attn(std::env::var("LIVEPROOF_FLASH_ATTN").is_ok_and(|v| v == "1"));
         let ctx =
             WhisperContext::new_with_params(path, params).map_err(|e| load_err(e.to_string()))?;
         if !ctx.is_multilingual() {

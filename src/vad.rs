@@ -15,8 +15,9 @@ use crate::media::SAMPLE_RATE;
 const FRAME: usize = 256;
 /// Score at or above which a frame is speech.
 const THRESHOLD: f32 = 0.5;
-/// A pause shorter than this does not end a region (0.5 s).
-const HANGOVER: usize = SAMPLE_RATE as usize / 2;
+/// A pause shorter than this does not end a region (1 s: at least both paddings, so padded
+/// regions never overlap).
+const HANGOVER: usize = SAMPLE_RATE as usize;
 /// Padding kept before and after each region (0.5 s): word edges are not clipped, and Whisper
 /// hears the lead-in it was trained with (0.2 s cost the AISHELL clip three characters).
 const PAD: usize = SAMPLE_RATE as usize / 2;
@@ -110,6 +111,8 @@ pub struct Packer {
     scored_to: u64,
     /// Open region: its first sample, and the end of its last speech frame.
     open: Option<(u64, u64)>,
+    /// End of the last packed region: a new region's padding never reaches back over it.
+    packed_to: u64,
     chunk: Chunk,
     ready: std::collections::VecDeque<Chunk>,
     /// Samples of speech seen (for reports).
@@ -138,7 +141,9 @@ impl Packer {
             let (s, e) = (self.scored_to, self.scored_to + FRAME as u64);
             self.scored_to = e;
             match (self.open, speech) {
-                (None, true) => self.open = Some((s.saturating_sub(PAD as u64), e)),
+                (None, true) => {
+                    self.open = Some((s.saturating_sub(PAD as u64).max(self.packed_to), e))
+                }
                 (Some((start, _)), true) => self.open = Some((start, e)),
                 (Some((_, last)), false) if e - last >= HANGOVER as u64 => self.close(),
                 _ => {}
@@ -214,6 +219,7 @@ impl Packer {
 
     fn pack(&mut self, src: u64, region: &[f32]) {
         self.speech_samples += region.len() as u64;
+        self.packed_to = src + region.len() as u64;
         let gap = self
             .chunk
             .pieces
@@ -243,6 +249,32 @@ mod tests {
         assert_eq!(c.to_recording_ms(1_300, false), 50_000);
         assert_eq!(c.to_recording_ms(1_550, true), 50_250);
         assert_eq!(c.start_ms(), 10_000);
+    }
+
+    #[test]
+    fn regions_never_overlap_so_no_audio_is_transcribed_twice() {
+        // Real speech (the JFK fixture) cut into 1.5-s pieces with pauses of 0.6 to 2.4 s.
+        let bytes = std::fs::read("tests/fixtures/jfk.wav").unwrap();
+        let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
+        let speech: Vec<f32> = bytes[at..]
+            .chunks_exact(2)
+            .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
+            .collect();
+        let mut p = Packer::default();
+        for (k, piece) in speech.chunks(24_000).enumerate() {
+            p.push(piece);
+            p.push(&vec![0.0; 9_600 + (k % 4) * 9_600]);
+        }
+        p.finish();
+        let mut pieces = Vec::new();
+        while let Some(c) = p.next_chunk() {
+            assert!(c.samples.len() <= MAX_CHUNK);
+            pieces.extend(c.pieces);
+        }
+        assert!(pieces.len() >= 2, "the bursts are heard: {pieces:?}");
+        for w in pieces.windows(2) {
+            assert!(w[0].src + w[0].len as u64 <= w[1].src, "{w:?}");
+        }
     }
 
     #[test]
