@@ -98,7 +98,7 @@ fn mp4(f: &mut File, size: u64) -> io::Result<Option<Shortfall>> {
             return Ok(None); // not box structure we can follow; the decoder will judge
         }
         // A 64-bit box size can overflow: that box cannot fit either (found by fuzzing).
-        let end = pos.checked_add(len).unwrap_or(u64::MAX);
+        let end = pos.saturating_add(len);
         if end > size {
             return Ok(Some(Shortfall {
                 what: format!("MP4 `{kind}` box at byte {pos}"),
