@@ -229,6 +229,8 @@ def main():
     ap.add_argument("--beams", default="1,5")
     ap.add_argument("--mixed-beams", default="1")
     ap.add_argument("--all-configs", action="store_true")
+    ap.add_argument("--run", default="", help="recordings to run (default: all built)")
+    ap.add_argument("--fw-only", action="store_true", help="only the faster-whisper runs")
     ap.add_argument("--scale", type=float, default=1.0, help="shorter recordings (smoke test)")
     args = ap.parse_args()
     try:
@@ -249,6 +251,8 @@ def main():
     results = []
     first = True
     for name, (audio, placed, lang, beams) in recordings.items():
+        if args.run and name not in args.run.split(","):
+            continue
         speech = sum(p["end"] - p["start"] for p in placed)
         print(f"## {name}: {len(placed)} clips, {speech / 60:.1f} min of speech in "
               f"{placed[-1]['end'] / 60:.1f} min", flush=True)
@@ -256,7 +260,8 @@ def main():
             runs = []
             configs = [("base-q8_0", True), ("base", True), ("base", False)]
             # Every configuration on the first recording and beam; the default one elsewhere.
-            for model, vad in configs if first or args.all_configs else configs[:1]:
+            for model, vad in [] if args.fw_only else (
+                    configs if first or args.all_configs else configs[:1]):
                 wall, rss, segs, timings = run_liveproof(
                     args.liveproof, args.models, audio, model, lang, beam, vad, args.work)
                 runs.append((f"liveproof ingest {model}{'' if vad else ' --no-vad'}", wall,
