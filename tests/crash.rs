@@ -30,12 +30,8 @@ fn check(data: &Path, heads: &[Value], all: bool) -> HashSet<String> {
         let id = s["session"].as_str().unwrap().to_string();
         let sha = s["recording_sha256"].as_str().unwrap();
         // Catalogued means whole: original intact, manifest, signature and transcript present.
-        let blob = data
-            .join("blobs/sha256")
-            .join(&sha[0..2])
-            .join(&sha[2..4])
-            .join(sha);
-        let bytes = std::fs::read(&blob).expect("a catalogued session has its original");
+        let bytes =
+            std::fs::read(blob_of(data, sha)).expect("a catalogued session has its original");
         assert_eq!(liveproof::hashing::sha256_hex(&bytes), sha);
         let dir = data.join("sessions").join(&id);
         for f in ["manifest.json", "manifest.sig", "transcript.json"] {

@@ -141,12 +141,7 @@ pub fn assert_consistent(data: &Path) -> Vec<String> {
     for s in json.unwrap()["sessions"].as_array().unwrap() {
         let id = s["session"].as_str().unwrap().to_string();
         let sha = s["recording_sha256"].as_str().unwrap();
-        let blob = data
-            .join("blobs/sha256")
-            .join(&sha[0..2])
-            .join(&sha[2..4])
-            .join(sha);
-        let bytes = std::fs::read(&blob).expect("catalogued session has its original");
+        let bytes = std::fs::read(blob_of(data, sha)).expect("catalogued session has its original");
         assert_eq!(
             liveproof::hashing::sha256_hex(&bytes),
             sha,
@@ -164,6 +159,14 @@ pub fn assert_consistent(data: &Path) -> Vec<String> {
         ids.push(id);
     }
     ids
+}
+
+/// Where the store keeps the original with this SHA-256.
+pub fn blob_of(data: &Path, sha: &str) -> PathBuf {
+    data.join("blobs/sha256")
+        .join(&sha[0..2])
+        .join(&sha[2..4])
+        .join(sha)
 }
 
 /// Files under `dir/sub`, recursively.
