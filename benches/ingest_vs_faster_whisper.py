@@ -187,7 +187,7 @@ def run_liveproof(binary, models, audio, model, lang, beam, vad, work):
     data = tempfile.mkdtemp(dir=work, prefix="lp-")
     env = dict(os.environ, LIVEPROOF_THREADS="2", LIVEPROOF_MODELS=models)
     cmd = [binary, "--data", data, "--json", "ingest", audio, "--model", model, "--lang", lang,
-           "--beam", str(beam)] + ([] if vad else ["--no-vad"])
+           "--beam", str(beam)] + (["--vad"] if vad else [])
     wall, rss, out = timed(cmd, env)
     summary = json.loads(out)
     ex = subprocess.run([binary, "--data", data, "--json", "export", summary["session"],
@@ -264,7 +264,7 @@ def main():
                     configs if first or args.all_configs else configs[:1]):
                 wall, rss, segs, timings = run_liveproof(
                     args.liveproof, args.models, audio, model, lang, beam, vad, args.work)
-                runs.append((f"liveproof ingest {model}{'' if vad else ' --no-vad'}", wall,
+                runs.append((f"liveproof ingest {model}{' --vad' if vad else ''}", wall,
                              rss, score(placed, segs, zhconv), timings))
                 print(runs[-1][:4], timings, flush=True)
             for compute in ["float32", "int8"]:

@@ -35,7 +35,7 @@ pub struct Options {
     pub beam: usize,
     /// Archive a recording cut short anyway, recording the cut in the manifest.
     pub allow_truncated: bool,
-    /// Send only voice-active audio to Whisper, packed into full windows (default on).
+    /// Send only voice-active audio to Whisper, packed into full windows (`--vad`).
     pub vad: bool,
 }
 

@@ -87,10 +87,11 @@ enum Command {
         /// refusing it; the manifest records where it was cut.
         #[arg(long)]
         allow_truncated: bool,
-        /// Transcribe everything, not only the voice-active parts (slower on streams with music
-        /// or silence; use it if the voice detector misses speech, e.g. singing).
+        /// Transcribe only voice-active audio, packed into full windows (faster on streams with
+        /// music or long pauses; off by default because Whisper may drop a sentence repeated
+        /// inside one packed window, which weakens looped-script detection).
         #[arg(long)]
-        no_vad: bool,
+        vad: bool,
     },
     /// Search every transcript (Chinese and English) and jump to the moment.
     ///
@@ -465,7 +466,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             threads,
             beam,
             allow_truncated,
-            no_vad,
+            vad,
         } => {
             let mut store = Store::open(&cli.data)?;
             let opts = ingest::Options {
@@ -476,7 +477,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 threads: threads.unwrap_or_else(liveproof::transcribe::default_threads),
                 beam,
                 allow_truncated,
-                vad: !no_vad,
+                vad,
             };
             let bar = Bar::new(&file);
             let result = ingest::ingest(&mut store, &file, &opts, &bar);
@@ -840,7 +841,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     threads: liveproof::transcribe::default_threads(),
                     beam: 1,
                     allow_truncated: false,
-                    vad: true,
+                    vad: false,
                 },
             };
             eprintln!("liveproof serving {} on http://{addr}/", cli.data.display());
