@@ -290,6 +290,15 @@ pub struct Window {
     pub has_sound: bool,
 }
 
+/// The middle of the quietest 100 ms frame of `buf` starting at or after `from`, or the end
+/// of `buf` when there is no room for a frame: where to cut a long stretch of audio.
+pub(crate) fn quietest_cut(buf: &[f32], from: usize) -> usize {
+    (from..buf.len().saturating_sub(FRAME))
+        .step_by(FRAME / 2)
+        .min_by(|&a, &b| rms(&buf[a..a + FRAME]).total_cmp(&rms(&buf[b..b + FRAME])))
+        .map_or(buf.len(), |a| a + FRAME / 2)
+}
+
 fn rms(frame: &[f32]) -> f32 {
     if frame.is_empty() {
         return 0.0;
@@ -308,11 +317,7 @@ impl Windower {
         if self.buf.len() < MAX_WINDOW {
             return None;
         }
-        let cut = (MIN_WINDOW..MAX_WINDOW - FRAME)
-            .step_by(FRAME / 2)
-            .min_by(|&a, &b| rms(&self.buf[a..a + FRAME]).total_cmp(&rms(&self.buf[b..b + FRAME])))
-            .map(|a| a + FRAME / 2)
-            .unwrap_or(MAX_WINDOW);
+        let cut = quietest_cut(&self.buf[..MAX_WINDOW], MIN_WINDOW);
         Some(self.take(cut))
     }
 

@@ -121,13 +121,6 @@ pub struct Packer {
     pub total_samples: u64,
 }
 
-fn rms(x: &[f32]) -> f32 {
-    if x.is_empty() {
-        return 0.0;
-    }
-    (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt()
-}
-
 impl Packer {
     /// Adds decoded samples (16 kHz mono).
     pub fn push(&mut self, samples: &[f32]) {
@@ -205,12 +198,8 @@ impl Packer {
 
     /// A region reached 30 s: cut it at its quietest 100 ms after 20 s and pack the head.
     fn cut_long_region(&mut self, start: u64) {
-        let frame = SAMPLE_RATE as usize / 10;
         let region = self.slice(start, start + MAX_CHUNK as u64).to_vec();
-        let cut = (MIN_CUT..region.len().saturating_sub(frame))
-            .step_by(frame / 2)
-            .min_by(|&a, &b| rms(&region[a..a + frame]).total_cmp(&rms(&region[b..b + frame])))
-            .map_or(region.len(), |a| a + frame / 2);
+        let cut = crate::transcribe::quietest_cut(&region, MIN_CUT);
         self.pack(start, &region[..cut]);
         let next = start + cut as u64;
         self.open = self.open.map(|(_, last)| (next, last.max(next)));
