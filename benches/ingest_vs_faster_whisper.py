@@ -231,6 +231,9 @@ def main():
     ap.add_argument("--all-configs", action="store_true")
     ap.add_argument("--run", default="", help="recordings to run (default: all built)")
     ap.add_argument("--fw-only", action="store_true", help="only the faster-whisper runs")
+    ap.add_argument("--lp-only", action="store_true", help="only the liveproof runs")
+    ap.add_argument("--configs", default="base-q8_0,base-q8_0+vad,base",
+                    help="liveproof configurations: MODEL or MODEL+vad, comma-separated")
     ap.add_argument("--scale", type=float, default=1.0, help="shorter recordings (smoke test)")
     args = ap.parse_args()
     try:
@@ -258,7 +261,7 @@ def main():
               f"{placed[-1]['end'] / 60:.1f} min", flush=True)
         for beam in [int(b) for b in beams.split(",")]:
             runs = []
-            configs = [("base-q8_0", True), ("base", True), ("base", False)]
+            configs = [(c.split("+")[0], c.endswith("+vad")) for c in args.configs.split(",")]
             # Every configuration on the first recording and beam; the default one elsewhere.
             for model, vad in [] if args.fw_only else (
                     configs if first or args.all_configs else configs[:1]):
@@ -267,7 +270,7 @@ def main():
                 runs.append((f"liveproof ingest {model}{' --vad' if vad else ''}", wall,
                              rss, score(placed, segs, zhconv), timings))
                 print(runs[-1][:4], timings, flush=True)
-            for compute in ["float32", "int8"]:
+            for compute in [] if args.lp_only else ["float32", "int8"]:
                 wall, rss, segs = run_fw(args.python, args.ct2, audio, compute, beam, lang)
                 runs.append((f"faster-whisper {compute}", wall, rss,
                              score(placed, segs, zhconv), None))

@@ -443,21 +443,25 @@ fn transcribe_file(
     let mut packer = opts.vad.then(crate::vad::Packer::default);
     let mut raw = Vec::new();
     let mut block = Vec::with_capacity(1 << 16);
+    // Transcribes a window; returns its unused tail (empty on the last window).
     let window = |transcriber: &mut Transcriber,
                   w: transcribe::Window,
+                  more_follows: bool,
                   raw: &mut Vec<transcribe::RawSegment>,
                   t: &mut Timings|
-     -> Result<(), IngestError> {
+     -> Result<Vec<f32>, IngestError> {
+        let mut consumed = w.samples.len();
         if w.has_sound {
             let clock = Instant::now();
-            raw.extend(transcriber.window(&w.samples, w.offset_ms)?);
+            let r = transcriber.window(&w.samples, w.offset_ms, more_follows)?;
+            raw.extend(r.segments);
+            consumed = r.consumed;
             t.transcribe_ms += clock.elapsed().as_millis() as u64;
             t.windows += 1;
-            t.speech_ms += w.samples.len() as u64 * 1000 / u64::from(media::SAMPLE_RATE);
+            t.speech_ms += consumed as u64 * 1000 / u64::from(media::SAMPLE_RATE);
         }
-        progress
-            .advance(w.offset_ms + w.samples.len() as u64 * 1000 / u64::from(media::SAMPLE_RATE));
-        Ok(())
+        progress.advance(w.offset_ms + consumed as u64 * 1000 / u64::from(media::SAMPLE_RATE));
+        Ok(w.samples[consumed..].to_vec())
     };
     let chunk_fn = |transcriber: &mut Transcriber,
                     c: crate::vad::Chunk,
@@ -465,7 +469,7 @@ fn transcribe_file(
                     t: &mut Timings|
      -> Result<(), IngestError> {
         let clock = Instant::now();
-        let segs = transcriber.window(&c.samples, 0)?;
+        let segs = transcriber.window(&c.samples, 0, false)?.segments;
         t.transcribe_ms += clock.elapsed().as_millis() as u64;
         t.windows += 1;
         for mut s in segs {
@@ -494,7 +498,8 @@ fn transcribe_file(
         } else {
             windower.push(&block);
             while let Some(w) = windower.next_full() {
-                window(&mut transcriber, w, &mut raw, timings)?;
+                let tail = window(&mut transcriber, w, true, &mut raw, timings)?;
+                windower.give_back(&tail);
             }
         }
     }
@@ -507,7 +512,7 @@ fn transcribe_file(
         }
         timings.speech_ms = p.speech_samples * 1000 / u64::from(media::SAMPLE_RATE);
     } else if let Some(w) = windower.finish() {
-        window(&mut transcriber, w, &mut raw, timings)?;
+        window(&mut transcriber, w, false, &mut raw, timings)?;
     }
     let segments = raw
         .into_iter()

@@ -17,8 +17,9 @@ use crate::text;
 
 /// Longest window handed to Whisper (its receptive field).
 const MAX_WINDOW: usize = 30 * SAMPLE_RATE as usize;
-/// Earliest cut point: windows are cut between 20 s and 30 s.
-const MIN_WINDOW: usize = 20 * SAMPLE_RATE as usize;
+/// Earliest cut point: windows are cut between 27 s and 30 s, at the quietest moment; what
+/// Whisper leaves of an unfinished sentence at the end starts the next window.
+const MIN_WINDOW: usize = 27 * SAMPLE_RATE as usize;
 /// Energy frame used to find quiet cut points and silent windows (100 ms).
 const FRAME: usize = SAMPLE_RATE as usize / 10;
 /// RMS below which a 100 ms frame counts as silence (about -46 dBFS).
@@ -99,6 +100,42 @@ pub struct Transcriber {
     threads: usize,
     beam: usize,
     language: Language,
+    /// Boxed so its address stays fixed while whisper.cpp holds a pointer to it.
+    gate: Box<EncoderGate>,
+}
+
+/// What one window gave: its segments, and how much of it Whisper used.
+pub struct WindowResult {
+    /// Recognised segments, in recording time.
+    pub segments: Vec<RawSegment>,
+    /// Samples from the window's start that were transcribed; the rest (an unfinished
+    /// sentence at the end) belongs at the start of the next window.
+    pub consumed: usize,
+}
+
+/// Counts whisper.cpp's encoder passes within one `full` call and, when asked, stops it after
+/// the first. Whisper ends a pass at its last complete segment and encodes the remainder as
+/// a new 30-s input, padded with silence: a second encoder pass costing as much as the first
+/// for a few seconds of audio. Handing the remainder back to the caller instead lets it start
+/// the next window, which then holds 30 s of real audio.
+#[derive(Default)]
+struct EncoderGate {
+    passes: u32,
+    one_pass: bool,
+}
+
+/// whisper.cpp's `encoder_begin_callback`: returning false ends `full` with the segments of
+/// the passes so far.
+unsafe extern "C" fn encoder_gate(
+    _ctx: *mut whisper_rs::WhisperSysContext,
+    _state: *mut whisper_rs::WhisperSysState,
+    user: *mut std::ffi::c_void,
+) -> bool {
+    // SAFETY: `user` is the Transcriber's boxed gate, alive and not otherwise borrowed
+    // while `full` runs (the Transcriber is borrowed mutably for the whole call).
+    let gate = unsafe { &mut *(user as *mut EncoderGate) };
+    gate.passes += 1;
+    !gate.one_pass || gate.passes == 1
 }
 
 /// Threads to use: the free cores, since ggml's workers busy-wait.
@@ -147,6 +184,7 @@ impl Transcriber {
             threads: threads.max(1),
             beam: beam.max(1),
             language,
+            gate: Box::default(),
         })
     }
 
@@ -173,12 +211,15 @@ impl Transcriber {
         Ok(pick_language(id, &probs))
     }
 
-    /// Transcribes one window whose first sample is at `offset_ms` in the recording.
+    /// Transcribes one window whose first sample is at `offset_ms` in the recording. With
+    /// `more_follows`, Whisper makes one pass only and an unfinished tail is left unconsumed
+    /// (see [`WindowResult::consumed`]); on the last window it finishes everything.
     pub fn window(
         &mut self,
         samples: &[f32],
         offset_ms: u64,
-    ) -> Result<Vec<RawSegment>, TranscribeError> {
+        more_follows: bool,
+    ) -> Result<WindowResult, TranscribeError> {
         let lang = self.window_language(samples, offset_ms)?;
         let strategy = if self.beam > 1 {
             SamplingStrategy::BeamSearch {
@@ -201,6 +242,17 @@ impl Transcriber {
         if let Some(prompt) = prompt {
             p.set_initial_prompt(prompt);
         }
+        *self.gate = EncoderGate {
+            passes: 0,
+            one_pass: more_follows,
+        };
+        // SAFETY: the callback only touches the gate, whose box outlives this call.
+        unsafe {
+            p.set_start_encoder_callback(Some(encoder_gate));
+            p.set_start_encoder_callback_user_data(
+                &mut *self.gate as *mut EncoderGate as *mut std::ffi::c_void,
+            );
+        }
         self.state
             .full(p, samples)
             .map_err(|e| TranscribeError::Inference {
@@ -210,7 +262,9 @@ impl Transcriber {
         let eot = self.ctx.token_eot();
         let window_end = offset_ms + samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
         let mut out = Vec::new();
+        let mut used_to = 0u64;
         for seg in self.state.as_iter() {
+            used_to = used_to.max(seg.end_timestamp().max(0) as u64);
             let raw = seg
                 .to_str_lossy()
                 .map(|s| s.into_owned())
@@ -244,7 +298,26 @@ impl Transcriber {
                 confidence: if n == 0 { 0.0 } else { sum / n as f32 },
             });
         }
-        Ok(out)
+        // Stopped before a second pass: the window was used up to its last segment's end
+        // (10 ms units). With no segment at all Whisper judged it speechless: all used.
+        let stopped = self.gate.one_pass && self.gate.passes > 1;
+        let consumed = if stopped && used_to > 0 {
+            ((used_to * u64::from(SAMPLE_RATE) / 100) as usize).min(samples.len())
+        } else {
+            samples.len()
+        };
+        if std::env::var_os("LIVEPROOF_DEBUG_PASSES").is_some() {
+            eprintln!(
+                "window {offset_ms} ms: {} passes, consumed {:.1}/{:.1} s",
+                self.gate.passes,
+                consumed as f64 / 16000.0,
+                samples.len() as f64 / 16000.0
+            );
+        }
+        Ok(WindowResult {
+            segments: out,
+            consumed,
+        })
     }
 }
 
@@ -319,6 +392,12 @@ impl Windower {
         }
         let cut = quietest_cut(&self.buf[..MAX_WINDOW], MIN_WINDOW);
         Some(self.take(cut))
+    }
+
+    /// Puts the unused tail of the last window back in front of the buffer.
+    pub fn give_back(&mut self, tail: &[f32]) {
+        self.start -= tail.len() as u64;
+        self.buf.splice(0..0, tail.iter().copied());
     }
 
     /// Takes what remains at the end of the stream.
