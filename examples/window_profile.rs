@@ -13,6 +13,9 @@ fn main() {
     let threads: usize = std::env::var("T").map_or(2, |s| s.parse().unwrap());
     let temp_inc: f32 = std::env::var("TEMP_INC").map_or(0.2, |s| s.parse().unwrap());
     let audio_ctx: i32 = std::env::var("AUDIO_CTX").map_or(0, |s| s.parse().unwrap());
+    let start: f64 = std::env::var("START").map_or(0.0, |s| s.parse().unwrap());
+    let best_of: i32 = std::env::var("BEST_OF").map_or(1, |s| s.parse().unwrap());
+    let show = std::env::var_os("SHOW").is_some();
     let bytes = std::fs::read(wav).unwrap();
     let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
     let samples: Vec<f32> = bytes[at..]
@@ -25,14 +28,18 @@ fn main() {
     let ctx = WhisperContext::new_with_params(&model, cp).unwrap();
     let mut st = ctx.create_state().unwrap();
     let (mut t_mel, mut t_enc, mut t_full, mut toks) = (0f64, 0f64, 0f64, 0usize);
-    for w in samples.chunks(480_000).take(n) {
+    let dur: f64 = std::env::var("DUR").map_or(30.0, |s| s.parse().unwrap());
+    for w in samples[(start * 16000.0) as usize..]
+        .chunks((dur * 16000.0) as usize)
+        .take(n)
+    {
         let t = Instant::now();
         st.pcm_to_mel(w, threads).unwrap();
         t_mel += t.elapsed().as_secs_f64();
         let t = Instant::now();
         st.encode(0, threads).unwrap();
         t_enc += t.elapsed().as_secs_f64();
-        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of });
         p.set_n_threads(threads as i32);
         p.set_no_context(true);
         p.set_print_progress(false);
@@ -43,7 +50,10 @@ fn main() {
         if audio_ctx > 0 {
             p.set_audio_ctx(audio_ctx);
         }
-        if lang == "zh" {
+        if std::env::var_os("NST").is_some() {
+            p.set_suppress_nst(true);
+        }
+        if lang == "zh" && std::env::var_os("NOPROMPT").is_none() {
             p.set_initial_prompt("以下是普通话的句子。");
         }
         let t = Instant::now();
@@ -51,6 +61,14 @@ fn main() {
         t_full += t.elapsed().as_secs_f64();
         for s in st.as_iter() {
             toks += s.n_tokens() as usize;
+            if show {
+                println!(
+                    "  [{} {}] {}",
+                    s.start_timestamp(),
+                    s.end_timestamp(),
+                    s.to_str_lossy().unwrap()
+                );
+            }
         }
     }
     println!(

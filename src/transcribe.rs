@@ -24,6 +24,8 @@ const MIN_WINDOW: usize = 27 * SAMPLE_RATE as usize;
 const FRAME: usize = SAMPLE_RATE as usize / 10;
 /// RMS below which a 100 ms frame counts as silence (about -46 dBFS).
 const SILENCE_RMS: f32 = 0.005;
+/// Silence kept before the first sound of a window (0.5 s, a lead-in like Whisper's training).
+const PREROLL: usize = SAMPLE_RATE as usize / 2;
 
 /// Which language to transcribe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,16 +213,15 @@ impl Transcriber {
         Ok(pick_language(id, &probs))
     }
 
-    /// Transcribes one window whose first sample is at `offset_ms` in the recording. With
-    /// `more_follows`, Whisper makes one pass only and an unfinished tail is left unconsumed
-    /// (see [`WindowResult::consumed`]); on the last window it finishes everything.
-    pub fn window(
+    /// One `whisper_full` call on the window, results left in the state.
+    fn full(
         &mut self,
         samples: &[f32],
         offset_ms: u64,
+        lang: &str,
+        prompt: Option<&str>,
         more_follows: bool,
-    ) -> Result<WindowResult, TranscribeError> {
-        let lang = self.window_language(samples, offset_ms)?;
+    ) -> Result<(), TranscribeError> {
         let strategy = if self.beam > 1 {
             SamplingStrategy::BeamSearch {
                 beam_size: self.beam as i32,
@@ -237,8 +238,7 @@ impl Transcriber {
         p.set_print_special(false);
         p.set_print_timestamps(false);
         p.set_suppress_blank(true);
-        p.set_language(Some(&lang));
-        let prompt = prompt_for(&lang);
+        p.set_language(Some(lang));
         if let Some(prompt) = prompt {
             p.set_initial_prompt(prompt);
         }
@@ -258,7 +258,42 @@ impl Transcriber {
             .map_err(|e| TranscribeError::Inference {
                 at: crate::media::clock(offset_ms),
                 detail: e.to_string(),
-            })?;
+            })
+    }
+
+    /// True when the last output has more Latin letters than Han characters.
+    fn output_is_latin(&self) -> bool {
+        let (mut latin, mut han) = (0usize, 0usize);
+        for seg in self.state.as_iter() {
+            for c in seg.to_str_lossy().unwrap_or_default().chars() {
+                if c.is_ascii_alphabetic() {
+                    latin += 1;
+                } else if text::is_han(c) {
+                    han += 1;
+                }
+            }
+        }
+        latin > han
+    }
+
+    /// Transcribes one window whose first sample is at `offset_ms` in the recording. With
+    /// `more_follows`, Whisper makes one pass only and an unfinished tail is left unconsumed
+    /// (see [`WindowResult::consumed`]); on the last window it finishes everything.
+    pub fn window(
+        &mut self,
+        samples: &[f32],
+        offset_ms: u64,
+        more_follows: bool,
+    ) -> Result<WindowResult, TranscribeError> {
+        let lang = self.window_language(samples, offset_ms)?;
+        let mut prompt = prompt_for(&lang);
+        self.full(samples, offset_ms, &lang, prompt, more_follows)?;
+        // The Mandarin prompt occasionally tips Whisper into English (a translation of the
+        // window, seen after music): then the window is decoded again without it.
+        if prompt.is_some() && self.output_is_latin() {
+            prompt = None;
+            self.full(samples, offset_ms, &lang, prompt, more_follows)?;
+        }
         let eot = self.ctx.token_eot();
         let window_end = offset_ms + samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
         let mut out = Vec::new();
@@ -306,14 +341,6 @@ impl Transcriber {
         } else {
             samples.len()
         };
-        if std::env::var_os("LIVEPROOF_DEBUG_PASSES").is_some() {
-            eprintln!(
-                "window {offset_ms} ms: {} passes, consumed {:.1}/{:.1} s",
-                self.gate.passes,
-                consumed as f64 / 16000.0,
-                samples.len() as f64 / 16000.0
-            );
-        }
         Ok(WindowResult {
             segments: out,
             consumed,
@@ -387,6 +414,7 @@ impl Windower {
 
     /// Takes the next full window, if 30 s are buffered.
     pub fn next_full(&mut self) -> Option<Window> {
+        self.skip_leading_silence();
         if self.buf.len() < MAX_WINDOW {
             return None;
         }
@@ -400,8 +428,25 @@ impl Windower {
         self.buf.splice(0..0, tail.iter().copied());
     }
 
+    /// Drops silence at the front of the buffer, keeping `PREROLL` before the first sound:
+    /// Whisper places the first timestamp of a window badly after a long silence (often at
+    /// 0 s), and silence costs encoder time for nothing.
+    fn skip_leading_silence(&mut self) {
+        let first_sound = self
+            .buf
+            .chunks(FRAME)
+            .position(|f| f.len() == FRAME && rms(f) >= SILENCE_RMS)
+            .map_or(self.buf.len() / FRAME * FRAME, |i| i * FRAME);
+        let n = first_sound.saturating_sub(PREROLL);
+        if n > 0 {
+            self.buf.drain(..n);
+            self.start += n as u64;
+        }
+    }
+
     /// Takes what remains at the end of the stream.
     pub fn finish(&mut self) -> Option<Window> {
+        self.skip_leading_silence();
         if self.buf.len() < FRAME {
             return None;
         }
@@ -432,14 +477,14 @@ mod tests {
         let mut s: Vec<f32> = (0..40 * sr)
             .map(|i| ((i as f32) * 0.05).sin() * 0.3)
             .collect();
-        // A quiet gap around 25 s.
-        for x in &mut s[25 * sr..25 * sr + sr / 5] {
+        // A quiet gap around 28 s.
+        for x in &mut s[28 * sr..28 * sr + sr / 5] {
             *x = 0.0;
         }
         let mut w = Windower::default();
         w.push(&s);
         let a = w.next_full().unwrap();
-        assert!(a.samples.len() > 25 * sr && a.samples.len() < 25 * sr + sr / 5);
+        assert!(a.samples.len() > 28 * sr && a.samples.len() < 28 * sr + sr / 5);
         assert!(w.next_full().is_none());
         let b = w.finish().unwrap();
         assert_eq!(a.samples.len() + b.samples.len(), s.len());
@@ -463,6 +508,35 @@ mod tests {
             "a clear other language is kept"
         );
         assert_eq!(pick_language(id("en"), &p), "en");
+    }
+
+    #[test]
+    fn a_given_back_tail_starts_the_next_window() {
+        let sr = SAMPLE_RATE as usize;
+        let s: Vec<f32> = (0..70 * sr)
+            .map(|i| ((i as f32) * 0.05).sin() * 0.3)
+            .collect();
+        let mut w = Windower::default();
+        w.push(&s);
+        let a = w.next_full().unwrap();
+        let used = 20 * sr;
+        w.give_back(&a.samples[used..]);
+        let b = w.next_full().unwrap();
+        assert_eq!(b.offset_ms, 20_000);
+        assert_eq!(b.samples[..a.samples.len() - used], a.samples[used..]);
+        assert!((MIN_WINDOW..=MAX_WINDOW).contains(&b.samples.len()));
+    }
+
+    #[test]
+    fn leading_silence_is_skipped_but_a_lead_in_is_kept() {
+        let sr = SAMPLE_RATE as usize;
+        let mut s = vec![0.0f32; 12 * sr];
+        s.extend((0..40 * sr).map(|i| ((i as f32) * 0.05).sin() * 0.3));
+        let mut w = Windower::default();
+        w.push(&s);
+        let a = w.next_full().unwrap();
+        assert_eq!(a.offset_ms, 11_500);
+        assert!(a.has_sound);
     }
 
     #[test]
