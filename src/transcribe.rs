@@ -207,7 +207,7 @@ impl Transcriber {
             detail: e.to_string(),
         };
         // Same cost as whisper.cpp's own "auto" (it also encodes once to detect), but the
-        // result is known before decoding, so the prompt can match the language.
+        // detector's wavering between neighbours can be corrected (`pick_language`).
         self.state.pcm_to_mel(samples, self.threads).map_err(fail)?;
         let (id, probs) = self.state.lang_detect(0, self.threads).map_err(fail)?;
         Ok(pick_language(id, &probs))
@@ -219,7 +219,6 @@ impl Transcriber {
         samples: &[f32],
         offset_ms: u64,
         lang: &str,
-        prompt: Option<&str>,
         more_follows: bool,
     ) -> Result<(), TranscribeError> {
         let strategy = if self.beam > 1 {
@@ -239,9 +238,6 @@ impl Transcriber {
         p.set_print_timestamps(false);
         p.set_suppress_blank(true);
         p.set_language(Some(lang));
-        if let Some(prompt) = prompt {
-            p.set_initial_prompt(prompt);
-        }
         *self.gate = EncoderGate {
             passes: 0,
             one_pass: more_follows,
@@ -261,21 +257,6 @@ impl Transcriber {
             })
     }
 
-    /// True when the last output has more Latin letters than Han characters.
-    fn output_is_latin(&self) -> bool {
-        let (mut latin, mut han) = (0usize, 0usize);
-        for seg in self.state.as_iter() {
-            for c in seg.to_str_lossy().unwrap_or_default().chars() {
-                if c.is_ascii_alphabetic() {
-                    latin += 1;
-                } else if text::is_han(c) {
-                    han += 1;
-                }
-            }
-        }
-        latin > han
-    }
-
     /// Transcribes one window whose first sample is at `offset_ms` in the recording. With
     /// `more_follows`, Whisper makes one pass only and an unfinished tail is left unconsumed
     /// (see [`WindowResult::consumed`]); on the last window it finishes everything.
@@ -286,14 +267,7 @@ impl Transcriber {
         more_follows: bool,
     ) -> Result<WindowResult, TranscribeError> {
         let lang = self.window_language(samples, offset_ms)?;
-        let mut prompt = prompt_for(&lang);
-        self.full(samples, offset_ms, &lang, prompt, more_follows)?;
-        // The Mandarin prompt occasionally tips Whisper into English (a translation of the
-        // window, seen after music): then the window is decoded again without it.
-        if prompt.is_some() && self.output_is_latin() {
-            prompt = None;
-            self.full(samples, offset_ms, &lang, prompt, more_follows)?;
-        }
+        self.full(samples, offset_ms, &lang, more_follows)?;
         let eot = self.ctx.token_eot();
         let window_end = offset_ms + samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
         let mut out = Vec::new();
@@ -305,10 +279,7 @@ impl Transcriber {
                 .map(|s| s.into_owned())
                 .unwrap_or_default();
             let raw = raw.trim().to_string();
-            if raw.is_empty()
-                || text::is_non_speech_annotation(&raw)
-                || prompt.is_some_and(|p| text::normalize(&raw) == p)
-            {
+            if raw.is_empty() || text::is_non_speech_annotation(&raw) {
                 continue;
             }
             let (mut sum, mut n) = (0f32, 0u32);
@@ -364,12 +335,6 @@ fn pick_language(id: i32, probs: &[f32]) -> String {
         return top.to_string();
     }
     if prob("zh") >= prob("en") { "zh" } else { "en" }.to_string()
-}
-
-/// A fixed (never carried-over) prompt that steers Whisper to simplified characters and
-/// punctuation for Mandarin; measured on AISHELL it removes most homophone errors.
-fn prompt_for(lang: &str) -> Option<&'static str> {
-    (lang == "zh").then_some("以下是普通话的句子。")
 }
 
 /// Cuts a sample stream into windows of at most 30 s, at the quietest 100 ms near each end.

@@ -25,17 +25,32 @@ fn jfk_transcript_word_error_rate_is_at_most_10_percent_with_tiny_en() {
 }
 
 #[test]
-fn aishell_mandarin_character_error_rate_is_at_most_25_percent_with_base_and_auto_language() {
+fn mandarin_character_error_rate_is_at_most_25_percent_with_base_and_auto_language() {
     require_model("base");
     let d = tempfile::tempdir().unwrap();
-    let s = ingest(
-        d.path(),
-        &fixture("aishell_BAC009S0724W0121.wav"),
-        &["--model", "base"],
-    );
+    let f = d.path().join("script.wav");
+    mandarin_script(&f, 1);
+    let s = ingest(d.path(), &f, &["--model", "base"]);
     assert_eq!(s["language"], "zh", "language detected per window");
     let text = transcript_text(d.path(), s["session"].as_str().unwrap());
-    let c = cer(AISHELL, &text);
+    let reference = format!("{PADDLE}{AISHELL}{PADDLE}");
+    let c = cer(&reference, &text);
+    assert!(c <= 0.25, "CER {c:.3}: {text}");
+}
+
+#[test]
+fn a_looped_mandarin_script_keeps_every_repeat() {
+    // Whisper given a fixed prompt collapsed windows like these into their first sentence,
+    // and a digital host's loop went unseen.
+    require_model("base");
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("loop.wav");
+    mandarin_script(&f, 4);
+    let s = ingest(d.path(), &f, &["--model", "base", "--lang", "zh"]);
+    let text = transcript_text(d.path(), s["session"].as_str().unwrap());
+    let said = text.matches("身体健康").count();
+    assert!(said >= 7, "8 times said, {said} transcribed: {text}");
+    let c = cer(&[PADDLE, AISHELL, PADDLE].concat().repeat(4), &text);
     assert!(c <= 0.25, "CER {c:.3}: {text}");
 }
 
@@ -43,16 +58,11 @@ fn aishell_mandarin_character_error_rate_is_at_most_25_percent_with_base_and_aut
 fn q8_0_weights_from_the_converter_transcribe_as_well_as_f16() {
     require_model("base-q8_0");
     let d = tempfile::tempdir().unwrap();
-    for (file, reference, lang) in [
-        ("aishell_BAC009S0724W0121.wav", AISHELL, "zh"),
-        ("paddlespeech_zh.wav", PADDLE, "zh"),
-        ("jfk.wav", JFK, "en"),
-    ] {
-        let s = ingest(
-            d.path(),
-            &fixture(file),
-            &["--model", "base-q8_0", "--lang", lang],
-        );
+    let script = d.path().join("script.wav");
+    mandarin_script(&script, 1);
+    let zh = [PADDLE, AISHELL, PADDLE].concat();
+    for (file, reference, lang) in [(script, zh.as_str(), "zh"), (fixture("jfk.wav"), JFK, "en")] {
+        let s = ingest(d.path(), &file, &["--model", "base-q8_0", "--lang", lang]);
         assert_eq!(s["model"], "base-q8_0");
         let text = transcript_text(d.path(), s["session"].as_str().unwrap());
         let e = if lang == "zh" {
@@ -60,7 +70,7 @@ fn q8_0_weights_from_the_converter_transcribe_as_well_as_f16() {
         } else {
             wer(reference, &text)
         };
-        assert!(e <= 0.25, "{file}: error {e:.3}: {text}");
+        assert!(e <= 0.25, "{}: error {e:.3}: {text}", file.display());
     }
     // The ingest reports where its time went.
     let s = ingest(

@@ -241,3 +241,37 @@ pub fn jfk_variant(dir: &Path, n: usize) -> PathBuf {
     std::fs::write(&p, wav).unwrap();
     p
 }
+
+/// The two Mandarin fixture clips (AISHELL, PaddleSpeech) and the PaddleSpeech one again, each
+/// followed by 1 s of silence, the whole script played `times` times: a short looped script
+/// like a digital host's, with a sentence repeated inside every 30-s window.
+pub fn mandarin_script(out: &Path, times: u32) {
+    let clips = [
+        "paddlespeech_zh.wav",
+        "aishell_BAC009S0724W0121.wav",
+        "paddlespeech_zh.wav",
+    ];
+    let mut c = Command::new("ffmpeg");
+    c.args(["-nostdin", "-v", "error", "-y"]);
+    for _ in 0..times {
+        for clip in clips {
+            c.arg("-i").arg(fixture(clip));
+        }
+    }
+    let n = clips.len() * times as usize;
+    let mut graph = String::new();
+    for k in 0..n {
+        graph +=
+            &format!("[{k}]aresample=16000,aformat=channel_layouts=mono,apad=pad_dur=1[a{k}];");
+    }
+    for k in 0..n {
+        graph += &format!("[a{k}]");
+    }
+    graph += &format!("concat=n={n}:v=0:a=1");
+    let st = c
+        .args(["-filter_complex", &graph])
+        .arg(out)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(st.success(), "ffmpeg failed making {}", out.display());
+}
