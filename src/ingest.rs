@@ -15,8 +15,9 @@ use crate::models::{ModelError, ResolvedModel};
 use crate::sidecar::{self, SidecarError};
 use crate::store::{self, Store, StoreError};
 use crate::text;
-use crate::transcribe::{self, Language, TranscribeError, Transcriber, Windower};
+use crate::transcribe::{Language, Sectioner, TranscribeError, Transcriber};
 use crate::transcript::{self, Segment, Transcript};
+use crate::workers::{Job, Pool};
 
 /// What an ingest needs besides the recording.
 #[derive(Debug, Clone)]
@@ -81,7 +82,7 @@ pub struct Timings {
     pub decode_wait_ms: u64,
     /// Voice-activity detection and packing.
     pub vad_ms: u64,
-    /// Whisper (language detection, encoding, decoding).
+    /// Whisper (language detection, encoding, decoding): wall time, all workers together.
     pub transcribe_ms: u64,
     /// Claims, disclosure, manifest, signature, catalog and log commit.
     pub seal_ms: u64,
@@ -91,6 +92,18 @@ pub struct Timings {
     pub speech_ms: u64,
     /// Windows (chunks) Whisper processed.
     pub windows: u64,
+    /// Whisper workers run in parallel (one decoding state and thread each).
+    pub workers: u64,
+    /// Time the workers spent transcribing, summed over workers (ms).
+    pub worker_busy_ms: u64,
+}
+
+/// Section length (s) for parallel transcription: about four sections per worker, so the
+/// workers finish together, but at least 60 s (each section's last window is partly empty)
+/// and at most 150 s (bounded audio in memory).
+fn section_seconds(declared_ms: Option<u64>, threads: usize) -> u64 {
+    let workers = crate::workers::split_threads(threads).0 as u64;
+    declared_ms.map_or(120, |ms| (ms / 1000 / (4 * workers)).clamp(60, 150))
 }
 
 /// Space kept free on the archive's disk beyond what a recording needs, in MiB
@@ -436,83 +449,59 @@ fn transcribe_file(
     timings: &mut Timings,
 ) -> Result<(Vec<Segment>, media::DecodeReport), IngestError> {
     use std::time::Instant;
-    let mut transcriber =
+    let transcriber =
         Transcriber::load(&model.path, &model.name, language, opts.threads, opts.beam)?;
+    let section_len = section_seconds(probe.declared_ms, opts.threads);
     let mut stream = PcmStream::open(path, label, probe)?;
-    let mut windower = Windower::default();
+    let mut pool = Pool::start(transcriber, opts.threads)?;
+    let mut sectioner = Sectioner::new(section_len);
     let mut packer = opts.vad.then(crate::vad::Packer::default);
-    let mut raw = Vec::new();
     let mut block = Vec::with_capacity(1 << 16);
-    // Transcribes a window; returns its unused tail (empty on the last window).
-    let window = |transcriber: &mut Transcriber,
-                  w: transcribe::Window,
-                  more_follows: bool,
-                  raw: &mut Vec<transcribe::RawSegment>,
-                  t: &mut Timings|
-     -> Result<Vec<f32>, IngestError> {
-        let mut consumed = w.samples.len();
-        if w.has_sound {
-            let clock = Instant::now();
-            let r = transcriber.window(&w.samples, w.offset_ms, more_follows)?;
-            raw.extend(r.segments);
-            consumed = r.consumed;
-            t.transcribe_ms += clock.elapsed().as_millis() as u64;
-            t.windows += 1;
-            t.speech_ms += consumed as u64 * 1000 / u64::from(media::SAMPLE_RATE);
-        }
-        progress.advance(w.offset_ms + consumed as u64 * 1000 / u64::from(media::SAMPLE_RATE));
-        Ok(w.samples[consumed..].to_vec())
-    };
-    let chunk_fn = |transcriber: &mut Transcriber,
-                    c: crate::vad::Chunk,
-                    raw: &mut Vec<transcribe::RawSegment>,
-                    t: &mut Timings|
-     -> Result<(), IngestError> {
-        let clock = Instant::now();
-        let segs = transcriber.window(&c.samples, 0, false)?.segments;
-        t.transcribe_ms += clock.elapsed().as_millis() as u64;
-        t.windows += 1;
-        for mut s in segs {
-            s.start_ms = c.to_recording_ms(s.start_ms, false);
-            s.end_ms = c.to_recording_ms(s.end_ms, true).max(s.start_ms);
-            raw.push(s);
-        }
-        Ok(())
-    };
+    let clock = Instant::now();
     loop {
         block.clear();
-        let clock = Instant::now();
+        let waited = Instant::now();
         let n = stream.read(&mut block, 1 << 16)?;
-        timings.decode_wait_ms += clock.elapsed().as_millis() as u64;
+        timings.decode_wait_ms += waited.elapsed().as_millis() as u64;
         if n == 0 {
             break;
         }
         if let Some(p) = packer.as_mut() {
-            let clock = Instant::now();
+            let vad_clock = Instant::now();
             p.push(&block);
-            timings.vad_ms += clock.elapsed().as_millis() as u64;
+            timings.vad_ms += vad_clock.elapsed().as_millis() as u64;
             while let Some(c) = p.next_chunk() {
-                chunk_fn(&mut transcriber, c, &mut raw, timings)?;
+                pool.submit(Job::Chunk(c))?;
             }
-            progress.advance(p.total_samples * 1000 / u64::from(media::SAMPLE_RATE));
         } else {
-            windower.push(&block);
-            while let Some(w) = windower.next_full() {
-                let tail = window(&mut transcriber, w, true, &mut raw, timings)?;
-                windower.give_back(&tail);
+            sectioner.push(&block);
+            while let Some((at, samples)) = sectioner.next() {
+                pool.submit(Job::Section(at, samples))?;
             }
         }
+        progress.advance(pool.progress_ms());
     }
     // Judge the decode before transcribing the tail: a truncated file fails as such.
     let report = stream.finish(opts.allow_truncated)?;
     if let Some(p) = packer.as_mut() {
         p.finish();
         while let Some(c) = p.next_chunk() {
-            chunk_fn(&mut transcriber, c, &mut raw, timings)?;
+            pool.submit(Job::Chunk(c))?;
         }
-        timings.speech_ms = p.speech_samples * 1000 / u64::from(media::SAMPLE_RATE);
-    } else if let Some(w) = windower.finish() {
-        window(&mut transcriber, w, false, &mut raw, timings)?;
+    } else if let Some((at, samples)) = sectioner.finish() {
+        pool.submit(Job::Section(at, samples))?;
+    }
+    let done = pool.finish()?;
+    // Wall time of the parallel transcription, less the time spent waiting for audio.
+    timings.transcribe_ms = (clock.elapsed().as_millis() as u64)
+        .saturating_sub(timings.decode_wait_ms + timings.vad_ms);
+    timings.workers = crate::workers::split_threads(opts.threads).0 as u64;
+    let mut raw = Vec::new();
+    for d in done {
+        timings.windows += d.windows;
+        timings.speech_ms += d.speech_ms;
+        timings.worker_busy_ms += d.busy_ms;
+        raw.extend(d.segments);
     }
     let segments = raw
         .into_iter()

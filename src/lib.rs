@@ -24,6 +24,7 @@ pub mod text;
 pub mod transcribe;
 pub mod transcript;
 pub mod vad;
+pub mod workers;
 
 /// This build's version, recorded in every manifest.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

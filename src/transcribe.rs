@@ -2,8 +2,10 @@
 //!
 //! The stream is cut into windows of at most 30 s at the quietest moment near the end of each,
 //! silent windows are skipped, and every window is decoded on its own: no text is carried over
-//! from the previous window (Whisper invents repeats when it is) and, with `--lang auto`, the
-//! language is detected per window, so a stream that opens in English keeps its Mandarin.
+//! from the previous window (Whisper invents repeats when it is), no prompt is given (a fixed
+//! one made Whisper skip repeated sentences) and, with `--lang auto`, the language is detected
+//! per window, so a stream that opens in English keeps its Mandarin. Whisper makes one encoder
+//! pass per window; the unfinished sentence it leaves at the end starts the next window.
 //! Invariant: this module never touches the store; it turns samples into segments.
 
 use std::path::Path;
@@ -97,7 +99,7 @@ pub enum TranscribeError {
 
 /// A loaded model, ready to transcribe windows.
 pub struct Transcriber {
-    ctx: WhisperContext,
+    ctx: std::sync::Arc<WhisperContext>,
     state: whisper_rs::WhisperState,
     threads: usize,
     beam: usize,
@@ -181,13 +183,71 @@ impl Transcriber {
         }
         let state = ctx.create_state().map_err(|e| load_err(e.to_string()))?;
         Ok(Self {
-            ctx,
+            ctx: std::sync::Arc::new(ctx),
             state,
             threads: threads.max(1),
             beam: beam.max(1),
             language,
             gate: Box::default(),
         })
+    }
+
+    /// Another transcriber on the same loaded weights (its own decoding state, ~tens of MB),
+    /// with `threads` threads: for transcribing parts of a recording in parallel.
+    pub fn fork(&self, threads: usize) -> Result<Self, TranscribeError> {
+        let state = self.ctx.create_state().map_err(|e| TranscribeError::Load {
+            path: "(second decoding state)".into(),
+            detail: e.to_string(),
+        })?;
+        Ok(Self {
+            ctx: self.ctx.clone(),
+            state,
+            threads: threads.max(1),
+            beam: self.beam,
+            language: self.language.clone(),
+            gate: Box::default(),
+        })
+    }
+
+    /// Sets the threads this transcriber's Whisper calls use.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+    }
+
+    /// Transcribes a stretch of the recording starting at sample `offset`, window by window,
+    /// each window starting where Whisper left the one before.
+    pub fn section(
+        &mut self,
+        offset: u64,
+        samples: &[f32],
+    ) -> Result<(Vec<RawSegment>, SectionStats), TranscribeError> {
+        let mut w = Windower::at(offset);
+        w.push(samples);
+        let mut out = Vec::new();
+        let mut stats = SectionStats::default();
+        loop {
+            let (win, more) = match w.next_full() {
+                Some(win) => (win, true),
+                None => match w.finish() {
+                    Some(win) => (win, false),
+                    None => break,
+                },
+            };
+            let mut consumed = win.samples.len();
+            if win.has_sound {
+                let r = self.window(&win.samples, win.offset_ms, more)?;
+                out.extend(r.segments);
+                consumed = r.consumed;
+                stats.windows += 1;
+                stats.speech_samples += consumed as u64;
+            }
+            if more {
+                w.give_back(&win.samples[consumed..]);
+            } else {
+                break;
+            }
+        }
+        Ok((out, stats))
     }
 
     /// Language of a window: the fixed one, or Whisper's detection on this window alone.
@@ -345,6 +405,60 @@ pub struct Windower {
     start: u64,
 }
 
+/// What a section cost.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SectionStats {
+    /// Windows sent to Whisper.
+    pub windows: u64,
+    /// Samples transcribed.
+    pub speech_samples: u64,
+}
+
+/// Cuts a sample stream into sections of `len`..`len` + 30 s at the quietest 100 ms: parts
+/// of a recording that can be transcribed independently, in parallel.
+pub struct Sectioner {
+    buf: Vec<f32>,
+    start: u64,
+    len: usize,
+}
+
+impl Sectioner {
+    /// Sections of at least `len_s` seconds (the last one may be shorter).
+    pub fn new(len_s: u64) -> Self {
+        Self {
+            buf: Vec::new(),
+            start: 0,
+            len: len_s as usize * SAMPLE_RATE as usize,
+        }
+    }
+
+    /// Adds decoded samples.
+    pub fn push(&mut self, samples: &[f32]) {
+        self.buf.extend_from_slice(samples);
+    }
+
+    /// The next section (first sample's index in the recording, samples), once enough audio
+    /// is buffered.
+    pub fn next(&mut self) -> Option<(u64, Vec<f32>)> {
+        if self.buf.len() < self.len + MAX_WINDOW {
+            return None;
+        }
+        let cut = quietest_cut(&self.buf[..self.len + MAX_WINDOW], self.len);
+        Some(self.take(cut))
+    }
+
+    /// What remains at the end of the stream.
+    pub fn finish(&mut self) -> Option<(u64, Vec<f32>)> {
+        (!self.buf.is_empty()).then(|| self.take(self.buf.len()))
+    }
+
+    fn take(&mut self, n: usize) -> (u64, Vec<f32>) {
+        let at = self.start;
+        self.start += n as u64;
+        (at, self.buf.drain(..n).collect())
+    }
+}
+
 /// A window ready to transcribe.
 pub struct Window {
     /// Offset of the first sample in the recording.
@@ -372,6 +486,14 @@ fn rms(frame: &[f32]) -> f32 {
 }
 
 impl Windower {
+    /// A windower whose first sample is sample `start` of the recording.
+    pub fn at(start: u64) -> Self {
+        Self {
+            buf: Vec::new(),
+            start,
+        }
+    }
+
     /// Adds decoded samples.
     pub fn push(&mut self, samples: &[f32]) {
         self.buf.extend_from_slice(samples);
