@@ -22,7 +22,8 @@ import time
 import wave
 
 RATE = 16000
-ZH_PROMPT = "以下是普通话的句子。"
+# No initial prompt on either side: liveproof dropped its Mandarin prompt (docs/decisions.md).
+ZH_PROMPT = ""
 
 EN_LINES = [
     "Welcome back everyone, today we are looking at a waterproof hiking jacket.",

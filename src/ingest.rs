@@ -475,7 +475,7 @@ fn transcribe_file(
             }
         } else {
             sectioner.push(&block);
-            while let Some((at, samples)) = sectioner.next() {
+            while let Some((at, samples)) = sectioner.next_section() {
                 pool.submit(Job::Section(at, samples))?;
             }
         }

@@ -439,7 +439,7 @@ impl Sectioner {
 
     /// The next section (first sample's index in the recording, samples), once enough audio
     /// is buffered.
-    pub fn next(&mut self) -> Option<(u64, Vec<f32>)> {
+    pub fn next_section(&mut self) -> Option<(u64, Vec<f32>)> {
         if self.buf.len() < self.len + MAX_WINDOW {
             return None;
         }
