@@ -328,6 +328,11 @@ impl Transcriber {
     ) -> Result<WindowResult, TranscribeError> {
         let lang = self.window_language(samples, offset_ms)?;
         self.full(samples, offset_ms, &lang, more_follows)?;
+        // Stopped after a first pass that kept nothing (its start judged no-speech: music,
+        // noise): where Whisper would have resumed is unknown, so it runs to the end instead.
+        if self.gate.one_pass && self.gate.passes > 1 && self.state.full_n_segments() == 0 {
+            self.full(samples, offset_ms, &lang, false)?;
+        }
         let eot = self.ctx.token_eot();
         let window_end = offset_ms + samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
         let mut out = Vec::new();
@@ -364,10 +369,11 @@ impl Transcriber {
                 confidence: if n == 0 { 0.0 } else { sum / n as f32 },
             });
         }
-        // Stopped before a second pass: the window was used up to its last segment's end
-        // (10 ms units). With no segment at all Whisper judged it speechless: all used.
-        let stopped = self.gate.one_pass && self.gate.passes > 1;
-        let consumed = if stopped && used_to > 0 {
+        // When more audio follows, the window counts as used up to its last segment's end
+        // (10 ms units) whether Whisper stopped before a second pass or ended the pass early
+        // (it sometimes skips the rest of a window, mostly after a repeated sentence): the
+        // rest is heard again at the start of the next window.
+        let consumed = if more_follows && used_to > 0 {
             ((used_to * u64::from(SAMPLE_RATE) / 100) as usize).min(samples.len())
         } else {
             samples.len()
@@ -624,6 +630,39 @@ mod tests {
         let a = w.next_full().unwrap();
         assert_eq!(a.offset_ms, 11_500);
         assert!(a.has_sound);
+    }
+
+    #[test]
+    fn sections_cover_the_stream_in_order_and_cut_at_quiet_points() {
+        let sr = SAMPLE_RATE as usize;
+        let mut s: Vec<f32> = (0..200 * sr)
+            .map(|i| ((i as f32) * 0.05).sin() * 0.3)
+            .collect();
+        for x in &mut s[75 * sr..75 * sr + sr / 5] {
+            *x = 0.0;
+        }
+        let mut sec = Sectioner::new(60);
+        let mut got = Vec::new();
+        for block in s.chunks(12_345) {
+            sec.push(block);
+            while let Some(part) = sec.next_section() {
+                got.push(part);
+            }
+        }
+        got.extend(sec.finish());
+        let (first_at, first) = &got[0];
+        assert_eq!(*first_at, 0);
+        assert!(
+            first.len() > 75 * sr && first.len() < 75 * sr + sr / 5,
+            "quiet point"
+        );
+        let mut next = 0u64;
+        for (at, part) in &got {
+            assert_eq!(*at, next, "contiguous");
+            assert!(part.len() <= 90 * sr);
+            next += part.len() as u64;
+        }
+        assert_eq!(next as usize, s.len(), "everything, once");
     }
 
     #[test]

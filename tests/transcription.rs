@@ -244,3 +244,51 @@ fn a_three_hour_recording_is_processed_in_bounded_memory() {
     let text = transcript_text(&data, s["session"].as_str().unwrap());
     assert!(wer(JFK, &text) <= 0.15, "{text}");
 }
+
+#[test]
+fn parallel_sections_come_back_in_recording_order_with_their_times() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    // JFK at 0 s, 80 s and 160 s: with two workers the sections (60-90 s, cut at quiet
+    // points) are transcribed in parallel and must be merged back in order.
+    let a = d.path().join("a.wav");
+    speech_in_silence(&fixture("jfk.wav"), 0, 69, &a, &[]);
+    let ab = d.path().join("ab.wav");
+    ffmpeg(&a, &ab, &["-af", "aloop=loop=2:size=2000000000"]);
+    let data = d.path().join("data");
+    let out = bin()
+        .env("LIVEPROOF_THREADS", "2")
+        .args(["--data"])
+        .arg(&data)
+        .args(["--json", "ingest"])
+        .arg(&ab)
+        .args(["--model", "tiny.en"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["timings"]["workers"], 2);
+    let (_, show) = run(&data, &["show", s["session"].as_str().unwrap()]);
+    let show = show.unwrap();
+    let segs = show["segments"].as_array().unwrap();
+    let starts: Vec<u64> = segs
+        .iter()
+        .map(|s| s["start_ms"].as_u64().unwrap())
+        .collect();
+    assert!(
+        starts.windows(2).all(|w| w[0] <= w[1]),
+        "in order: {starts:?}"
+    );
+    for at in [0u64, 80_000, 160_000] {
+        let near: Vec<&str> = segs
+            .iter()
+            .filter(|s| s["start_ms"].as_u64().unwrap().abs_diff(at) < 12_000)
+            .map(|s| s["text"].as_str().unwrap())
+            .collect();
+        assert!(wer(JFK, &near.join(" ")) <= 0.15, "at {at} ms: {near:?}");
+    }
+}
