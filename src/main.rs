@@ -77,7 +77,8 @@ enum Command {
         /// language clearly dominates the window), zh, en, or another ISO 639-1 code.
         #[arg(long, default_value = "auto")]
         lang: String,
-        /// Inference threads (default: the number of cores; more only slows ggml down).
+        /// Inference threads (default: the number of cores). Each of up to 4 Whisper workers
+        /// takes a share and transcribes its own parts of the recording.
         #[arg(long, env = "LIVEPROOF_THREADS")]
         threads: Option<usize>,
         /// Beam width: 1 decodes greedily (fastest); 5 is slower and sometimes more accurate.
