@@ -106,6 +106,8 @@ pub struct Transcriber {
     language: Language,
     /// Boxed so its address stays fixed while whisper.cpp holds a pointer to it.
     gate: Box<EncoderGate>,
+    /// With `--lang auto`: the language of the last window, tried first on the next one.
+    last_language: Option<String>,
 }
 
 /// What one window gave: its segments, and how much of it Whisper used.
@@ -189,6 +191,7 @@ impl Transcriber {
             beam: beam.max(1),
             language,
             gate: Box::default(),
+            last_language: None,
         })
     }
 
@@ -206,6 +209,7 @@ impl Transcriber {
             beam: self.beam,
             language: self.language.clone(),
             gate: Box::default(),
+            last_language: None,
         })
     }
 
@@ -250,27 +254,69 @@ impl Transcriber {
         Ok((out, stats))
     }
 
-    /// Language of a window: the fixed one, or Whisper's detection on this window alone.
-    fn window_language(
+    /// Decodes the window in its language: the fixed one; or, with `--lang auto`, the last
+    /// window's language, checked afterwards against Whisper's detector on the encoder output
+    /// that decoding just computed (one decoder step instead of a second encoder pass), the
+    /// window being decoded again only when the language changed; or, on a worker's first
+    /// window, a detection pass first. Returns the language used.
+    fn decode_in_language(
         &mut self,
         samples: &[f32],
         offset_ms: u64,
+        more_follows: bool,
     ) -> Result<String, TranscribeError> {
-        if !self.ctx.is_multilingual() {
-            return Ok("en".into());
-        }
-        if let Language::Fixed(l) = &self.language {
-            return Ok(l.clone());
-        }
         let fail = |e: whisper_rs::WhisperError| TranscribeError::Inference {
             at: crate::media::clock(offset_ms),
             detail: e.to_string(),
         };
-        // Same cost as whisper.cpp's own "auto" (it also encodes once to detect), but the
-        // detector's wavering between neighbours can be corrected (`pick_language`).
-        self.state.pcm_to_mel(samples, self.threads).map_err(fail)?;
-        let (id, probs) = self.state.lang_detect(0, self.threads).map_err(fail)?;
-        Ok(pick_language(id, &probs))
+        let lang = if !self.ctx.is_multilingual() {
+            "en".to_string()
+        } else if let Language::Fixed(l) = &self.language {
+            l.clone()
+        } else if let Some(guess) = self.last_language.clone() {
+            self.full(samples, offset_ms, &guess, more_follows)?;
+            let (id, probs) = self.detect_on_last_encoding().map_err(fail)?;
+            let detected = pick_language(id, &probs);
+            if detected == guess {
+                return Ok(guess);
+            }
+            self.last_language = Some(detected.clone());
+            detected
+        } else {
+            // whisper.cpp's own "auto" costs the same encoder pass, but here the detector's
+            // wavering between neighbours can be corrected (`pick_language`).
+            self.state.pcm_to_mel(samples, self.threads).map_err(fail)?;
+            let (id, probs) = self.state.lang_detect(0, self.threads).map_err(fail)?;
+            let detected = pick_language(id, &probs);
+            self.last_language = Some(detected.clone());
+            detected
+        };
+        self.full(samples, offset_ms, &lang, more_follows)?;
+        Ok(lang)
+    }
+
+    /// Language probabilities from the encoder output left in the state by the last `full`:
+    /// the decoder's first step after <|startoftranscript|>, as whisper.cpp's detector does
+    /// after its own encoder pass.
+    fn detect_on_last_encoding(&mut self) -> Result<(i32, Vec<f32>), whisper_rs::WhisperError> {
+        self.state
+            .decode(&[self.ctx.token_sot()], 0, self.threads)?;
+        let logits = self.state.get_logits()?;
+        let n = whisper_rs::get_lang_max_id() + 1;
+        let scores: Vec<f32> = (0..n)
+            .map(|i| {
+                let t = self.ctx.token_lang(i) as usize;
+                logits.get(t).copied().unwrap_or(f32::NEG_INFINITY)
+            })
+            .collect();
+        let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let exp: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
+        let sum: f32 = exp.iter().sum();
+        let probs: Vec<f32> = exp.iter().map(|e| e / sum).collect();
+        let best = (0..n as usize)
+            .max_by(|&a, &b| probs[a].total_cmp(&probs[b]))
+            .unwrap_or(0) as i32;
+        Ok((best, probs))
     }
 
     /// One `whisper_full` call on the window, results left in the state.
@@ -326,8 +372,7 @@ impl Transcriber {
         offset_ms: u64,
         more_follows: bool,
     ) -> Result<WindowResult, TranscribeError> {
-        let lang = self.window_language(samples, offset_ms)?;
-        self.full(samples, offset_ms, &lang, more_follows)?;
+        let lang = self.decode_in_language(samples, offset_ms, more_follows)?;
         // Stopped after a first pass that kept nothing (its start judged no-speech: music,
         // noise): where Whisper would have resumed is unknown, so it runs to the end instead.
         if self.gate.one_pass && self.gate.passes > 1 && self.state.full_n_segments() == 0 {

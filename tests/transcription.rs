@@ -292,3 +292,70 @@ fn parallel_sections_come_back_in_recording_order_with_their_times() {
         assert!(wer(JFK, &near.join(" ")) <= 0.15, "at {at} ms: {near:?}");
     }
 }
+
+#[test]
+fn auto_language_follows_a_switch_from_english_to_mandarin_and_back() {
+    // One worker: after its first window each window is decoded in the previous window's
+    // language and checked on the same encoder output, so the switches must be caught there.
+    require_model("base");
+    let d = tempfile::tempdir().unwrap();
+    let en = d.path().join("en.wav");
+    ffmpeg(
+        &fixture("jfk.wav"),
+        &en,
+        &["-af", "apad=pad_dur=2,aloop=loop=2:size=2000000000"],
+    );
+    let zh = d.path().join("zh.wav");
+    mandarin_script(&zh, 2);
+    let f = d.path().join("switch.wav");
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-i"])
+        .arg(&en)
+        .arg("-i")
+        .arg(&zh)
+        .arg("-i")
+        .arg(&en)
+        .args(["-filter_complex", "[0][1][2]concat=n=3:v=0:a=1"])
+        .arg(&f)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let data = d.path().join("data");
+    let out = bin()
+        .env("LIVEPROOF_THREADS", "1")
+        .arg("--data")
+        .arg(&data)
+        .args(["--json", "ingest"])
+        .arg(&f)
+        .args(["--model", "base", "--lang", "auto"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, show) = run(&data, &["show", s["session"].as_str().unwrap()]);
+    let show = show.unwrap();
+    let segs = show["segments"].as_array().unwrap();
+    let text_in = |lang: &str| -> String {
+        segs.iter()
+            .filter(|s| s["language"] == lang)
+            .map(|s| s["text"].as_str().unwrap())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let zh_text = text_in("zh");
+    let en_text = text_in("en");
+    assert!(
+        zh_text.matches("身体健康").count() >= 2,
+        "Mandarin found: {zh_text}"
+    );
+    assert!(
+        en_text.matches("country").count() >= 4,
+        "English on both sides: {en_text}"
+    );
+    let last = segs.last().unwrap();
+    assert_eq!(last["language"], "en", "back to English at the end");
+}
