@@ -256,21 +256,7 @@ fn parallel_sections_come_back_in_recording_order_with_their_times() {
     let ab = d.path().join("ab.wav");
     ffmpeg(&a, &ab, &["-af", "aloop=loop=2:size=2000000000"]);
     let data = d.path().join("data");
-    let out = bin()
-        .env("LIVEPROOF_THREADS", "2")
-        .args(["--data"])
-        .arg(&data)
-        .args(["--json", "ingest"])
-        .arg(&ab)
-        .args(["--model", "tiny.en"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = ingest(&data, &ab, &["--model", "tiny.en", "--threads", "2"]);
     assert_eq!(s["timings"]["workers"], 2);
     let (_, show) = run(&data, &["show", s["session"].as_str().unwrap()]);
     let show = show.unwrap();
@@ -321,21 +307,11 @@ fn auto_language_follows_a_switch_from_english_to_mandarin_and_back() {
         .unwrap();
     assert!(st.success());
     let data = d.path().join("data");
-    let out = bin()
-        .env("LIVEPROOF_THREADS", "1")
-        .arg("--data")
-        .arg(&data)
-        .args(["--json", "ingest"])
-        .arg(&f)
-        .args(["--model", "base", "--lang", "auto"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let s = ingest(
+        &data,
+        &f,
+        &["--model", "base", "--lang", "auto", "--threads", "1"],
     );
-    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let (_, show) = run(&data, &["show", s["session"].as_str().unwrap()]);
     let show = show.unwrap();
     let segs = show["segments"].as_array().unwrap();
