@@ -435,8 +435,9 @@ fn ensure_indexed(store: &Store, session: &str) -> Option<String> {
     }
 }
 
-/// Decodes and transcribes a whole file window by window, in bounded memory. With VAD, only
-/// voice-active audio is transcribed, packed into full windows (see `vad`).
+/// Decodes a whole file and transcribes it in sections cut at quiet points (with VAD: packed
+/// speech chunks, see `vad`), spread over parallel Whisper workers (see `workers`), in
+/// bounded memory.
 #[allow(clippy::too_many_arguments)]
 fn transcribe_file(
     path: &Path,
