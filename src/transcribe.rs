@@ -338,6 +338,10 @@ impl Transcriber {
         let mut p = FullParams::new(strategy);
         p.set_n_threads(self.threads as i32);
         p.set_no_context(true);
+        // No earlier text as prompt either when whisper.cpp moves on inside one call (a
+        // window's tail): a prompt of 32+ tokens sends the vocabulary projection through
+        // BLAS, which converts the whole q8_0 embedding to a 106-MB f32 copy per worker.
+        p.set_n_max_text_ctx(0);
         p.set_print_progress(false);
         p.set_print_realtime(false);
         p.set_print_special(false);
