@@ -268,6 +268,7 @@ fn main() {
             beam: 1,
             allow_truncated: false,
             vad: false,
+            transcribe_repeats: false,
         };
         let s = ingest::ingest(&mut store, &c.file, &opts, &Quiet).unwrap();
         let r = liveproof::disclosure::report(

@@ -17,7 +17,7 @@ use crate::store::{self, Store, StoreError};
 use crate::text;
 use crate::transcribe::{Language, Sectioner, TranscribeError, Transcriber};
 use crate::transcript::{self, Segment, Transcript};
-use crate::workers::{Job, Pool};
+use crate::workers::{Done, Job, Pool};
 
 /// What an ingest needs besides the recording.
 #[derive(Debug, Clone)]
@@ -38,6 +38,8 @@ pub struct Options {
     pub allow_truncated: bool,
     /// Send only voice-active audio to Whisper, packed into full windows (`--vad`).
     pub vad: bool,
+    /// With `vad`: transcribe regions that repeat earlier audio instead of reusing its text.
+    pub transcribe_repeats: bool,
 }
 
 /// Result of an ingest, as `ingest --json` prints it.
@@ -96,6 +98,10 @@ pub struct Timings {
     pub workers: u64,
     /// Time the workers spent transcribing, summed over workers (ms).
     pub worker_busy_ms: u64,
+    /// Speech regions that repeat earlier audio exactly and took its transcript (`--vad`).
+    pub repeats_reused: u64,
+    /// Their audio (ms), not sent to Whisper.
+    pub repeats_reused_ms: u64,
 }
 
 /// Section length (s) for parallel transcription: about four sections per worker, so the
@@ -456,7 +462,15 @@ fn transcribe_file(
     let mut stream = PcmStream::open(path, label, probe)?;
     let mut pool = Pool::start(transcriber, opts.threads)?;
     let mut sectioner = Sectioner::new(section_len);
-    let mut packer = opts.vad.then(crate::vad::Packer::default);
+    let mut packer = opts.vad.then(|| {
+        if opts.transcribe_repeats {
+            crate::vad::Packer::default()
+        } else {
+            crate::vad::Packer::with_repeats()
+        }
+    });
+    let mut reuse = Reuse::default();
+    let mut done = Vec::new();
     let mut block = Vec::with_capacity(1 << 16);
     let clock = Instant::now();
     loop {
@@ -471,9 +485,7 @@ fn transcribe_file(
             let vad_clock = Instant::now();
             p.push(&block);
             timings.vad_ms += vad_clock.elapsed().as_millis() as u64;
-            while let Some(c) = p.next_chunk() {
-                pool.submit(Job::Chunk(c))?;
-            }
+            reuse.feed(p, &mut pool, &mut done)?;
         } else {
             sectioner.push(&block);
             while let Some((at, samples)) = sectioner.next_section() {
@@ -486,13 +498,13 @@ fn transcribe_file(
     let report = stream.finish(opts.allow_truncated)?;
     if let Some(p) = packer.as_mut() {
         p.finish();
-        while let Some(c) = p.next_chunk() {
-            pool.submit(Job::Chunk(c))?;
-        }
+        reuse.feed(p, &mut pool, &mut done)?;
+        reuse.drain(&mut pool, &mut done)?;
     } else if let Some((at, samples)) = sectioner.finish() {
         pool.submit(Job::Section(at, samples))?;
     }
-    let done = pool.finish()?;
+    done.extend(pool.finish()?);
+    done.sort_by_key(|d| d.index);
     // Wall time of the parallel transcription, less the time spent waiting for audio.
     timings.transcribe_ms = (clock.elapsed().as_millis() as u64)
         .saturating_sub(timings.decode_wait_ms + timings.vad_ms);
@@ -504,6 +516,11 @@ fn transcribe_file(
         timings.worker_busy_ms += d.busy_ms;
         raw.extend(d.segments);
     }
+    timings.repeats_reused = reuse.state.reused;
+    timings.repeats_reused_ms = reuse.state.reused_samples * 1000 / u64::from(media::SAMPLE_RATE);
+    raw.append(&mut reuse.state.segments);
+    // Repeats and regions transcribed after all come back out of recording order.
+    raw.sort_by_key(|r| (r.start_ms, r.end_ms));
     let segments = raw
         .into_iter()
         .enumerate()
@@ -518,4 +535,87 @@ fn transcribe_file(
         })
         .collect();
     Ok((segments, report))
+}
+
+/// Audio of repeats waiting for their reference's text, at most (10 minutes): beyond it the
+/// ingest waits for Whisper to catch up.
+const MAX_WAITING_SAMPLES: usize = 600 * media::SAMPLE_RATE as usize;
+
+/// Repeated regions between the packer and the workers: references are tracked as they go
+/// to Whisper and come back; repeats take their text or, when it is unusable, are packed
+/// into chunks of their own and transcribed.
+#[derive(Default)]
+struct Reuse {
+    state: crate::repeats::Reuse,
+    fallback: crate::vad::Chunk,
+}
+
+impl Reuse {
+    /// Submits the packer's ready chunks, takes its repeats, and applies what came back.
+    fn feed(
+        &mut self,
+        p: &mut crate::vad::Packer,
+        pool: &mut Pool,
+        done: &mut Vec<Done>,
+    ) -> Result<(), IngestError> {
+        while let Some(c) = p.next_chunk() {
+            c.pieces
+                .iter()
+                .filter_map(|piece| piece.id)
+                .for_each(|id| self.state.sent(id));
+            pool.submit(Job::Chunk(c))?;
+        }
+        while let Some(r) = p.next_repeat() {
+            self.state.defer(r);
+        }
+        for d in pool.take_done()? {
+            self.learn(d, done);
+        }
+        while self.state.waiting_samples() > MAX_WAITING_SAMPLES {
+            match pool.wait_one()? {
+                Some(d) => self.learn(d, done),
+                None => break,
+            }
+        }
+        self.settle(pool, false)
+    }
+
+    /// After the last chunk: waits until every repeat has its text or has been sent.
+    fn drain(&mut self, pool: &mut Pool, done: &mut Vec<Done>) -> Result<(), IngestError> {
+        while self.state.is_waiting() {
+            match pool.wait_one()? {
+                Some(d) => self.learn(d, done),
+                None => self.settle(pool, true)?,
+            }
+            self.settle(pool, false)?;
+        }
+        if !self.fallback.samples.is_empty() {
+            pool.submit(Job::Chunk(std::mem::take(&mut self.fallback)))?;
+        }
+        Ok(())
+    }
+
+    fn learn(&mut self, mut d: Done, done: &mut Vec<Done>) {
+        for (id, text) in d.regions.drain(..) {
+            self.state.learn(id, text);
+        }
+        done.push(d);
+    }
+
+    /// Resolves waiting repeats; those whose reference text is unusable go to Whisper.
+    fn settle(&mut self, pool: &mut Pool, all: bool) -> Result<(), IngestError> {
+        let mut retry = false;
+        for r in self.state.settle(all) {
+            if !self.fallback.room_for(r.samples.len()) {
+                pool.submit(Job::Chunk(std::mem::take(&mut self.fallback)))?;
+            }
+            retry |= r.retry.is_some();
+            self.fallback.add(r.src, &r.samples, r.retry, r.speech);
+        }
+        // Other repeats wait for a retry's text: send it now rather than when the chunk fills.
+        if (all || retry) && !self.fallback.samples.is_empty() {
+            pool.submit(Job::Chunk(std::mem::take(&mut self.fallback)))?;
+        }
+        Ok(())
+    }
 }

@@ -15,6 +15,7 @@ pub mod loops;
 pub mod manifest;
 pub mod media;
 pub mod models;
+pub mod repeats;
 pub mod seal;
 pub mod search;
 pub mod server;

@@ -93,6 +93,10 @@ enum Command {
         /// inside one packed window, which weakens looped-script detection).
         #[arg(long)]
         vad: bool,
+        /// With --vad, a speech region whose audio repeats an earlier one exactly (a looped
+        /// script) takes the earlier region's transcript; this flag transcribes it again.
+        #[arg(long, requires = "vad")]
+        transcribe_repeats: bool,
     },
     /// Search every transcript (Chinese and English) and jump to the moment.
     ///
@@ -468,6 +472,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             beam,
             allow_truncated,
             vad,
+            transcribe_repeats,
         } => {
             let mut store = Store::open(&cli.data)?;
             let opts = ingest::Options {
@@ -479,6 +484,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 beam,
                 allow_truncated,
                 vad,
+                transcribe_repeats,
             };
             let bar = Bar::new(&file);
             let result = ingest::ingest(&mut store, &file, &opts, &bar);
@@ -843,6 +849,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     beam: 1,
                     allow_truncated: false,
                     vad: false,
+                    transcribe_repeats: false,
                 },
             };
             eprintln!("liveproof serving {} on http://{addr}/", cli.data.display());

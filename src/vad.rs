@@ -10,6 +10,7 @@
 //! Invariant: every sample scored as speech (plus padding) is in exactly one chunk, in order.
 
 use crate::media::SAMPLE_RATE;
+use crate::repeats::{Library, Repeat};
 
 /// Samples per earshot frame (16 ms at 16 kHz).
 const FRAME: usize = 256;
@@ -24,7 +25,7 @@ const PAD: usize = SAMPLE_RATE as usize / 2;
 /// Regions shorter than this are clicks, not speech (0.25 s).
 const MIN_REGION: usize = SAMPLE_RATE as usize / 4;
 /// Silence put between packed regions (0.3 s), so Whisper hears a pause there.
-const JOIN: usize = SAMPLE_RATE as usize * 3 / 10;
+pub const JOIN: usize = SAMPLE_RATE as usize * 3 / 10;
 /// A longer stretch without speech closes the chunk: what follows may be another speaker or
 /// language, and one Whisper window has one language and tends to drop a repeat of what it
 /// just heard (10 s).
@@ -43,6 +44,10 @@ pub struct Piece {
     pub src: u64,
     /// Samples.
     pub len: usize,
+    /// The region's id among possible repeat references (see `repeats`), if it has one.
+    pub id: Option<usize>,
+    /// Where its speech starts and ends, in samples from `at` (the rest is padding).
+    pub speech: (usize, usize),
 }
 
 /// Packed speech, ready for Whisper.
@@ -83,7 +88,8 @@ impl Chunk {
         self.pieces.iter().map(|p| p.len).sum()
     }
 
-    fn add(&mut self, src: u64, samples: &[f32]) {
+    /// Appends a region (after a short silence); its speech is `speech` (samples into it).
+    pub fn add(&mut self, src: u64, samples: &[f32], id: Option<usize>, speech: (usize, usize)) {
         if !self.samples.is_empty() {
             self.samples.extend(std::iter::repeat_n(0.0, JOIN));
         }
@@ -91,11 +97,14 @@ impl Chunk {
             at: self.samples.len(),
             src,
             len: samples.len(),
+            id,
+            speech,
         });
         self.samples.extend_from_slice(samples);
     }
 
-    fn room_for(&self, n: usize) -> bool {
+    /// True when a region of `n` samples still fits.
+    pub fn room_for(&self, n: usize) -> bool {
         self.samples.is_empty() || self.samples.len() + JOIN + n <= MAX_CHUNK
     }
 }
@@ -109,12 +118,16 @@ pub struct Packer {
     buf_start: u64,
     /// Frames scored so far, as the recording sample where scoring resumes.
     scored_to: u64,
-    /// Open region: its first sample, and the end of its last speech frame.
-    open: Option<(u64, u64)>,
+    /// Open region: its first sample (padding included), its first speech frame, the end of
+    /// its last speech frame, and whether it is whole (not cut at 30 s).
+    open: Option<Open>,
     /// End of the last packed region: a new region's padding never reaches back over it.
     packed_to: u64,
     chunk: Chunk,
     ready: std::collections::VecDeque<Chunk>,
+    /// Regions heard so far, when repeats are looked for.
+    library: Option<Library>,
+    repeats: std::collections::VecDeque<Repeat>,
     /// Samples of speech seen (for reports).
     pub speech_samples: u64,
     /// Samples seen.
@@ -133,15 +146,20 @@ impl Packer {
             let speech = self.detector.predict_f32(&frame) >= THRESHOLD;
             let (s, e) = (self.scored_to, self.scored_to + FRAME as u64);
             self.scored_to = e;
-            match (self.open, speech) {
+            match (self.open.as_mut(), speech) {
                 (None, true) => {
-                    self.open = Some((s.saturating_sub(PAD as u64).max(self.packed_to), e))
+                    self.open = Some(Open {
+                        start: s.saturating_sub(PAD as u64).max(self.packed_to),
+                        first: s,
+                        last: e,
+                        whole: true,
+                    })
                 }
-                (Some((start, _)), true) => self.open = Some((start, e)),
-                (Some((_, last)), false) if e - last >= HANGOVER as u64 => self.close(),
+                (Some(o), true) => o.last = e,
+                (Some(o), false) if e - o.last >= HANGOVER as u64 => self.close(),
                 _ => {}
             }
-            if let Some((start, _)) = self.open {
+            if let Some(start) = self.open.as_ref().map(|o| o.start) {
                 if self.scored_to - start >= MAX_CHUNK as u64 {
                     self.cut_long_region(start);
                 }
@@ -164,9 +182,23 @@ impl Packer {
         }
     }
 
+    /// A packer that also looks for repeated regions (see `repeats`): a region heard before
+    /// comes out of `next_repeat` instead of a chunk.
+    pub fn with_repeats() -> Self {
+        Self {
+            library: Some(Library::default()),
+            ..Self::default()
+        }
+    }
+
     /// The next chunk ready for Whisper.
     pub fn next_chunk(&mut self) -> Option<Chunk> {
         self.ready.pop_front()
+    }
+
+    /// The next region found to repeat an earlier one.
+    pub fn next_repeat(&mut self) -> Option<Repeat> {
+        self.repeats.pop_front()
     }
 
     fn slice(&self, from: u64, to: u64) -> &[f32] {
@@ -185,13 +217,43 @@ impl Packer {
 
     /// Closes the open region (with its trailing padding) and packs it.
     fn close(&mut self) {
-        let Some((start, last)) = self.open.take() else {
+        let Some(Open {
+            start,
+            first,
+            last,
+            whole,
+        }) = self.open.take()
+        else {
             return;
         };
         let end = (last + PAD as u64).min(self.buf_start + self.buf.len() as u64);
         if last - start >= MIN_REGION as u64 {
             let region = self.slice(start, end).to_vec();
-            self.pack(start, &region);
+            let core = self.slice(first, last).to_vec();
+            let id = match self.library.as_mut().filter(|_| whole) {
+                None => None,
+                Some(lib) => match lib.find(&core) {
+                    Some(m) => {
+                        // Heard before: its text comes from the earlier region.
+                        let shift = first as i64 - m.at as i64 - m.lag;
+                        self.speech_samples += region.len() as u64;
+                        self.packed_to = end;
+                        self.repeats.push_back(Repeat {
+                            src: start,
+                            speech: ((first - start) as usize, (last - start) as usize),
+                            samples: region,
+                            of: m.id,
+                            shift,
+                            retry: None,
+                        });
+                        self.drop_before(end.saturating_sub(PAD as u64));
+                        return;
+                    }
+                    None => Some(lib.add(first, &core)),
+                },
+            };
+            let speech = ((first - start) as usize, (last - start) as usize);
+            self.pack(start, &region, id, speech);
         }
         self.drop_before(end.saturating_sub(PAD as u64));
     }
@@ -200,13 +262,18 @@ impl Packer {
     fn cut_long_region(&mut self, start: u64) {
         let region = self.slice(start, start + MAX_CHUNK as u64).to_vec();
         let cut = crate::transcribe::quietest_cut(&region, MIN_CUT);
-        self.pack(start, &region[..cut]);
+        self.pack(start, &region[..cut], None, (0, cut));
         let next = start + cut as u64;
-        self.open = self.open.map(|(_, last)| (next, last.max(next)));
+        self.open = self.open.map(|o| Open {
+            start: next,
+            first: next,
+            last: o.last.max(next),
+            whole: false,
+        });
         self.drop_before(next);
     }
 
-    fn pack(&mut self, src: u64, region: &[f32]) {
+    fn pack(&mut self, src: u64, region: &[f32], id: Option<usize>, speech: (usize, usize)) {
         self.speech_samples += region.len() as u64;
         self.packed_to = src + region.len() as u64;
         let gap = self
@@ -217,8 +284,17 @@ impl Packer {
         if !self.chunk.room_for(region.len()) || gap > MAX_GAP {
             self.ready.push_back(std::mem::take(&mut self.chunk));
         }
-        self.chunk.add(src, region);
+        self.chunk.add(src, region, id, speech);
     }
+}
+
+/// The region being heard.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    start: u64,
+    first: u64,
+    last: u64,
+    whole: bool,
 }
 
 #[cfg(test)]
@@ -228,8 +304,8 @@ mod tests {
     #[test]
     fn chunk_times_map_back_to_the_recording() {
         let mut c = Chunk::default();
-        c.add(16_000 * 10, &vec![0.1; 16_000]); // 10 s..11 s
-        c.add(16_000 * 50, &vec![0.1; 8_000]); // 50 s..50.5 s
+        c.add(16_000 * 10, &vec![0.1; 16_000], None, (0, 16_000)); // 10 s..11 s
+        c.add(16_000 * 50, &vec![0.1; 8_000], None, (0, 8_000)); // 50 s..50.5 s
         assert_eq!(c.to_recording_ms(0, false), 10_000);
         assert_eq!(c.to_recording_ms(500, false), 10_500);
         assert_eq!(c.to_recording_ms(1000, true), 11_000);

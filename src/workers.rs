@@ -43,6 +43,9 @@ pub struct Done {
     pub speech_ms: u64,
     /// Time the worker spent on it (ms).
     pub busy_ms: u64,
+    /// For each region with a repeat id (VAD chunks): its own segments, or `None` when a
+    /// segment ran across its edges.
+    pub regions: Vec<(usize, Option<Vec<RawSegment>>)>,
 }
 
 /// How `threads` are split: (workers, threads per worker).
@@ -58,6 +61,8 @@ pub struct Pool {
     handles: Vec<JoinHandle<()>>,
     failed: Arc<AtomicBool>,
     submitted: usize,
+    returned: usize,
+    furthest_ms: u64,
     done: Vec<Done>,
 }
 
@@ -105,6 +110,8 @@ impl Pool {
             handles,
             failed,
             submitted: 0,
+            returned: 0,
+            furthest_ms: 0,
             done: Vec::new(),
         })
     }
@@ -125,7 +132,34 @@ impl Pool {
 
     /// End (ms) of the furthest part transcribed so far.
     pub fn progress_ms(&self) -> u64 {
-        self.done.iter().map(|d| d.end_ms).max().unwrap_or(0)
+        self.furthest_ms
+    }
+
+    /// The results that came back since the last call, without waiting (any order).
+    pub fn take_done(&mut self) -> Result<Vec<Done>, TranscribeError> {
+        self.collect()?;
+        Ok(std::mem::take(&mut self.done))
+    }
+
+    /// Waits for the next result; `None` when no job is outstanding.
+    pub fn wait_one(&mut self) -> Result<Option<Done>, TranscribeError> {
+        if self.returned == self.submitted {
+            return Ok(None);
+        }
+        match self.results.recv() {
+            Ok(r) => {
+                let d = r?;
+                self.returned += 1;
+                self.furthest_ms = self.furthest_ms.max(d.end_ms);
+                Ok(Some(d))
+            }
+            // Every worker is gone: the failure is in the results already read, or they
+            // panicked.
+            Err(_) => {
+                self.wait_all()?;
+                Ok(None)
+            }
+        }
     }
 
     /// Waits for every job; the results in submission order.
@@ -139,7 +173,10 @@ impl Pool {
     /// Takes finished results without waiting; the first failure, if any.
     fn collect(&mut self) -> Result<(), TranscribeError> {
         while let Ok(r) = self.results.try_recv() {
-            self.done.push(r?);
+            let d = r?;
+            self.returned += 1;
+            self.furthest_ms = self.furthest_ms.max(d.end_ms);
+            self.done.push(d);
         }
         Ok(())
     }
@@ -189,6 +226,7 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
         }
         Job::Chunk(c) => {
             let r = t.window(&c.samples, 0, false)?;
+            d.regions = region_texts(&c, &r.segments);
             d.segments = r
                 .segments
                 .into_iter()
@@ -210,9 +248,98 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
     Ok(d)
 }
 
+/// Each identified region's segments, in recording time, when they can be told apart from
+/// its neighbours'. Each segment goes to the region whose speech it overlaps most (Whisper
+/// often starts a segment in the silence before it); a region's text is unusable when one
+/// segment covers more than `CROSS_MS` of the speech of two regions. Times are Whisper's, in
+/// the chunk.
+fn region_texts(c: &Chunk, segments: &[RawSegment]) -> Vec<(usize, Option<Vec<RawSegment>>)> {
+    const CROSS_MS: u64 = 200;
+    let ms = |samples: usize| samples as u64 * 1000 / u64::from(SAMPLE_RATE);
+    let overlap =
+        |s: &RawSegment, (a, b): (u64, u64)| s.end_ms.min(b).saturating_sub(s.start_ms.max(a));
+    let speech: Vec<(u64, u64)> = c
+        .pieces
+        .iter()
+        .map(|p| (ms(p.at + p.speech.0), ms(p.at + p.speech.1)))
+        .collect();
+    let whole: Vec<(u64, u64)> = c
+        .pieces
+        .iter()
+        .map(|p| (ms(p.at), ms(p.at + p.len)))
+        .collect();
+    // Each segment's region (most speech overlap, else most overlap at all), and whether it
+    // crosses into the speech of two regions.
+    let owners: Vec<(usize, bool)> = segments
+        .iter()
+        .map(|s| {
+            let best = |spans: &[(u64, u64)]| {
+                (0..spans.len())
+                    .max_by_key(|&k| overlap(s, spans[k]))
+                    .filter(|&k| overlap(s, spans[k]) > 0)
+            };
+            let owner = best(&speech).or_else(|| best(&whole)).unwrap_or(0);
+            let crosses = speech
+                .iter()
+                .filter(|&&sp| overlap(s, sp) > CROSS_MS)
+                .count()
+                > 1;
+            (owner, crosses)
+        })
+        .collect();
+    c.pieces
+        .iter()
+        .enumerate()
+        .filter_map(|(k, p)| {
+            let id = p.id?;
+            let mine = || segments.iter().zip(&owners).filter(move |(_, o)| o.0 == k);
+            let crossed = segments
+                .iter()
+                .zip(&owners)
+                .any(|(s, o)| o.1 && overlap(s, speech[k]) > CROSS_MS);
+            let text = (!crossed).then(|| {
+                mine()
+                    .map(|(s, _)| RawSegment {
+                        start_ms: c
+                            .to_recording_ms(s.start_ms.clamp(whole[k].0, whole[k].1), false),
+                        end_ms: c.to_recording_ms(s.end_ms.clamp(whole[k].0, whole[k].1), true),
+                        ..s.clone()
+                    })
+                    .collect()
+            });
+            Some((id, text))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_region_text_is_kept_only_when_no_segment_runs_across_two_regions() {
+        let seg = |s, e, t: &str| RawSegment {
+            start_ms: s,
+            end_ms: e,
+            raw_text: t.into(),
+            language: "zh".into(),
+            confidence: 0.9,
+        };
+        // Two 4-s regions (speech 0.5..3.5 s in each), recorded at 100 s and 200 s.
+        let mut c = Chunk::default();
+        c.add(1_600_000, &vec![0.1; 64_000], Some(7), (8_000, 56_000));
+        c.add(3_200_000, &vec![0.1; 64_000], Some(8), (8_000, 56_000));
+        // The second segment starts in the first region's trailing padding: still region 8's.
+        let segs = [seg(300, 3_500, "第一句"), seg(3_800, 7_900, "第二句")];
+        let texts = region_texts(&c, &segs);
+        assert_eq!(texts[0].0, 7);
+        assert_eq!(texts[0].1, Some(vec![seg(100_300, 103_500, "第一句")]));
+        // Clamped to the region's start (4.3 s in the chunk), then mapped to 200 s.
+        assert_eq!(texts[1].1, Some(vec![seg(200_000, 203_600, "第二句")]));
+        // One segment over the speech of both: neither text can be told apart.
+        let texts = region_texts(&c, &[seg(300, 7_900, "第一句第二句")]);
+        assert_eq!(texts, vec![(7, None), (8, None)]);
+    }
 
     #[test]
     fn threads_are_split_into_single_threaded_workers_up_to_a_limit() {
