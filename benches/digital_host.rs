@@ -267,7 +267,7 @@ fn main() {
             threads: liveproof::transcribe::default_threads(),
             beam: 1,
             allow_truncated: false,
-            vad: false,
+            vad: true,
             transcribe_repeats: false,
         };
         let s = ingest::ingest(&mut store, &c.file, &opts, &Quiet).unwrap();

@@ -36,7 +36,8 @@ pub struct Options {
     pub beam: usize,
     /// Archive a recording cut short anyway, recording the cut in the manifest.
     pub allow_truncated: bool,
-    /// Send only voice-active audio to Whisper, packed into full windows (`--vad`).
+    /// Send only voice-active audio to Whisper, packed into full windows (default; off with
+    /// `--no-vad`).
     pub vad: bool,
     /// With `vad`: transcribe regions that repeat earlier audio instead of reusing its text.
     pub transcribe_repeats: bool,

@@ -88,14 +88,18 @@ enum Command {
         /// refusing it; the manifest records where it was cut.
         #[arg(long)]
         allow_truncated: bool,
-        /// Transcribe only voice-active audio, packed into full windows (faster on streams with
-        /// music or long pauses; off by default because Whisper may drop a sentence repeated
-        /// inside one packed window, which weakens looped-script detection).
-        #[arg(long)]
+        /// Transcribe only voice-active audio, packed into full windows (the default; kept so
+        /// older scripts still work).
+        #[arg(long, hide = true, conflicts_with = "no_vad")]
         vad: bool,
-        /// With --vad, a speech region whose audio repeats an earlier one exactly (a looped
-        /// script) takes the earlier region's transcript; this flag transcribes it again.
-        #[arg(long, requires = "vad")]
+        /// Transcribe the whole recording in 30-s windows instead of only its voice-active
+        /// audio (slower on streams with music or pauses; nothing is skipped, so use it when
+        /// the voice detector misses speech, e.g. a whisper over loud music).
+        #[arg(long)]
+        no_vad: bool,
+        /// Transcribe again a speech region whose audio repeats an earlier one exactly (a
+        /// looped script), instead of giving it the earlier region's transcript.
+        #[arg(long, conflicts_with = "no_vad")]
         transcribe_repeats: bool,
     },
     /// Search every transcript (Chinese and English) and jump to the moment.
@@ -471,7 +475,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             threads,
             beam,
             allow_truncated,
-            vad,
+            vad: _,
+            no_vad,
             transcribe_repeats,
         } => {
             let mut store = Store::open(&cli.data)?;
@@ -483,7 +488,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 threads: threads.unwrap_or_else(liveproof::transcribe::default_threads),
                 beam,
                 allow_truncated,
-                vad,
+                vad: !no_vad,
                 transcribe_repeats,
             };
             let bar = Bar::new(&file);
@@ -848,7 +853,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     threads: liveproof::transcribe::default_threads(),
                     beam: 1,
                     allow_truncated: false,
-                    vad: false,
+                    vad: true,
                     transcribe_repeats: false,
                 },
             };

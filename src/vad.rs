@@ -118,8 +118,7 @@ pub struct Packer {
     buf_start: u64,
     /// Frames scored so far, as the recording sample where scoring resumes.
     scored_to: u64,
-    /// Open region: its first sample (padding included), its first speech frame, the end of
-    /// its last speech frame, and whether it is whole (not cut at 30 s).
+    /// The region being heard, if any.
     open: Option<Open>,
     /// End of the last packed region: a new region's padding never reaches back over it.
     packed_to: u64,
@@ -152,7 +151,6 @@ impl Packer {
                         start: s.saturating_sub(PAD as u64).max(self.packed_to),
                         first: s,
                         last: e,
-                        whole: true,
                     })
                 }
                 (Some(o), true) => o.last = e,
@@ -217,60 +215,67 @@ impl Packer {
 
     /// Closes the open region (with its trailing padding) and packs it.
     fn close(&mut self) {
-        let Some(Open {
-            start,
-            first,
-            last,
-            whole,
-        }) = self.open.take()
-        else {
+        let Some(Open { start, first, last }) = self.open.take() else {
             return;
         };
         let end = (last + PAD as u64).min(self.buf_start + self.buf.len() as u64);
         if last - start >= MIN_REGION as u64 {
             let region = self.slice(start, end).to_vec();
-            let core = self.slice(first, last).to_vec();
-            let id = match self.library.as_mut().filter(|_| whole) {
-                None => None,
-                Some(lib) => match lib.find(&core) {
-                    Some(m) => {
-                        // Heard before: its text comes from the earlier region.
-                        let shift = first as i64 - m.at as i64 - m.lag;
-                        self.speech_samples += region.len() as u64;
-                        self.packed_to = end;
-                        self.repeats.push_back(Repeat {
-                            src: start,
-                            speech: ((first - start) as usize, (last - start) as usize),
-                            samples: region,
-                            of: m.id,
-                            shift,
-                            retry: None,
-                        });
-                        self.drop_before(end.saturating_sub(PAD as u64));
-                        return;
-                    }
-                    None => Some(lib.add(first, &core)),
-                },
-            };
-            let speech = ((first - start) as usize, (last - start) as usize);
-            self.pack(start, &region, id, speech);
+            self.emit(
+                start,
+                region,
+                ((first - start) as usize, (last - start) as usize),
+            );
         }
         self.drop_before(end.saturating_sub(PAD as u64));
     }
 
     /// A region reached 30 s: cut it at its quietest 100 ms after 20 s and pack the head.
+    /// The cut depends only on the audio, so a looped passage is cut the same way each time.
     fn cut_long_region(&mut self, start: u64) {
-        let region = self.slice(start, start + MAX_CHUNK as u64).to_vec();
+        let mut region = self.slice(start, start + MAX_CHUNK as u64).to_vec();
         let cut = crate::transcribe::quietest_cut(&region, MIN_CUT);
-        self.pack(start, &region[..cut], None, (0, cut));
+        region.truncate(cut);
+        let first = self
+            .open
+            .map_or(start, |o| o.first.clamp(start, start + cut as u64));
+        self.emit(start, region, ((first - start) as usize, cut));
         let next = start + cut as u64;
         self.open = self.open.map(|o| Open {
             start: next,
             first: next,
             last: o.last.max(next),
-            whole: false,
         });
         self.drop_before(next);
+    }
+
+    /// Packs a region for Whisper or, when its speech repeats an earlier region's, sets it
+    /// aside as a repeat (its text will come from the earlier region).
+    fn emit(&mut self, src: u64, region: Vec<f32>, speech: (usize, usize)) {
+        let core_at = src + speech.0 as u64;
+        let id = match self.library.as_mut() {
+            None => None,
+            Some(lib) => {
+                let core = &region[speech.0..speech.1.min(region.len())];
+                match lib.find(core) {
+                    Some(m) => {
+                        self.speech_samples += region.len() as u64;
+                        self.packed_to = src + region.len() as u64;
+                        self.repeats.push_back(Repeat {
+                            src,
+                            speech,
+                            samples: region,
+                            of: m.id,
+                            shift: core_at as i64 - m.at as i64 - m.lag,
+                            retry: None,
+                        });
+                        return;
+                    }
+                    None => Some(lib.add(core_at, core)),
+                }
+            }
+        };
+        self.pack(src, &region, id, speech);
     }
 
     fn pack(&mut self, src: u64, region: &[f32], id: Option<usize>, speech: (usize, usize)) {
@@ -288,13 +293,13 @@ impl Packer {
     }
 }
 
-/// The region being heard.
+/// The region being heard: its first sample (padding included), its first speech frame,
+/// and the end of its last speech frame.
 #[derive(Debug, Clone, Copy)]
 struct Open {
     start: u64,
     first: u64,
     last: u64,
-    whole: bool,
 }
 
 #[cfg(test)]

@@ -12,10 +12,16 @@ use serde_json::Value;
 fn session(data: &Path, dir: &Path) -> (String, PathBuf) {
     require_model("tiny.en");
     let f = dir.join("three.wav");
+    // The clip, its first 8 s, the clip again: the repeat takes the first one's words, the
+    // shortened one has different words.
     let st = std::process::Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-y", "-i"])
         .arg(fixture("jfk.wav"))
-        .args(["-af", "apad=pad_dur=2,aloop=loop=2:size=208000"])
+        .args([
+            "-filter_complex",
+            "[0]asplit=3[x][y][z];[x]apad=pad_dur=2[a];[y]atrim=0:8,apad=pad_dur=2[b];\
+             [z]apad=pad_dur=2[c];[a][b][c]concat=n=3:v=0:a=1",
+        ])
         .arg(&f)
         .status()
         .unwrap();
@@ -249,10 +255,15 @@ fn removed_reordered_or_swapped_segments_fail() {
     reordered.swap(0, 1);
     let (_, v) = with(reordered);
     assert!(failed(&v).contains(&"excerpt.complete".to_string()));
+    // Two segments with different words (a repeat of the clip has the same words).
+    let (i, j) = (0..segs.len())
+        .flat_map(|i| (i + 1..segs.len()).map(move |j| (i, j)))
+        .find(|&(i, j)| segs[i]["text"] != segs[j]["text"])
+        .expect("two segments with different words");
     let mut swapped = segs.clone();
-    let t0 = swapped[0]["text"].clone();
-    swapped[0]["text"] = swapped[1]["text"].clone();
-    swapped[1]["text"] = t0;
+    let ti = swapped[i]["text"].clone();
+    swapped[i]["text"] = swapped[j]["text"].clone();
+    swapped[j]["text"] = ti;
     let (_, v) = with(swapped);
     let f = failed(&v);
     assert!(f.contains(&"excerpt.proofs".to_string()), "{f:?}");

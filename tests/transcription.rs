@@ -55,6 +55,66 @@ fn a_looped_mandarin_script_keeps_every_repeat() {
 }
 
 #[test]
+fn repeated_audio_takes_the_earlier_transcript_at_its_own_time() {
+    // A looped script: the PaddleSpeech clip six times, the AISHELL clip three times.
+    require_model("base-q8_0");
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("loop.wav");
+    mandarin_script(&f, 3);
+    let segments = |s: &serde_json::Value| -> Vec<(u64, String)> {
+        let (out, json) = run(d.path(), &["show", s["session"].as_str().unwrap()]);
+        assert!(out.status.success());
+        json.unwrap()["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["start_ms"].as_u64().unwrap(),
+                    g["text"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let s = ingest(d.path(), &f, &["--model", "base-q8_0", "--lang", "zh"]);
+    let reused = s["timings"]["repeats_reused"].as_u64().unwrap();
+    assert!(reused >= 5, "7 repeats, {reused} reused: {s}");
+    assert!(s["timings"]["repeats_reused_ms"].as_u64().unwrap() >= 5 * 3_000);
+    let got = segments(&s);
+    // Every occurrence is transcribed, in order, at its own time.
+    let paddle: Vec<u64> = got
+        .iter()
+        .filter(|(_, t)| t.contains("身体健康"))
+        .map(|(at, _)| *at)
+        .collect();
+    assert_eq!(paddle.len(), 6, "{got:?}");
+    assert!(paddle.windows(2).all(|w| w[1] > w[0] + 3_000), "{paddle:?}");
+    assert!(
+        got.windows(2).all(|w| w[0].0 <= w[1].0),
+        "in recording order"
+    );
+    let text: String = got.iter().map(|(_, t)| t.as_str()).collect();
+    let c = cer(&[PADDLE, AISHELL, PADDLE].concat().repeat(3), &text);
+    assert!(c <= 0.25, "CER {c:.3}: {text}");
+    // Asked to, every repeat goes through Whisper again: the same occurrences are found.
+    let d2 = tempfile::tempdir().unwrap();
+    let s2 = ingest(
+        d2.path(),
+        &f,
+        &[
+            "--model",
+            "base-q8_0",
+            "--lang",
+            "zh",
+            "--transcribe-repeats",
+        ],
+    );
+    assert_eq!(s2["timings"]["repeats_reused"], 0);
+    let text2 = transcript_text(d2.path(), s2["session"].as_str().unwrap());
+    assert!(text2.matches("身体健康").count() >= 5, "{text2}");
+}
+
+#[test]
 fn q8_0_weights_from_the_converter_transcribe_as_well_as_f16() {
     require_model("base-q8_0");
     let d = tempfile::tempdir().unwrap();
