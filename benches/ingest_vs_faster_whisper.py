@@ -184,11 +184,11 @@ def timed(cmd, env=None):
     return wall, rss, r.stdout
 
 
-def run_liveproof(binary, models, audio, model, lang, beam, novad, work):
+def run_liveproof(binary, models, audio, model, lang, beam, flags, work):
     data = tempfile.mkdtemp(dir=work, prefix="lp-")
     env = dict(os.environ, LIVEPROOF_THREADS="2", LIVEPROOF_MODELS=models)
     cmd = [binary, "--data", data, "--json", "ingest", audio, "--model", model, "--lang", lang,
-           "--beam", str(beam)] + (["--no-vad"] if novad else [])
+           "--beam", str(beam)] + list(flags)
     wall, rss, out = timed(cmd, env)
     summary = json.loads(out)
     ex = subprocess.run([binary, "--data", data, "--json", "export", summary["session"],
@@ -233,9 +233,10 @@ def main():
     ap.add_argument("--run", default="", help="recordings to run (default: all built)")
     ap.add_argument("--fw-only", action="store_true", help="only the faster-whisper runs")
     ap.add_argument("--lp-only", action="store_true", help="only the liveproof runs")
-    ap.add_argument("--configs", default="base-q8_0,base-q8_0+novad,base",
-                    help="liveproof configurations: MODEL (default: voice-active audio, repeats "
-                         "reused) or MODEL+novad (whole recording in windows), comma-separated")
+    ap.add_argument("--configs", default="base-q8_0,base-q8_0+norepeats,base-q8_0+novad",
+                    help="liveproof configurations, comma-separated: MODEL (the defaults: "
+                         "voice-active audio, repeats reused), MODEL+norepeats "
+                         "(--transcribe-repeats) or MODEL+novad (--no-vad: whole recording)")
     ap.add_argument("--scale", type=float, default=1.0, help="shorter recordings (smoke test)")
     args = ap.parse_args()
     try:
@@ -263,13 +264,15 @@ def main():
               f"{placed[-1]['end'] / 60:.1f} min", flush=True)
         for beam in [int(b) for b in beams.split(",")]:
             runs = []
-            configs = [(c.split("+")[0], c.endswith("+novad")) for c in args.configs.split(",")]
+            flag_of = {"novad": "--no-vad", "norepeats": "--transcribe-repeats"}
+            configs = [(c.split("+")[0], [flag_of[f] for f in c.split("+")[1:]])
+                       for c in args.configs.split(",")]
             # Every configuration on the first recording and beam; the default one elsewhere.
-            for model, novad in [] if args.fw_only else (
+            for model, flags in [] if args.fw_only else (
                     configs if first or args.all_configs else configs[:1]):
                 wall, rss, segs, timings = run_liveproof(
-                    args.liveproof, args.models, audio, model, lang, beam, novad, args.work)
-                runs.append((f"liveproof ingest {model}{' --no-vad' if novad else ''}", wall,
+                    args.liveproof, args.models, audio, model, lang, beam, flags, args.work)
+                runs.append((f"liveproof ingest {model}{''.join(' ' + f for f in flags)}", wall,
                              rss, score(placed, segs, zhconv), timings))
                 print(runs[-1][:4], timings, flush=True)
             for compute in [] if args.lp_only else ["float32", "int8"]:
@@ -293,7 +296,7 @@ def main():
         sh("ffmpeg", "-nostdin", "-v", "error", "-y", "-i", audio, "-i", rest, "-filter_complex",
            "concat=n=2:v=0:a=1", long)
         wall, rss, segs, timings = run_liveproof(
-            args.liveproof, args.models, long, "base-q8_0", "auto", 1, False, args.work)
+            args.liveproof, args.models, long, "base-q8_0", "auto", 1, [], args.work)
         sc = score(placed, segs, zhconv)
         print(f"long3h: {wall:.1f} s, peak RSS {rss:.0f} MB, {timings}, {sc}", flush=True)
         results.append({"recording": "long3h", "beam": 1,

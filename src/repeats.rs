@@ -185,14 +185,26 @@ fn block_energy(x: &[f32]) -> f64 {
     x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / x.len().max(1) as f64
 }
 
-/// Start of the loudest second of `x` (or all of it), as a range.
+/// The loudest second of `x` (or all of it), as a range starting on a frame.
 fn loudest_second(x: &[f32]) -> std::ops::Range<usize> {
     let n = (SAMPLE_RATE as usize).min(x.len());
-    let start = (0..=x.len() - n)
-        .step_by(FRAME)
-        .max_by(|&a, &b| block_energy(&x[a..a + n]).total_cmp(&block_energy(&x[b..b + n])))
-        .unwrap_or(0);
-    start..start + n
+    let mut sum: f64 = x[..n].iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+    let (mut best, mut best_sum) = (0, sum);
+    // Slide one frame at a time: add the frame entering, drop the one leaving.
+    let mut start = 0;
+    while start + FRAME + n <= x.len() {
+        let sq = |r: std::ops::Range<usize>| {
+            x[r].iter()
+                .map(|&v| f64::from(v) * f64::from(v))
+                .sum::<f64>()
+        };
+        sum += sq(start + n..start + n + FRAME) - sq(start..start + FRAME);
+        start += FRAME;
+        if sum > best_sum {
+            (best, best_sum) = (start, sum);
+        }
+    }
+    best..best + n
 }
 
 /// Normalised correlation of `x[range]` with `reference[range + lag]`, over the part of the
