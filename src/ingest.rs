@@ -99,7 +99,10 @@ pub struct Timings {
     pub workers: u64,
     /// Time the workers spent transcribing, summed over workers (ms).
     pub worker_busy_ms: u64,
-    /// Speech regions that repeat earlier audio exactly and took its transcript (`--vad`).
+    /// Speech regions found to repeat earlier audio exactly.
+    pub repeats_found: u64,
+    /// Of those, the ones that took the earlier region's transcript (the others were
+    /// transcribed: the earlier text could not be told apart from its neighbours').
     pub repeats_reused: u64,
     /// Their audio (ms), not sent to Whisper.
     pub repeats_reused_ms: u64,
@@ -517,6 +520,7 @@ fn transcribe_file(
         timings.worker_busy_ms += d.busy_ms;
         raw.extend(d.segments);
     }
+    timings.repeats_found = reuse.state.found;
     timings.repeats_reused = reuse.state.reused;
     timings.repeats_reused_ms = reuse.state.reused_samples * 1000 / u64::from(media::SAMPLE_RATE);
     raw.append(&mut reuse.state.segments);
@@ -605,16 +609,21 @@ impl Reuse {
 
     /// Resolves waiting repeats; those whose reference text is unusable go to Whisper.
     fn settle(&mut self, pool: &mut Pool, all: bool) -> Result<(), IngestError> {
-        let mut retry = false;
         for r in self.state.settle(all) {
+            if r.retry.is_some() {
+                // Alone in its window, so its text cannot run into a neighbour's, and the
+                // repeats waiting for it get it as soon as possible.
+                let mut alone = crate::vad::Chunk::default();
+                alone.add(r.src, &r.samples, r.retry, r.speech);
+                pool.submit(Job::Chunk(alone))?;
+                continue;
+            }
             if !self.fallback.room_for(r.samples.len()) {
                 pool.submit(Job::Chunk(std::mem::take(&mut self.fallback)))?;
             }
-            retry |= r.retry.is_some();
-            self.fallback.add(r.src, &r.samples, r.retry, r.speech);
+            self.fallback.add(r.src, &r.samples, None, r.speech);
         }
-        // Other repeats wait for a retry's text: send it now rather than when the chunk fills.
-        if (all || retry) && !self.fallback.samples.is_empty() {
+        if all && !self.fallback.samples.is_empty() {
             pool.submit(Job::Chunk(std::mem::take(&mut self.fallback)))?;
         }
         Ok(())

@@ -282,6 +282,8 @@ pub struct Reuse {
     waiting: Vec<Repeat>,
     /// Segments given to repeats, in recording time.
     pub segments: Vec<RawSegment>,
+    /// Repeats found.
+    pub found: u64,
     /// Repeats that took an earlier transcript.
     pub reused: u64,
     /// Their audio (samples).
@@ -307,6 +309,7 @@ impl Reuse {
 
     /// A repeat to resolve once its reference's transcript is known.
     pub fn defer(&mut self, r: Repeat) {
+        self.found += 1;
         self.waiting.push(r);
     }
 

@@ -109,10 +109,87 @@ impl Chunk {
     }
 }
 
+/// Spectral bands for the stationarity measure: 3 FFT bins (187.5 Hz) each, 125 Hz to 4 kHz.
+const BANDS: std::ops::Range<usize> = 2..65;
+/// Frames between the two spectra compared (6 × 16 ms ≈ 0.1 s: speech changes its spectrum
+/// within that, a held chord or a hum does not).
+const STATIONARY_LAG: usize = 6;
+/// Frames judged together (0.5 s).
+const STATIONARY_SPAN: usize = 31;
+/// Spectral similarity over 0.1 s that three quarters of the span must reach for it to be
+/// music or noise rather than speech (a held chord: 0.96–0.97; speech: below 0.8; speech at
+/// −10 dB under the same chord: at most 0.93).
+const STATIONARY: f32 = 0.95;
+
+/// How far back a steady sound began when the gate notices it (samples): three quarters of
+/// the span plus the lag.
+const STEADY_ONSET: u64 = ((STATIONARY_SPAN * 3 / 4 + STATIONARY_LAG) * FRAME) as u64;
+
+/// Tells steady sounds (held chords, hums, tones), which the speech detector takes for voice,
+/// from speech: the shape of the spectrum barely changes over a tenth of a second.
+struct SteadyGate {
+    fft: std::sync::Arc<dyn realfft::RealToComplex<f32>>,
+    hann: Vec<f32>,
+    shapes: std::collections::VecDeque<Vec<f32>>,
+    similarity: std::collections::VecDeque<f32>,
+}
+
+impl Default for SteadyGate {
+    fn default() -> Self {
+        let hann = (0..FRAME)
+            .map(|i| 0.5 - 0.5 * (2.0 * std::f32::consts::PI * i as f32 / FRAME as f32).cos())
+            .collect();
+        Self {
+            fft: realfft::RealFftPlanner::<f32>::new().plan_fft_forward(FRAME),
+            hann,
+            shapes: Default::default(),
+            similarity: Default::default(),
+        }
+    }
+}
+
+impl SteadyGate {
+    /// Takes the next frame; true while the last half second has been steady.
+    fn steady(&mut self, frame: &[f32; FRAME]) -> bool {
+        let mut buf: Vec<f32> = frame.iter().zip(&self.hann).map(|(x, w)| x * w).collect();
+        let mut spec = self.fft.make_output_vec();
+        if self.fft.process(&mut buf, &mut spec).is_err() {
+            return false;
+        }
+        let bands: Vec<f32> = BANDS
+            .step_by(3)
+            .map(|k| (spec[k..k + 3].iter().map(|c| c.norm_sqr()).sum::<f32>() + 1e-9).ln())
+            .collect();
+        let mean = bands.iter().sum::<f32>() / bands.len() as f32;
+        let shape: Vec<f32> = bands.iter().map(|b| b - mean).collect();
+        if self.shapes.len() == STATIONARY_LAG {
+            let old = self.shapes.pop_front().expect("full");
+            let dot: f32 = old.iter().zip(&shape).map(|(a, b)| a * b).sum();
+            let norms = old.iter().map(|a| a * a).sum::<f32>().sqrt()
+                * shape.iter().map(|b| b * b).sum::<f32>().sqrt();
+            // A silent frame has no shape: not steady.
+            let sim = if norms > 1e-6 { dot / norms } else { 0.0 };
+            if self.similarity.len() == STATIONARY_SPAN {
+                self.similarity.pop_front();
+            }
+            self.similarity.push_back(sim);
+        }
+        self.shapes.push_back(shape);
+        if self.similarity.len() < STATIONARY_SPAN {
+            return false;
+        }
+        let mut s: Vec<f32> = self.similarity.iter().copied().collect();
+        s.sort_by(f32::total_cmp);
+        s[s.len() / 4] >= STATIONARY
+    }
+}
+
 /// Streams samples in, chunks of packed speech out.
 #[derive(Default)]
 pub struct Packer {
     detector: earshot::Detector,
+    steady: SteadyGate,
+    was_steady: bool,
     /// Samples not yet scored or not yet assigned; `buf[0]` is recording sample `buf_start`.
     buf: Vec<f32>,
     buf_start: u64,
@@ -142,8 +219,22 @@ impl Packer {
         while self.scored_to + FRAME as u64 <= end {
             let i = (self.scored_to - self.buf_start) as usize;
             let frame: [f32; FRAME] = self.buf[i..i + FRAME].try_into().expect("frame size");
-            let speech = self.detector.predict_f32(&frame) >= THRESHOLD;
+            // Both run on every frame: each keeps its own history.
+            let voice = self.detector.predict_f32(&frame) >= THRESHOLD;
+            let steady = self.steady.steady(&frame);
+            let speech = !steady && voice;
             let (s, e) = (self.scored_to, self.scored_to + FRAME as u64);
+            if steady && !self.was_steady {
+                // The steady sound began about a span ago: what was taken for speech since
+                // then was its start. A region that began inside it is dropped.
+                let onset = s.saturating_sub(STEADY_ONSET);
+                match self.open {
+                    Some(o) if o.first >= onset => self.open = None,
+                    Some(ref mut o) => o.last = o.last.min(onset).max(o.first + FRAME as u64),
+                    None => {}
+                }
+            }
+            self.was_steady = steady;
             self.scored_to = e;
             match (self.open.as_mut(), speech) {
                 (None, true) => {
