@@ -29,6 +29,8 @@ const MIN_ENV_CORR: f64 = 0.95;
 const MIN_NCC: f64 = 0.9;
 /// Block for the per-block check (100 ms).
 const BLOCK: usize = SAMPLE_RATE as usize / 10;
+/// Samples the fine alignment is searched on (0.25 s).
+const PROBE: usize = SAMPLE_RATE as usize / 4;
 /// Shortest region worth matching (1 s): shorter ones are cheap to transcribe and too short
 /// to tell apart safely.
 const MIN_LEN: usize = SAMPLE_RATE as usize;
@@ -143,9 +145,9 @@ fn coarse_lag(reference: &[f32], env: &[f32]) -> Option<i64> {
 }
 
 /// Sample lag near `around` with the best waveform correlation (searched on the loudest
-/// second, one frame either way).
+/// quarter second, one frame either way; `verify` then checks the whole region).
 fn fine_lag(reference: &[i16], x: &[f32], around: i64) -> Option<i64> {
-    let probe = loudest_second(x);
+    let probe = loudest_probe(x);
     let mut best: Option<(f64, i64)> = None;
     for lag in around - FRAME as i64..=around + FRAME as i64 {
         let Some(c) = ncc(reference, x, lag, probe.clone()) else {
@@ -185,9 +187,9 @@ fn block_energy(x: &[f32]) -> f64 {
     x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / x.len().max(1) as f64
 }
 
-/// The loudest second of `x` (or all of it), as a range starting on a frame.
-fn loudest_second(x: &[f32]) -> std::ops::Range<usize> {
-    let n = (SAMPLE_RATE as usize).min(x.len());
+/// The loudest `PROBE` samples of `x` (or all of it), as a range starting on a frame.
+fn loudest_probe(x: &[f32]) -> std::ops::Range<usize> {
+    let n = PROBE.min(x.len());
     let mut sum: f64 = x[..n].iter().map(|&v| f64::from(v) * f64::from(v)).sum();
     let (mut best, mut best_sum) = (0, sum);
     // Slide one frame at a time: add the frame entering, drop the one leaving.

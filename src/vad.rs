@@ -438,6 +438,58 @@ mod tests {
         }
     }
 
+    /// A held chord with a 3-Hz tremolo (what jingles and background loops often are).
+    fn chord(seconds: usize, gain: f32) -> Vec<f32> {
+        (0..seconds * 16_000)
+            .map(|i| {
+                let t = i as f32 / 16_000.0;
+                let tau = 2.0 * std::f32::consts::PI;
+                gain * (0.08 * (tau * 220.0 * t).sin() * (0.6 + 0.4 * (tau * 3.0 * t).sin())
+                    + 0.06 * (tau * 275.0 * t).sin()
+                    + 0.05 * (tau * 330.0 * t).sin())
+            })
+            .collect()
+    }
+
+    fn jfk() -> Vec<f32> {
+        let bytes = std::fs::read("tests/fixtures/jfk.wav").unwrap();
+        let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
+        bytes[at..]
+            .chunks_exact(2)
+            .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
+            .collect()
+    }
+
+    #[test]
+    fn a_held_chord_is_not_speech_but_a_voice_over_it_is() {
+        let mut p = Packer::default();
+        p.push(&chord(8, 1.0));
+        p.finish();
+        let music: usize = std::iter::from_fn(|| p.next_chunk())
+            .map(|c| c.speech_samples())
+            .sum();
+        // At most the half second before the gate has heard enough, and its padding.
+        assert!(
+            music < 16_000 * 3 / 2,
+            "{music} samples of a chord taken for speech"
+        );
+        // The JFK clip mixed over the same chord (voice 10 dB below it): still heard.
+        let speech = jfk();
+        let bed = chord(speech.len() / 16_000 + 1, 1.0);
+        let mixed: Vec<f32> = speech.iter().zip(&bed).map(|(v, m)| 0.3 * v + m).collect();
+        let mut p = Packer::default();
+        p.push(&mixed);
+        p.finish();
+        let heard: usize = std::iter::from_fn(|| p.next_chunk())
+            .map(|c| c.speech_samples())
+            .sum();
+        assert!(
+            heard > speech.len() * 3 / 4,
+            "{heard} of {} samples",
+            speech.len()
+        );
+    }
+
     #[test]
     fn silence_gives_no_chunk_and_memory_stays_bounded() {
         let mut p = Packer::default();
