@@ -10,7 +10,9 @@ fn main() {
         .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
         .collect();
     let mut p = liveproof::vad::Packer::default();
-    p.push(&samples);
+    for block in samples.chunks(1 << 16) {
+        p.push(block); // as ingest does: the packer keeps only what it still needs
+    }
     p.finish();
     while let Some(c) = p.next_chunk() {
         for piece in &c.pieces {

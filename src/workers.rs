@@ -226,16 +226,7 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
         }
         Job::Chunk(c) => {
             let r = t.window(&c.samples, 0, false)?;
-            d.regions = region_texts(&c, &r.segments);
-            d.segments = r
-                .segments
-                .into_iter()
-                .map(|mut s| {
-                    s.start_ms = c.to_recording_ms(s.start_ms, false);
-                    s.end_ms = c.to_recording_ms(s.end_ms, true).max(s.start_ms);
-                    s
-                })
-                .collect();
+            (d.segments, d.regions) = region_texts(&c, &r.segments);
             d.windows = 1;
             d.speech_ms = c.speech_samples() as u64 * 1000 / rate;
             d.end_ms = c
@@ -248,12 +239,16 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
     Ok(d)
 }
 
-/// Each identified region's segments, in recording time, when they can be told apart from
-/// its neighbours'. Each segment goes to the region whose speech it overlaps most (Whisper
-/// often starts a segment in the silence before it); a region's text is unusable when one
-/// segment covers more than `CROSS_MS` of the speech of two regions. Times are Whisper's, in
-/// the chunk.
-fn region_texts(c: &Chunk, segments: &[RawSegment]) -> Vec<(usize, Option<Vec<RawSegment>>)> {
+/// Maps a chunk's segments back to the recording, each within the region whose speech it
+/// overlaps most (Whisper often starts a segment in the silence before it; the pieces of a
+/// chunk may lie far apart in the recording, so a segment never spans two of them), and each
+/// identified region's own segments, or `None` when one segment covers more than `CROSS_MS`
+/// of the speech of two regions (its text cannot be told apart from a neighbour's).
+#[allow(clippy::type_complexity)]
+fn region_texts(
+    c: &Chunk,
+    segments: &[RawSegment],
+) -> (Vec<RawSegment>, Vec<(usize, Option<Vec<RawSegment>>)>) {
     const CROSS_MS: u64 = 200;
     let ms = |samples: usize| samples as u64 * 1000 / u64::from(SAMPLE_RATE);
     let overlap =
@@ -268,48 +263,53 @@ fn region_texts(c: &Chunk, segments: &[RawSegment]) -> Vec<(usize, Option<Vec<Ra
         .iter()
         .map(|p| (ms(p.at), ms(p.at + p.len)))
         .collect();
-    // Each segment's region (most speech overlap, else most overlap at all), and whether it
-    // crosses into the speech of two regions.
-    let owners: Vec<(usize, bool)> = segments
-        .iter()
-        .map(|s| {
-            let best = |spans: &[(u64, u64)]| {
-                (0..spans.len())
-                    .max_by_key(|&k| overlap(s, spans[k]))
-                    .filter(|&k| overlap(s, spans[k]) > 0)
-            };
-            let owner = best(&speech).or_else(|| best(&whole)).unwrap_or(0);
-            let crosses = speech
-                .iter()
-                .filter(|&&sp| overlap(s, sp) > CROSS_MS)
-                .count()
-                > 1;
-            (owner, crosses)
-        })
-        .collect();
-    c.pieces
+    let best = |s: &RawSegment, spans: &[(u64, u64)]| {
+        (0..spans.len())
+            .max_by_key(|&k| overlap(s, spans[k]))
+            .filter(|&k| overlap(s, spans[k]) > 0)
+    };
+    let mut mapped = Vec::with_capacity(segments.len());
+    let mut owners = Vec::with_capacity(segments.len());
+    for s in segments {
+        let k = best(s, &speech).or_else(|| best(s, &whole)).unwrap_or(0);
+        let crosses = speech
+            .iter()
+            .filter(|&&sp| overlap(s, sp) > CROSS_MS)
+            .count()
+            > 1;
+        owners.push((k, crosses));
+        let Some(&(from, to)) = whole.get(k) else {
+            continue;
+        };
+        let start = c.to_recording_ms(s.start_ms.clamp(from, to), false);
+        mapped.push(RawSegment {
+            start_ms: start,
+            end_ms: c.to_recording_ms(s.end_ms.clamp(from, to), true).max(start),
+            ..s.clone()
+        });
+    }
+    let regions = c
+        .pieces
         .iter()
         .enumerate()
         .filter_map(|(k, p)| {
             let id = p.id?;
-            let mine = || segments.iter().zip(&owners).filter(move |(_, o)| o.0 == k);
             let crossed = segments
                 .iter()
                 .zip(&owners)
                 .any(|(s, o)| o.1 && overlap(s, speech[k]) > CROSS_MS);
             let text = (!crossed).then(|| {
-                mine()
-                    .map(|(s, _)| RawSegment {
-                        start_ms: c
-                            .to_recording_ms(s.start_ms.clamp(whole[k].0, whole[k].1), false),
-                        end_ms: c.to_recording_ms(s.end_ms.clamp(whole[k].0, whole[k].1), true),
-                        ..s.clone()
-                    })
+                mapped
+                    .iter()
+                    .zip(&owners)
+                    .filter(|(_, o)| o.0 == k)
+                    .map(|(s, _)| s.clone())
                     .collect()
             });
             Some((id, text))
         })
-        .collect()
+        .collect();
+    (mapped, regions)
 }
 
 #[cfg(test)]
@@ -331,13 +331,16 @@ mod tests {
         c.add(3_200_000, &vec![0.1; 64_000], Some(8), (8_000, 56_000));
         // The second segment starts in the first region's trailing padding: still region 8's.
         let segs = [seg(300, 3_500, "第一句"), seg(3_800, 7_900, "第二句")];
-        let texts = region_texts(&c, &segs);
+        let (mapped, texts) = region_texts(&c, &segs);
+        assert_eq!(mapped.len(), 2);
         assert_eq!(texts[0].0, 7);
         assert_eq!(texts[0].1, Some(vec![seg(100_300, 103_500, "第一句")]));
         // Clamped to the region's start (4.3 s in the chunk), then mapped to 200 s.
         assert_eq!(texts[1].1, Some(vec![seg(200_000, 203_600, "第二句")]));
         // One segment over the speech of both: neither text can be told apart.
-        let texts = region_texts(&c, &[seg(300, 7_900, "第一句第二句")]);
+        let (mapped, texts) = region_texts(&c, &[seg(300, 7_900, "第一句第二句")]);
+        // Kept, within the region it covers most.
+        assert!(mapped[0].end_ms - mapped[0].start_ms <= 4_000, "{mapped:?}");
         assert_eq!(texts, vec![(7, None), (8, None)]);
     }
 
