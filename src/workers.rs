@@ -268,7 +268,11 @@ fn region_texts(
             .max_by_key(|&k| overlap(s, spans[k]))
             .filter(|&k| overlap(s, spans[k]) > 0)
     };
+    // A segment may run over the silence between two packed regions: up to 10 s (regions
+    // further apart are never packed together, except repeats sent to Whisper together).
+    const MAX_SPREAD_MS: u64 = 10_000;
     let mut mapped = Vec::with_capacity(segments.len());
+    let mut owned = Vec::with_capacity(segments.len());
     let mut owners = Vec::with_capacity(segments.len());
     for s in segments {
         let k = best(s, &speech).or_else(|| best(s, &whole)).unwrap_or(0);
@@ -282,11 +286,30 @@ fn region_texts(
             continue;
         };
         let start = c.to_recording_ms(s.start_ms.clamp(from, to), false);
-        mapped.push(RawSegment {
+        let own = RawSegment {
             start_ms: start,
             end_ms: c.to_recording_ms(s.end_ms.clamp(from, to), true).max(start),
             ..s.clone()
-        });
+        };
+        // Across neighbouring regions a segment keeps both ends; across regions far apart
+        // (repeats transcribed together) it stays within its own.
+        let (a, b) = (
+            c.to_recording_ms(s.start_ms, false),
+            c.to_recording_ms(s.end_ms, true),
+        );
+        let spread = b.saturating_sub(a);
+        mapped.push(
+            if b >= a && spread <= s.end_ms - s.start_ms + MAX_SPREAD_MS {
+                RawSegment {
+                    start_ms: a,
+                    end_ms: b,
+                    ..s.clone()
+                }
+            } else {
+                own.clone()
+            },
+        );
+        owned.push(own);
     }
     let regions = c
         .pieces
@@ -299,7 +322,7 @@ fn region_texts(
                 .zip(&owners)
                 .any(|(s, o)| o.1 && overlap(s, speech[k]) > CROSS_MS);
             let text = (!crossed).then(|| {
-                mapped
+                owned
                     .iter()
                     .zip(&owners)
                     .filter(|(_, o)| o.0 == k)
@@ -339,7 +362,7 @@ mod tests {
         assert_eq!(texts[1].1, Some(vec![seg(200_000, 203_600, "第二句")]));
         // One segment over the speech of both: neither text can be told apart.
         let (mapped, texts) = region_texts(&c, &[seg(300, 7_900, "第一句第二句")]);
-        // Kept, within the region it covers most.
+        // The regions are 100 s apart: the segment stays within the one it covers most.
         assert!(mapped[0].end_ms - mapped[0].start_ms <= 4_000, "{mapped:?}");
         assert_eq!(texts, vec![(7, None), (8, None)]);
     }
