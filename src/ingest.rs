@@ -473,7 +473,7 @@ fn transcribe_file(
             crate::vad::Packer::with_repeats()
         }
     });
-    let mut reuse = Reuse::default();
+    let mut reuse = RepeatFlow::default();
     let mut done = Vec::new();
     let mut block = Vec::with_capacity(1 << 16);
     let clock = Instant::now();
@@ -550,12 +550,12 @@ const MAX_WAITING_SAMPLES: usize = 600 * media::SAMPLE_RATE as usize;
 /// to Whisper and come back; repeats take their text or, when it is unusable, are packed
 /// into chunks of their own and transcribed.
 #[derive(Default)]
-struct Reuse {
+struct RepeatFlow {
     state: crate::repeats::Reuse,
     fallback: crate::vad::Chunk,
 }
 
-impl Reuse {
+impl RepeatFlow {
     /// Submits the packer's ready chunks, takes its repeats, and applies what came back.
     fn feed(
         &mut self,

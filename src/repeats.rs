@@ -432,13 +432,7 @@ mod tests {
 
     #[test]
     fn repeats_take_a_clean_reference_text_and_fall_back_otherwise() {
-        let seg = |s, e, t: &str| RawSegment {
-            start_ms: s,
-            end_ms: e,
-            raw_text: t.into(),
-            language: "zh".into(),
-            confidence: 0.9,
-        };
+        let seg = RawSegment::mandarin_for_tests;
         let mut reuse = Reuse::default();
         reuse.sent(0);
         reuse.sent(1);

@@ -65,6 +65,20 @@ pub struct RawSegment {
     pub confidence: f32,
 }
 
+#[cfg(test)]
+impl RawSegment {
+    /// A Mandarin segment for unit tests.
+    pub fn mandarin_for_tests(start_ms: u64, end_ms: u64, text: &str) -> Self {
+        Self {
+            start_ms,
+            end_ms,
+            raw_text: text.into(),
+            language: "zh".into(),
+            confidence: 0.9,
+        }
+    }
+}
+
 /// Why transcription failed.
 #[derive(Debug, Error)]
 pub enum TranscribeError {

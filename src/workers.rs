@@ -341,13 +341,7 @@ mod tests {
 
     #[test]
     fn a_region_text_is_kept_only_when_no_segment_runs_across_two_regions() {
-        let seg = |s, e, t: &str| RawSegment {
-            start_ms: s,
-            end_ms: e,
-            raw_text: t.into(),
-            language: "zh".into(),
-            confidence: 0.9,
-        };
+        let seg = RawSegment::mandarin_for_tests;
         // Two 4-s regions (speech 0.5..3.5 s in each), recorded at 100 s and 200 s.
         let mut c = Chunk::default();
         c.add(1_600_000, &vec![0.1; 64_000], Some(7), (8_000, 56_000));
