@@ -269,6 +269,7 @@ fn main() {
             allow_truncated: false,
             vad: true,
             transcribe_repeats: false,
+            owner: None,
         };
         let s = ingest::ingest(&mut store, &c.file, &opts, &Quiet).unwrap();
         let r = liveproof::disclosure::report(

@@ -54,7 +54,7 @@ pub struct Access {
     pub platform: Option<String>,
 }
 
-/// Creates the tables if needed.
+/// Creates the tables if needed (and adds the expiry and revocation columns to older ones).
 pub fn init(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS tokens (
@@ -69,40 +69,157 @@ pub fn init(conn: &Connection) -> rusqlite::Result<()> {
             token_id INTEGER NOT NULL,
             PRIMARY KEY (session, token_id)
         );",
-    )
+    )?;
+    let has = |col: &str| -> rusqlite::Result<bool> {
+        conn.query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('tokens') WHERE name = ?1",
+            params![col],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n > 0)
+    };
+    if !has("expires_unix")? {
+        conn.execute_batch("ALTER TABLE tokens ADD COLUMN expires_unix INTEGER")?;
+    }
+    if !has("revoked_at")? {
+        conn.execute_batch("ALTER TABLE tokens ADD COLUMN revoked_at TEXT")?;
+    }
+    Ok(())
 }
 
-/// Creates a token; returns the secret (shown once).
+/// A token as `token list` shows it (never the secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    /// Row id (what `token revoke` takes).
+    pub id: i64,
+    /// Role.
+    pub role: Role,
+    /// Platform, for platform tokens.
+    pub platform: Option<String>,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+    /// Expiry (RFC 3339), if any.
+    pub expires_at: Option<String>,
+    /// Revocation time (RFC 3339), if revoked.
+    pub revoked_at: Option<String>,
+    /// `active`, `expired` or `revoked`.
+    pub status: &'static str,
+}
+
+/// A newly created token.
+#[derive(Debug, Clone, Serialize)]
+pub struct Created {
+    /// Row id.
+    pub id: i64,
+    /// The secret, shown once.
+    pub token: String,
+    /// Expiry (RFC 3339), if any.
+    pub expires_at: Option<String>,
+}
+
+fn rfc3339(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Creates a token valid until `expires_unix` (seconds since 1970; `None`: until revoked);
+/// returns the secret (shown once).
 pub fn create(
     conn: &Connection,
     role: Role,
     platform: Option<&str>,
     now: &str,
-) -> Result<String, String> {
+    expires_unix: Option<i64>,
+) -> Result<Created, String> {
     if role == Role::Platform && platform.is_none() {
         return Err("a platform token needs --platform NAME".into());
+    }
+    if role != Role::Platform && platform.is_some() {
+        return Err("--platform applies only to --role platform".into());
     }
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).map_err(|e| e.to_string())?;
     let token = format!("lp_{}", hex::encode(raw));
     conn.execute(
-        "INSERT INTO tokens (sha256, role, platform, created_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO tokens (sha256, role, platform, created_at, expires_unix) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             crate::hashing::sha256_hex(token.as_bytes()),
             role.as_str(),
             platform,
-            now
+            now,
+            expires_unix
         ],
     )
     .map_err(|e| e.to_string())?;
-    Ok(token)
+    Ok(Created {
+        id: conn.last_insert_rowid(),
+        token,
+        expires_at: expires_unix.map(rfc3339),
+    })
 }
 
-/// Looks a presented token up.
-pub fn lookup(conn: &Connection, token: &str) -> rusqlite::Result<Option<Access>> {
+/// Every token, oldest first.
+pub fn list(conn: &Connection, now_unix: i64) -> rusqlite::Result<Vec<TokenInfo>> {
+    let mut st = conn.prepare(
+        "SELECT id, role, platform, created_at, expires_unix, revoked_at FROM tokens ORDER BY id",
+    )?;
+    let rows = st.query_map([], |r| {
+        let role: String = r.get(1)?;
+        let expires: Option<i64> = r.get(4)?;
+        let revoked_at: Option<String> = r.get(5)?;
+        let status = if revoked_at.is_some() {
+            "revoked"
+        } else if expires.is_some_and(|e| e <= now_unix) {
+            "expired"
+        } else {
+            "active"
+        };
+        Ok(TokenInfo {
+            id: r.get(0)?,
+            role: Role::parse(&role).unwrap_or(Role::Consumer),
+            platform: r.get(2)?,
+            created_at: r.get(3)?,
+            expires_at: expires.map(rfc3339),
+            revoked_at,
+            status,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Revokes a token given as its id or its secret; returns the id, or `None` when there is no
+/// such token. Revoking twice keeps the first time.
+pub fn revoke(conn: &Connection, token_or_id: &str, now: &str) -> rusqlite::Result<Option<i64>> {
+    let id: Option<i64> = match token_or_id.parse::<i64>() {
+        Ok(id) => conn
+            .query_row("SELECT id FROM tokens WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
+            .optional()?,
+        Err(_) => conn
+            .query_row(
+                "SELECT id FROM tokens WHERE sha256 = ?1",
+                params![crate::hashing::sha256_hex(token_or_id.trim().as_bytes())],
+                |r| r.get(0),
+            )
+            .optional()?,
+    };
+    if let Some(id) = id {
+        conn.execute(
+            "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
+            params![now, id],
+        )?;
+    }
+    Ok(id)
+}
+
+/// Looks a presented token up; expired and revoked tokens resolve to nothing.
+pub fn lookup(conn: &Connection, token: &str, now_unix: i64) -> rusqlite::Result<Option<Access>> {
     conn.query_row(
-        "SELECT id, role, platform FROM tokens WHERE sha256 = ?1",
-        params![crate::hashing::sha256_hex(token.as_bytes())],
+        "SELECT id, role, platform FROM tokens WHERE sha256 = ?1 AND revoked_at IS NULL
+           AND (expires_unix IS NULL OR expires_unix > ?2)",
+        params![crate::hashing::sha256_hex(token.as_bytes()), now_unix],
         |r| {
             let role: String = r.get(1)?;
             Ok((r.get::<_, i64>(0)?, role, r.get::<_, Option<String>>(2)?))
@@ -111,6 +228,26 @@ pub fn lookup(conn: &Connection, token: &str) -> rusqlite::Result<Option<Access>
     .optional()
     .map(|o| {
         o.and_then(|(id, role, platform)| {
+            Role::parse(&role).map(|role| Access {
+                token_id: id,
+                role,
+                platform,
+            })
+        })
+    })
+}
+
+/// The caller behind a token id, whatever its expiry or revocation (a job keeps the owner its
+/// upload had).
+pub fn token_access(conn: &Connection, id: i64) -> rusqlite::Result<Option<Access>> {
+    conn.query_row(
+        "SELECT role, platform FROM tokens WHERE id = ?1",
+        params![id],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
+    )
+    .optional()
+    .map(|o| {
+        o.and_then(|(role, platform)| {
             Role::parse(&role).map(|role| Access {
                 token_id: id,
                 role,
@@ -129,12 +266,27 @@ pub fn record_upload(conn: &Connection, session: &str, token_id: i64) -> rusqlit
     .map(|_| ())
 }
 
+/// What a caller's searches are confined to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything.
+    All,
+    /// One platform's sessions.
+    Platform(String),
+    /// These sessions only.
+    Sessions(Vec<String>),
+}
+
 impl Access {
     /// Whether this caller may read a session with this platform.
     pub fn can_read(&self, conn: &Connection, session: &str, platform: Option<&str>) -> bool {
         match self.role {
             Role::Admin | Role::Auditor => true,
-            Role::Platform => self.platform.is_some() && self.platform.as_deref() == platform,
+            Role::Platform => {
+                self.platform.is_some()
+                    && self.platform.as_deref() == platform
+                    && !consumer_owned(conn, session)
+            }
             Role::Consumer => conn
                 .query_row(
                     "SELECT 1 FROM uploads WHERE session = ?1 AND token_id = ?2",
@@ -148,10 +300,104 @@ impl Access {
         }
     }
 
+    /// The sessions this caller's searches may return, decided with the same rules as
+    /// [`Access::can_read`].
+    pub fn search_scope(&self, conn: &Connection) -> Scope {
+        match self.role {
+            Role::Admin | Role::Auditor => Scope::All,
+            Role::Platform if consumer_uploads(conn).is_empty() => {
+                Scope::Platform(self.platform.clone().unwrap_or_default())
+            }
+            Role::Platform | Role::Consumer => {
+                let ids = conn
+                    .prepare("SELECT session, platform FROM sessions")
+                    .and_then(|mut st| {
+                        st.query_map([], |r| {
+                            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(s, p)| self.can_read(conn, s, p.as_deref()))
+                    .map(|(s, _)| s)
+                    .collect();
+                Scope::Sessions(ids)
+            }
+        }
+    }
+
     /// Whether this caller may upload recordings.
     pub fn can_upload(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Consumer | Role::Platform)
     }
+
+    /// The sidecar an upload by this caller is archived with: a platform token writes only
+    /// its own platform (filled in when the sidecar leaves it out); others keep theirs.
+    pub fn upload_sidecar(&self, meta: Option<&str>) -> Result<Option<String>, String> {
+        let mut map = match meta {
+            Some(m) => crate::sidecar::parse(m.as_bytes())?,
+            None if self.role == Role::Platform => serde_json::Map::new(),
+            None => return Ok(None),
+        };
+        if self.role == Role::Platform {
+            let own = self.platform.clone().unwrap_or_default();
+            match map.get("platform") {
+                None => {
+                    map.insert("platform".into(), serde_json::Value::String(own));
+                }
+                Some(serde_json::Value::String(p)) if *p == own => {}
+                Some(other) => {
+                    return Err(format!(
+                        "this token uploads for platform {own:?} only; the sidecar says {other}"
+                    ))
+                }
+            }
+        }
+        serde_json::to_string(&map)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Whose recording an upload by this caller becomes: each owner gets a session of their
+    /// own for the same bytes (their own metadata, their own view); `None` is the archive
+    /// operator's own, whose session id is the recording hash's prefix.
+    pub fn owner(&self) -> Option<String> {
+        match self.role {
+            Role::Admin | Role::Auditor => None,
+            Role::Platform => Some(format!(
+                "platform:{}",
+                self.platform.as_deref().unwrap_or_default()
+            )),
+            Role::Consumer => Some(format!("token:{}", self.token_id)),
+        }
+    }
+}
+
+/// Sessions that consumers uploaded (private to them, and to admins and auditors).
+fn consumer_uploads(conn: &Connection) -> Vec<String> {
+    conn.prepare(
+        "SELECT DISTINCT u.session FROM uploads u JOIN tokens t ON t.id = u.token_id
+         WHERE t.role = 'consumer'",
+    )
+    .and_then(|mut st| {
+        st.query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+    })
+    .unwrap_or_default()
+}
+
+fn consumer_owned(conn: &Connection, session: &str) -> bool {
+    conn.query_row(
+        "SELECT 1 FROM uploads u JOIN tokens t ON t.id = u.token_id
+         WHERE u.session = ?1 AND t.role = 'consumer'",
+        params![session],
+        |_| Ok(()),
+    )
+    .optional()
+    .ok()
+    .flatten()
+    .is_some()
 }
 
 #[cfg(test)]
@@ -162,22 +408,61 @@ mod tests {
     fn tokens_are_stored_hashed_and_resolve_to_their_role() {
         let c = Connection::open_in_memory().unwrap();
         init(&c).unwrap();
-        let t = create(&c, Role::Platform, Some("douyin"), "now").unwrap();
+        let t = create(&c, Role::Platform, Some("douyin"), "now", None)
+            .unwrap()
+            .token;
         let stored: String = c
             .query_row("SELECT sha256 FROM tokens", [], |r| r.get(0))
             .unwrap();
         assert!(!stored.contains(&t[3..]));
-        let a = lookup(&c, &t).unwrap().unwrap();
+        let a = lookup(&c, &t, 0).unwrap().unwrap();
         assert_eq!(a.role, Role::Platform);
         assert!(a.can_read(&c, "s", Some("douyin")));
         assert!(!a.can_read(&c, "s", Some("kuaishou")));
-        assert!(lookup(&c, "lp_wrong").unwrap().is_none());
-        assert!(create(&c, Role::Platform, None, "now").is_err());
-        let consumer = lookup(&c, &create(&c, Role::Consumer, None, "now").unwrap())
-            .unwrap()
-            .unwrap();
+        assert!(lookup(&c, "lp_wrong", 0).unwrap().is_none());
+        assert!(create(&c, Role::Platform, None, "now", None).is_err());
+        let consumer = lookup(
+            &c,
+            &create(&c, Role::Consumer, None, "now", None).unwrap().token,
+            0,
+        )
+        .unwrap()
+        .unwrap();
         assert!(!consumer.can_read(&c, "s", None));
         record_upload(&c, "s", consumer.token_id).unwrap();
         assert!(consumer.can_read(&c, "s", None));
+    }
+
+    #[test]
+    fn expired_and_revoked_tokens_resolve_to_nothing() {
+        let c = Connection::open_in_memory().unwrap();
+        init(&c).unwrap();
+        let short = create(&c, Role::Auditor, None, "now", Some(100)).unwrap();
+        assert!(lookup(&c, &short.token, 99).unwrap().is_some());
+        assert!(lookup(&c, &short.token, 100).unwrap().is_none());
+        let t = create(&c, Role::Auditor, None, "now", None).unwrap();
+        assert_eq!(revoke(&c, &t.token, "then").unwrap(), Some(t.id));
+        assert!(lookup(&c, &t.token, 0).unwrap().is_none());
+        assert_eq!(revoke(&c, "999", "then").unwrap(), None);
+        let l = list(&c, 100).unwrap();
+        assert_eq!(l[0].status, "expired");
+        assert_eq!(l[1].status, "revoked");
+    }
+
+    #[test]
+    fn a_platform_token_uploads_only_for_its_own_platform() {
+        let a = Access {
+            token_id: 1,
+            role: Role::Platform,
+            platform: Some("douyin".into()),
+        };
+        assert!(a.upload_sidecar(Some(r#"{"platform":"taobao"}"#)).is_err());
+        let filled = a.upload_sidecar(None).unwrap().unwrap();
+        assert!(filled.contains(r#""platform":"douyin""#));
+        let kept = a
+            .upload_sidecar(Some(r#"{"platform":"douyin","room":"7"}"#))
+            .unwrap()
+            .unwrap();
+        assert!(kept.contains(r#""room":"7""#));
     }
 }

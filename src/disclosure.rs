@@ -44,6 +44,9 @@ fn phrases() -> Phrases {
     serde_json::from_str(PHRASES_JSON).expect("the built-in phrase list is valid")
 }
 
+/// Longest disclosure interval `report` accepts, in minutes (a day).
+pub const MAX_INTERVAL_MIN: u64 = 1440;
+
 /// Default longest allowed gap between spoken disclosures, in minutes.
 pub fn default_interval_min() -> u64 {
     phrases().default_interval_min

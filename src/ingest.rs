@@ -41,6 +41,9 @@ pub struct Options {
     pub vad: bool,
     /// With `vad`: transcribe regions that repeat earlier audio instead of reusing its text.
     pub transcribe_repeats: bool,
+    /// The API owner the session is archived for (`access::Access::owner`); `None` for the
+    /// archive operator (the CLI).
+    pub owner: Option<String>,
 }
 
 /// Result of an ingest, as `ingest --json` prints it.
@@ -261,7 +264,7 @@ pub fn ingest(
     let staged = store.stage(path)?;
     timings.hash_ms = clock.elapsed().as_millis() as u64;
     crate::fault::point("ingest.staged");
-    let session = store::session_id(&staged.sha256);
+    let session = store::owned_session_id(&staged.sha256, opts.owner.as_deref());
     if let Some(row) = store.get(&session)? {
         // Repairs the index if an earlier run was killed between commit and indexing.
         let index_warning = ensure_indexed(store, &session);

@@ -11,6 +11,7 @@ pub mod fault;
 pub mod fsutil;
 pub mod hashing;
 pub mod ingest;
+pub mod limits;
 pub mod loops;
 pub mod manifest;
 pub mod media;

@@ -122,12 +122,12 @@ enum Command {
         /// The query.
         #[arg(allow_hyphen_values = true)]
         query: String,
-        /// Hits per page.
+        /// Hits per page (1 to 200).
         #[arg(long, default_value_t = 20)]
-        limit: usize,
-        /// Hits to skip (next pages).
+        limit: u64,
+        /// Hits to skip (next pages), at most 9,800: narrow the query to reach further.
         #[arg(long, default_value_t = 0)]
-        offset: usize,
+        offset: u64,
         /// Only this session (id).
         #[arg(long)]
         session: Option<String>,
@@ -221,7 +221,8 @@ enum Command {
         /// Session id or unique prefix.
         session: String,
         /// Longest allowed gap between spoken disclosures, in minutes.
-        #[arg(long, default_value_t = liveproof::disclosure::default_interval_min())]
+        #[arg(long, default_value_t = liveproof::disclosure::default_interval_min(),
+              value_parser = clap::value_parser!(u64).range(1..=liveproof::disclosure::MAX_INTERVAL_MIN))]
         interval: u64,
     },
     /// Create an API token for the HTTP server (shown once; stored hashed).
@@ -231,10 +232,11 @@ enum Command {
     Token(TokenCmd),
     /// Run the HTTP API (actix-web): sessions, search, reports, evidence, verify, uploads.
     ///
-    /// Every /api/ route but /api/health and POST /api/verify needs
+    /// Every /api/ route but /api/health, /api/openapi.json and POST /api/verify needs
     /// `Authorization: Bearer TOKEN`. Uploads become jobs ingested one at a time.
+    /// Every limit below has a default made for one machine; see README "Limits".
     ///
-    /// Example: liveproof serve --addr 127.0.0.1:8080
+    /// Example: liveproof serve --addr 127.0.0.1:8080 --verify-concurrency 4
     #[command(verbatim_doc_comment)]
     Serve {
         /// Address to listen on.
@@ -246,6 +248,18 @@ enum Command {
         /// Requests per minute per token.
         #[arg(long, default_value_t = 600)]
         rate_limit: u32,
+        /// Largest bundle POST /api/verify accepts, in MiB.
+        #[arg(long, default_value_t = 256)]
+        max_verify_mib: u64,
+        /// Bundle verifications running at once (as many again may wait; more get 429).
+        #[arg(long, default_value_t = 2)]
+        verify_concurrency: usize,
+        /// POST /api/verify requests per minute per client address.
+        #[arg(long, default_value_t = 30)]
+        verify_rate_limit: u32,
+        /// Seconds a request body may take to arrive (uploads, bundles).
+        #[arg(long, default_value_t = 120)]
+        body_timeout_secs: u64,
         /// Model for uploads.
         #[arg(long, default_value = models::DEFAULT_MODEL)]
         model: String,
@@ -284,14 +298,31 @@ enum Command {
 
 #[derive(Subcommand)]
 enum TokenCmd {
-    /// Create a token.
+    /// Create a token (printed once; only its hash is stored).
+    ///
+    /// Example: liveproof token create --role consumer --expires 30d
+    #[command(verbatim_doc_comment)]
     Create {
         /// admin, auditor, platform or consumer.
         #[arg(long, value_enum)]
         role: liveproof::access::Role,
-        /// The platform a platform token may see.
+        /// The platform a platform token may see and upload for.
         #[arg(long)]
         platform: Option<String>,
+        /// Lifetime, e.g. 12h, 30d, 1w, "90 min" (default: until revoked).
+        #[arg(long, value_name = "DURATION")]
+        expires: Option<String>,
+    },
+    /// List every token: id, role, platform, created, expires, status (never the secret).
+    List,
+    /// Revoke a token, given its id (from `token list`) or the token itself; it gets 401 from
+    /// then on.
+    ///
+    /// Example: liveproof token revoke 3
+    #[command(verbatim_doc_comment)]
+    Revoke {
+        /// Token id or the token.
+        token: String,
     },
 }
 
@@ -387,8 +418,13 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
             error.downcast_ref::<ModelError>()
         {
             4
-        } else if let Some(SearchError::Syntax(_) | SearchError::Filter(_)) =
-            error.downcast_ref::<SearchError>()
+        } else if let Some(liveproof::evidence::EvidenceError::Range(_)) =
+            error.downcast_ref::<liveproof::evidence::EvidenceError>()
+        {
+            2
+        } else if let Some(
+            SearchError::Syntax(_) | SearchError::Filter(_) | SearchError::Paging(_),
+        ) = error.downcast_ref::<SearchError>()
         {
             2
         } else if error.downcast_ref::<BadInput>().is_some()
@@ -490,6 +526,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 allow_truncated,
                 vad: !no_vad,
                 transcribe_repeats,
+                owner: None,
             };
             let bar = Bar::new(&file);
             let result = ingest::ingest(&mut store, &file, &opts, &bar);
@@ -537,6 +574,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             tags,
             sort,
         } => {
+            let paging = liveproof::limits::Paging::default();
+            let (limit, offset) = paging.check(limit, offset).map_err(SearchError::from)?;
             let store = Store::open(&cli.data)?;
             let req = search::Request {
                 query,
@@ -552,6 +591,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 flags,
                 tags,
                 sort,
+                within: None,
+                paging,
             };
             // A killed ingest may have committed a session without indexing it: repair first.
             if let Err(e) = search::catch_up(&store) {
@@ -816,35 +857,121 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 println!("\nnot checked yet: {}", r.not_checked.join("; "));
             }
         }
-        Command::Token(TokenCmd::Create { role, platform }) => {
+        Command::Token(TokenCmd::Create {
+            role,
+            platform,
+            expires,
+        }) => {
             let store = Store::open(&cli.data)?;
-            let token = liveproof::access::create(
+            let now = chrono::Utc::now();
+            let expires_unix = expires
+                .as_deref()
+                .map(|e| {
+                    humantime::parse_duration(e)
+                        .ok()
+                        .filter(|d| !d.is_zero() && d.as_secs() < 100 * 365 * 86_400)
+                        .map(|d| now.timestamp() + d.as_secs() as i64)
+                        .ok_or_else(|| {
+                            BadInput(format!(
+                                "--expires {e:?} is not a duration between 1 s and 100 years: write it like 12h, 30d or 1w"
+                            ))
+                        })
+                })
+                .transpose()?;
+            let created = liveproof::access::create(
                 store.db(),
                 role,
                 platform.as_deref(),
-                &chrono::Utc::now().to_rfc3339(),
+                &now.to_rfc3339(),
+                expires_unix,
             )
-            .map_err(anyhow::Error::msg)?;
+            .map_err(BadInput)?;
             if cli.json {
-                print_json(
-                    &serde_json::json!({"token": token, "role": role, "platform": platform}),
-                )?;
+                print_json(&serde_json::json!({
+                    "token": created.token, "id": created.id, "role": role,
+                    "platform": platform, "expires_at": created.expires_at,
+                }))?;
             } else {
-                println!("{token}\n(shown once: only its hash is stored)");
+                println!(
+                    "{}\n(id {}; shown once: only its hash is stored; {})",
+                    created.token,
+                    created.id,
+                    created
+                        .expires_at
+                        .map(|e| format!("expires {e}"))
+                        .unwrap_or_else(|| "valid until revoked".into())
+                );
+            }
+        }
+        Command::Token(TokenCmd::List) => {
+            let store = Store::open(&cli.data)?;
+            let tokens = liveproof::access::list(store.db(), chrono::Utc::now().timestamp())?;
+            if cli.json {
+                print_json(&serde_json::json!({ "tokens": tokens }))?;
+            } else if tokens.is_empty() {
+                println!("no tokens (create one with `liveproof token create --role ROLE`)");
+            } else {
+                println!(
+                    "{:>4}  {:<9} {:<12} {:<26} {:<21} status",
+                    "id", "role", "platform", "created", "expires"
+                );
+                for t in tokens {
+                    println!(
+                        "{:>4}  {:<9} {:<12} {:<26} {:<21} {}",
+                        t.id,
+                        serde_json::to_value(t.role)?.as_str().unwrap_or(""),
+                        t.platform.as_deref().unwrap_or("-"),
+                        t.created_at.chars().take(25).collect::<String>(),
+                        t.expires_at.as_deref().unwrap_or("never"),
+                        t.status
+                    );
+                }
+            }
+        }
+        Command::Token(TokenCmd::Revoke { token }) => {
+            let store = Store::open(&cli.data)?;
+            let now = chrono::Utc::now().to_rfc3339();
+            match liveproof::access::revoke(store.db(), &token, &now)? {
+                Some(id) => {
+                    if cli.json {
+                        print_json(&serde_json::json!({"revoked": id}))?;
+                    } else {
+                        println!("revoked token {id}: it gets 401 from now on");
+                    }
+                }
+                None => {
+                    return Err(BadInput(format!(
+                        "no token {token:?}: give an id from `liveproof token list` or the token itself"
+                    ))
+                    .into())
+                }
             }
         }
         Command::Serve {
             addr,
             max_upload_mib,
             rate_limit,
+            max_verify_mib,
+            verify_concurrency,
+            verify_rate_limit,
+            body_timeout_secs,
             model,
         } => {
             Store::open(&cli.data)?;
+            if verify_concurrency == 0 {
+                return Err(BadInput("--verify-concurrency must be at least 1".into()).into());
+            }
             let config = liveproof::server::Config {
                 data: cli.data.clone(),
-                max_upload: max_upload_mib << 20,
-                max_bundle: 8 << 30,
-                rate_per_minute: rate_limit,
+                limits: liveproof::limits::Server {
+                    max_upload: max_upload_mib.saturating_mul(1 << 20),
+                    max_verify_body: max_verify_mib.saturating_mul(1 << 20),
+                    verify_concurrency,
+                    verify_per_ip_per_minute: verify_rate_limit,
+                    token_per_minute: rate_limit,
+                    body_timeout: std::time::Duration::from_secs(body_timeout_secs.max(1)),
+                    ..Default::default()
+                },
                 ingest: ingest::Options {
                     meta: None,
                     model,
@@ -855,6 +982,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     allow_truncated: false,
                     vad: true,
                     transcribe_repeats: false,
+                    owner: None,
                 },
             };
             eprintln!("liveproof serving {} on http://{addr}/", cli.data.display());

@@ -145,6 +145,52 @@ pub fn session_id(sha256: &str) -> String {
     sha256.chars().take(16).collect()
 }
 
+/// Session id for a recording archived on behalf of an API owner (a consumer or a platform):
+/// the first 16 hex digits of SHA-256("liveproof/owned-session/v1\0" ‖ recording hash ‖ "\0" ‖
+/// owner), so the same bytes uploaded by two owners make two sessions, each with its owner's
+/// metadata, and neither id reveals the other. `None` is the archive operator's own session.
+pub fn owned_session_id(sha256: &str, owner: Option<&str>) -> String {
+    match owner {
+        None => session_id(sha256),
+        Some(o) => session_id(&crate::hashing::sha256_hex(
+            format!("liveproof/owned-session/v1\0{sha256}\0{o}").as_bytes(),
+        )),
+    }
+}
+
+/// Archives made before owned sessions allowed one session per recording; lift that.
+fn migrate_shared_recordings(db: &Connection) -> rusqlite::Result<()> {
+    let sql: String = db.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sessions'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !sql.contains("UNIQUE") {
+        return db.execute_batch(
+            "CREATE INDEX IF NOT EXISTS sessions_recording ON sessions(recording_sha256);",
+        );
+    }
+    db.execute_batch(&format!(
+        "BEGIN IMMEDIATE;
+         CREATE TABLE sessions_new ({SESSION_COLUMNS});
+         INSERT INTO sessions_new SELECT * FROM sessions;
+         DROP TABLE sessions;
+         ALTER TABLE sessions_new RENAME TO sessions;
+         CREATE INDEX IF NOT EXISTS sessions_recording ON sessions(recording_sha256);
+         COMMIT;"
+    ))
+}
+
+const SESSION_COLUMNS: &str = "session TEXT PRIMARY KEY,
+                recording_sha256 TEXT NOT NULL,
+                original_name TEXT NOT NULL,
+                duration_ms INTEGER NOT NULL,
+                language TEXT NOT NULL,
+                segments INTEGER NOT NULL,
+                model TEXT NOT NULL,
+                ingested_at TEXT NOT NULL,
+                platform TEXT, room TEXT, host TEXT";
+
 impl Store {
     /// Opens (creating if needed) the archive at `root`.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
@@ -162,20 +208,11 @@ impl Store {
             .map_err(cat)?;
         db.pragma_update(None, "journal_mode", "WAL").map_err(cat)?;
         db.pragma_update(None, "synchronous", "FULL").map_err(cat)?;
-        db.execute_batch(
-            "CREATE TABLE IF NOT EXISTS sessions (
-                session TEXT PRIMARY KEY,
-                recording_sha256 TEXT NOT NULL UNIQUE,
-                original_name TEXT NOT NULL,
-                duration_ms INTEGER NOT NULL,
-                language TEXT NOT NULL,
-                segments INTEGER NOT NULL,
-                model TEXT NOT NULL,
-                ingested_at TEXT NOT NULL,
-                platform TEXT, room TEXT, host TEXT
-            );",
-        )
+        db.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS sessions ({SESSION_COLUMNS});"
+        ))
         .map_err(cat)?;
+        migrate_shared_recordings(&db).map_err(cat)?;
         crate::seal::log::init(&db).map_err(cat)?;
         crate::access::init(&db).map_err(cat)?;
         let store = Self {

@@ -50,6 +50,13 @@ impl Language {
     }
 }
 
+/// Every language code Whisper knows (`en`, `zh`, ...), in Whisper's order.
+pub fn language_codes() -> Vec<&'static str> {
+    (0..=whisper_rs::get_lang_max_id())
+        .filter_map(whisper_rs::get_lang_str)
+        .collect()
+}
+
 /// One recognised stretch of speech.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RawSegment {

@@ -11,6 +11,7 @@
 
 pub mod report;
 pub mod verify;
+pub mod zipcheck;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -145,6 +146,15 @@ pub fn parse_time(s: &str) -> Result<u64, EvidenceError> {
     if parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
         return Err(bad());
     }
+    // Digits, and a decimal fraction on the last part only (no signs, exponents or "inf").
+    let last = parts.len() - 1;
+    for (i, p) in parts.iter().enumerate() {
+        let (whole, frac) = p.split_once('.').unwrap_or((p, "0"));
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || !digits(frac) || (i < last && p.contains('.')) {
+            return Err(bad());
+        }
+    }
     let mut secs = 0f64;
     for (i, p) in parts.iter().enumerate() {
         let v: f64 = p.parse().map_err(|_| bad())?;
@@ -152,6 +162,10 @@ pub fn parse_time(s: &str) -> Result<u64, EvidenceError> {
             return Err(bad());
         }
         secs = secs * 60.0 + v;
+    }
+    // No recording lasts a year; larger numbers are typos, not times.
+    if secs > 366.0 * 86_400.0 {
+        return Err(bad());
     }
     Ok((secs * 1000.0).round() as u64)
 }
@@ -208,7 +222,21 @@ fn cut_clip(blob: &Path, from_ms: u64, to_ms: u64) -> Result<Vec<u8>, EvidenceEr
 /// Makes an evidence bundle; returns the statement written.
 pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> {
     if req.to_ms <= req.from_ms {
-        return Err(EvidenceError::Range("--to must be after --from".into()));
+        return Err(EvidenceError::Range(format!(
+            "the range is empty or reversed ({} to {}): --to must be after --from",
+            crate::media::clock(req.from_ms),
+            crate::media::clock(req.to_ms)
+        )));
+    }
+    // Only a regular file (or nothing) is replaced: `-o /dev/full` must not swap a device
+    // for a zip.
+    if let Ok(m) = std::fs::symlink_metadata(req.output) {
+        if !m.file_type().is_file() {
+            return Err(EvidenceError::Write {
+                path: req.output.to_path_buf(),
+                detail: "it exists and is not a regular file; give a new file name".into(),
+            });
+        }
     }
     let row = store.resolve(req.session)?;
     let id = row.session.clone();
@@ -220,6 +248,16 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
             detail: e.to_string(),
         })
     })?;
+    // Rounding of the last second is tolerated; a range past that is a mistake, and the
+    // bundle would state an end the recording never reached.
+    if req.from_ms >= manifest.duration_ms || req.to_ms > manifest.duration_ms + 1000 {
+        return Err(EvidenceError::Range(format!(
+            "the range {} to {} goes past the end of session {id}, which lasts {}",
+            crate::media::clock(req.from_ms),
+            crate::media::clock(req.to_ms),
+            crate::media::clock(manifest.duration_ms)
+        )));
+    }
     let transcript = store.transcript(&id)?;
     let leaves = seal::transcript_leaves(&transcript);
     let segments: Vec<ProvenSegment> = transcript

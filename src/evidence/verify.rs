@@ -12,14 +12,18 @@ use super::{statement_bytes, BundleFile, Excerpt};
 use crate::manifest::Manifest;
 use crate::seal::{self, log::Inclusion, merkle, DetachedSignature};
 
-/// Most members a bundle may have.
-const MAX_MEMBERS: usize = 32;
-/// Largest metadata member (JSON, HTML, key).
-const MAX_SMALL: u64 = 64 << 20;
-/// Largest audio clip.
-const MAX_CLIP: u64 = 2 << 30;
-/// Largest original recording.
-const MAX_RECORDING: u64 = 64 << 30;
+/// What a verification is given besides the bundle.
+#[derive(Debug, Clone, Default)]
+pub struct Options<'a> {
+    /// The original recording, re-hashed and compared when given.
+    pub recording: Option<&'a Path>,
+    /// The key the bundle must be signed with (hex, or a file holding it).
+    pub key: Option<&'a str>,
+    /// The TSA certificate timestamp tokens are checked against.
+    pub tsa_cert: Option<&'a Path>,
+    /// What the bundle may hold.
+    pub limits: crate::limits::Bundle,
+}
 
 /// One check.
 #[derive(Debug, Clone, Serialize)]
@@ -67,23 +71,26 @@ fn name_ok(n: &str) -> bool {
         && !n.contains("..")
 }
 
-/// Reads a member fully, refusing more than `limit` bytes whatever the zip header says.
-fn read_member<R: Read>(mut r: R, limit: u64) -> Result<Vec<u8>, String> {
+/// Reads a member fully; it must inflate to exactly its declared size (checked beforehand
+/// against the member's limit).
+fn read_member<R: Read>(mut r: R, declared: u64) -> Result<Vec<u8>, String> {
     let mut buf = Vec::new();
     (&mut r)
-        .take(limit + 1)
+        .take(declared + 1)
         .read_to_end(&mut buf)
         .map_err(|e| format!("unreadable ({e})"))?;
-    if buf.len() as u64 > limit {
+    if buf.len() as u64 != declared {
         return Err(format!(
-            "larger than the {limit}-byte limit for this member"
+            "inflates to {} bytes, not the {declared} its header declares",
+            buf.len()
         ));
     }
     Ok(buf)
 }
 
-/// Hashes a member as it streams, refusing more than `limit` bytes.
-fn hash_member<R: Read>(r: R, limit: u64) -> Result<(String, u64), String> {
+/// Hashes a member as it streams; it must inflate to exactly its declared size.
+fn hash_member<R: Read>(r: R, declared: u64) -> Result<(String, u64), String> {
+    let limit = declared;
     let mut h = Sha256::new();
     let mut r = r.take(limit + 1);
     let mut buf = vec![0u8; 1 << 20];
@@ -96,8 +103,10 @@ fn hash_member<R: Read>(r: R, limit: u64) -> Result<(String, u64), String> {
         n += k as u64;
         h.update(&buf[..k]);
     }
-    if n > limit {
-        return Err(format!("larger than the {limit}-byte limit"));
+    if n != declared {
+        return Err(format!(
+            "inflates to {n} bytes, not the {declared} its header declares"
+        ));
     }
     Ok((hex::encode(h.finalize()), n))
 }
@@ -120,6 +129,22 @@ pub fn verify(
     key: Option<&str>,
     tsa_cert: Option<&Path>,
 ) -> Verdict {
+    verify_with(
+        bundle,
+        &bundle.display().to_string(),
+        &Options {
+            recording,
+            key,
+            tsa_cert,
+            limits: Default::default(),
+        },
+    )
+}
+
+/// Verifies `bundle`, naming it `shown` in messages (a server does not show its paths).
+pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
+    let (recording, key, tsa_cert, limits) =
+        (opts.recording, opts.key, opts.tsa_cert, &opts.limits);
     let mut c = Checks(Vec::new());
     let not_proven = vec![
         "that the speech recognition is right: the audio clip is the evidence, the text a guide"
@@ -144,41 +169,77 @@ pub fn verify(
         }
     };
 
-    // 1. Open the zip and read its members within limits.
-    let file = match std::fs::File::open(bundle) {
+    // 1. One unambiguous zip, then its members, each to exactly its declared size.
+    let mut file = match std::fs::File::open(bundle) {
         Ok(f) => f,
         Err(e) => {
-            c.add(
-                "bundle.read",
-                false,
-                format!("cannot open {}: {e}", bundle.display()),
-            );
+            c.add("bundle.read", false, format!("cannot open {shown}: {e}"));
             return finish(c, vec![], not_proven, false);
         }
     };
-    let mut zip = match zip::ZipArchive::new(file) {
-        Ok(z) => z,
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let declared = match super::zipcheck::check(&mut file, len, limits) {
+        Ok(m) => m,
         Err(e) => {
             c.add(
                 "bundle.read",
                 false,
-                format!("{} is not a readable zip file: {e}", bundle.display()),
+                format!("{shown} is not a bundle zip: {e}"),
             );
             return finish(c, vec![], not_proven, false);
         }
     };
-    if zip.len() > MAX_MEMBERS {
-        c.add(
-            "bundle.read",
-            false,
-            format!("{} members; a bundle has at most {MAX_MEMBERS}", zip.len()),
-        );
+    let mut problems = Vec::new();
+    let mut small_total = 0u64;
+    for m in &declared {
+        let big = m.name.ends_with(".flac") || m.name.starts_with("recording.");
+        let limit = if m.name.starts_with("recording.") {
+            limits.max_recording
+        } else if big {
+            limits.max_clip
+        } else {
+            small_total = small_total.saturating_add(m.size);
+            limits.max_small
+        };
+        if m.size > limit {
+            problems.push(format!(
+                "member {} declares {} bytes; the limit for it is {limit}",
+                m.name, m.size
+            ));
+        }
+    }
+    if small_total > limits.max_small_total {
+        problems.push(format!(
+            "the metadata members declare {small_total} bytes in all; the limit is {}",
+            limits.max_small_total
+        ));
+    }
+    if !problems.is_empty() {
+        c.add("bundle.read", false, problems.join("; "));
         return finish(c, vec![], not_proven, false);
     }
+    let mut zip = match zip::ZipArchive::new(file) {
+        Ok(z) if z.len() == declared.len() => z,
+        Ok(_) => {
+            c.add(
+                "bundle.read",
+                false,
+                format!("{shown}: the zip reader sees other members than the central directory declares"),
+            );
+            return finish(c, vec![], not_proven, false);
+        }
+        Err(e) => {
+            c.add(
+                "bundle.read",
+                false,
+                format!("{shown} is not a readable zip file: {e}"),
+            );
+            return finish(c, vec![], not_proven, false);
+        }
+    };
     let mut small: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut hashes: BTreeMap<String, String> = BTreeMap::new();
-    let mut problems = Vec::new();
-    for i in 0..zip.len() {
+    for (i, m) in declared.iter().enumerate() {
         let entry = match zip.by_index(i) {
             Ok(e) => e,
             Err(e) => {
@@ -187,41 +248,29 @@ pub fn verify(
             }
         };
         let name = entry.name().to_string();
+        if name != m.name || entry.size() != m.size {
+            problems.push(format!(
+                "member {i}: the zip reader sees {name:?} where the directory declares {:?}",
+                m.name
+            ));
+            continue;
+        }
         if !name_ok(&name) {
             problems.push(format!(
                 "member name {name:?} is not allowed (no paths, no hidden files)"
             ));
             continue;
         }
-        if hashes.contains_key(&name) {
-            problems.push(format!("member {name} appears twice"));
-            continue;
-        }
         let big = name.ends_with(".flac") || name.starts_with("recording.");
-        if name.ends_with(".tsr") {
-            match read_member(entry, MAX_SMALL) {
-                Ok(b) => {
-                    hashes.insert(name.clone(), crate::hashing::sha256_hex(&b));
-                    small.insert(name, b);
-                }
-                Err(e) => problems.push(format!("member {name}: {e}")),
-            }
-            continue;
-        }
         if big {
-            let limit = if name.starts_with("recording.") {
-                MAX_RECORDING
-            } else {
-                MAX_CLIP
-            };
-            match hash_member(entry, limit) {
+            match hash_member(entry, m.size) {
                 Ok((h, _)) => {
                     hashes.insert(name, h);
                 }
                 Err(e) => problems.push(format!("member {name}: {e}")),
             }
         } else {
-            match read_member(entry, MAX_SMALL) {
+            match read_member(entry, m.size) {
                 Ok(b) => {
                     hashes.insert(name.clone(), crate::hashing::sha256_hex(&b));
                     small.insert(name, b);

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DateTime, Index, IndexWriter, Order, TantivyDocument, Term};
@@ -33,6 +33,9 @@ pub enum SearchError {
     /// A filter value is malformed.
     #[error("{0}")]
     Filter(String),
+    /// The page asked for is outside the paging limits.
+    #[error(transparent)]
+    Paging(#[from] crate::limits::PagingError),
     /// The index is damaged or unreadable.
     #[error("search index `{path}`: {source}; rebuild it with `liveproof reindex`")]
     Index {
@@ -89,6 +92,11 @@ pub struct Request {
     pub tags: Vec<String>,
     /// Order.
     pub sort: Sort,
+    /// Only these sessions (a consumer's own), applied inside the query so that `total` and
+    /// paging count only them; `None` means no such restriction.
+    pub within: Option<Vec<String>>,
+    /// Paging limits `limit` and `offset` are checked against.
+    pub paging: crate::limits::Paging,
 }
 
 /// One matching segment.
@@ -426,6 +434,7 @@ impl Searcher {
 
     /// Runs a search.
     pub fn search(&self, req: &Request) -> Result<Results, SearchError> {
+        req.paging.check(req.limit as u64, req.offset as u64)?;
         let ast = query::parse(&req.query)?;
         let dir = &self.dir;
         let err = |source| SearchError::Index {
@@ -448,6 +457,10 @@ impl Searcher {
             if let Some(v) = v {
                 clauses.push((Occur::Must, term(field, v)));
             }
+        }
+        if let Some(within) = &req.within {
+            let terms = within.iter().map(|s| Term::from_field_text(f.session, s));
+            clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
         }
         for flag in &req.flags {
             clauses.push((Occur::Must, term(f.flags, flag)));
@@ -545,6 +558,7 @@ impl Searcher {
 
 /// Runs one search (opens the index; use [`Searcher`] for many).
 pub fn search(data: &Path, req: &Request) -> Result<Results, SearchError> {
+    req.paging.check(req.limit as u64, req.offset as u64)?;
     query::parse(&req.query)?;
     match Searcher::open(data)? {
         Some(s) => s.search(req),

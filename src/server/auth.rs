@@ -13,8 +13,12 @@ use crate::access::Access;
 /// An authenticated caller.
 pub struct Caller(pub Access);
 
-/// The token from `Authorization: Bearer …`, or, for GET requests (an `<audio>` element cannot
-/// send headers), from the `access_token` query parameter.
+/// Routes that take the token from the `access_token` query parameter too: only media, which
+/// an `<audio>` element fetches without being able to send headers.
+const QUERY_TOKEN_ROUTES: [&str; 1] = ["/api/sessions/{id}/media"];
+
+/// The token from `Authorization: Bearer …`, or, for GET requests to [`QUERY_TOKEN_ROUTES`],
+/// from the `access_token` query parameter.
 fn bearer(req: &HttpRequest) -> Option<String> {
     let header = req
         .headers()
@@ -23,16 +27,17 @@ fn bearer(req: &HttpRequest) -> Option<String> {
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string());
     header.or_else(|| {
-        (req.method() == actix_web::http::Method::GET)
-            .then(|| {
-                web::Query::<std::collections::HashMap<String, String>>::from_query(
-                    req.query_string(),
-                )
+        (req.method() == actix_web::http::Method::GET
+            && req
+                .match_pattern()
+                .is_some_and(|p| QUERY_TOKEN_ROUTES.contains(&p.as_str())))
+        .then(|| {
+            web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
                 .ok()
                 .and_then(|q| q.get("access_token").cloned())
-            })
-            .flatten()
-            .filter(|t| !t.is_empty())
+        })
+        .flatten()
+        .filter(|t| !t.is_empty())
     })
 }
 
@@ -49,29 +54,20 @@ impl FromRequest for Caller {
             let data = state.config.data.clone();
             let access = web::block(move || {
                 let store = crate::store::Store::open(&data)?;
-                crate::access::lookup(store.db(), &token).map_err(|source| {
-                    crate::store::StoreError::Catalog {
+                crate::access::lookup(store.db(), &token, chrono::Utc::now().timestamp()).map_err(
+                    |source| crate::store::StoreError::Catalog {
                         path: data.join("catalog.sqlite"),
                         source,
-                    }
-                })
+                    },
+                )
             })
             .await??
             .ok_or_else(ApiError::unauthorized)?;
-            let minute = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() / 60)
-                .unwrap_or(0);
-            let mut rate = state
-                .rate
-                .lock()
-                .map_err(|_| ApiError::internal("rate lock"))?;
-            let e = rate.entry(access.token_id).or_insert((minute, 0));
-            if e.0 != minute {
-                *e = (minute, 0);
-            }
-            e.1 += 1;
-            if e.1 > state.config.rate_per_minute {
+            if !super::within_rate(
+                &state.rate,
+                access.token_id,
+                state.config.limits.token_per_minute,
+            ) {
                 return Err(ApiError::rate_limited());
             }
             Ok(Caller(access))

@@ -106,3 +106,70 @@ impl From<actix_web::error::BlockingError> for ApiError {
         ApiError::internal(e.to_string())
     }
 }
+
+impl ApiError {
+    /// 405, with the methods the path does allow.
+    pub fn method_not_allowed(allowed: &[&str]) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("this path answers {} only", allowed.join(", ")),
+        )
+    }
+    /// 408.
+    pub fn body_timeout(secs: u64) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!("the request body did not arrive within {secs} s; send it again"),
+        )
+    }
+    /// 429 for an address or a busy verifier.
+    pub fn busy(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+    }
+}
+
+/// Query-string errors (`?offset=abc`) as JSON 400s instead of actix's plain text.
+pub fn query_config() -> actix_web::web::QueryConfig {
+    actix_web::web::QueryConfig::default()
+        .error_handler(|e, _| ApiError::bad_request(format!("bad query parameters: {e}")).into())
+}
+
+/// Path errors (`/api/jobs/abc`) as JSON 400s.
+pub fn path_config() -> actix_web::web::PathConfig {
+    actix_web::web::PathConfig::default()
+        .error_handler(|e, _| ApiError::bad_request(format!("bad path: {e}")).into())
+}
+
+/// Requests no route answers: 405 (with `Allow`) when the path exists for other methods,
+/// otherwise 404, both as JSON.
+pub async fn fallback(req: actix_web::HttpRequest) -> HttpResponse {
+    let path = req.path();
+    let allowed: Vec<&str> = super::routes::ROUTES
+        .iter()
+        .chain(super::routes::PAGES.iter())
+        .filter(|(_, pattern)| path_matches(pattern, path))
+        .map(|(m, _)| *m)
+        .collect();
+    if allowed.is_empty() {
+        return ApiError::not_found("such path").error_response();
+    }
+    let upper: Vec<String> = allowed.iter().map(|m| m.to_uppercase()).collect();
+    let upper: Vec<&str> = upper.iter().map(String::as_str).collect();
+    let mut r = ApiError::method_not_allowed(&upper).error_response();
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&upper.join(", ")) {
+        r.headers_mut().insert(actix_web::http::header::ALLOW, v);
+    }
+    r
+}
+
+/// Whether a route pattern (`/api/sessions/{id}`) matches a request path.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let p: Vec<&str> = pattern.split('/').collect();
+    let q: Vec<&str> = path.split('/').collect();
+    p.len() == q.len()
+        && p.iter()
+            .zip(&q)
+            .all(|(a, b)| (a.starts_with('{') && !b.is_empty()) || a == b)
+}

@@ -173,9 +173,7 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
         .map_err(|e| e.to_string())?;
     // The upload keeps its user-facing name for messages and the manifest.
     let work = tempfile::tempdir_in(upload_dir(&config.data)).map_err(|e| e.to_string())?;
-    let named = work
-        .path()
-        .join(Path::new(&name).file_name().unwrap_or_default());
+    let named = work.path().join(disk_name(&name));
     let result = std::fs::hard_link(&upload, &named)
         .map_err(|e| e.to_string())
         .and_then(|_| {
@@ -190,6 +188,10 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
             let mut opts = config.ingest.clone();
             opts.meta = meta_path;
             opts.language = language;
+            // Whose session it becomes is decided by the same rules as reading (access.rs).
+            opts.owner = crate::access::token_access(store.db(), token_id)
+                .map_err(|e| e.to_string())?
+                .and_then(|a| a.owner());
             let progress = Progress {
                 data: config.data.clone(),
                 job: id,
@@ -211,6 +213,11 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
             let _ = std::fs::remove_file(&upload);
         }
         Err(e) => {
+            // Clients see the name they uploaded, never the server's paths.
+            let e = e
+                .replace(&format!("{}/", work.path().display()), "")
+                .replace(&upload, &name)
+                .replace(&config.data.display().to_string(), "the archive");
             store
                 .db()
                 .execute(
@@ -224,6 +231,62 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
     Ok(true)
 }
 
+/// The upload's name as a file name the file system takes (at most 255 bytes): long names
+/// keep their start and their extension, cut at a character boundary.
+fn disk_name(name: &str) -> String {
+    const MAX: usize = 200;
+    if name.len() <= MAX {
+        return name.to_string();
+    }
+    let ext = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .filter(|e| e.len() <= 16)
+        .map(|e| format!(".{e}"))
+        .unwrap_or_default();
+    let mut stem = String::new();
+    for c in name.chars() {
+        if stem.len() + c.len_utf8() + ext.len() > MAX {
+            break;
+        }
+        stem.push(c);
+    }
+    stem + &ext
+}
+
+/// Removes uploads no queued or running job refers to (a server killed while an upload
+/// streamed in leaves one) and work directories of interrupted jobs.
+pub fn remove_orphans(data: &Path) {
+    let dir = upload_dir(data);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let wanted: std::collections::HashSet<String> = Store::open(data)
+        .ok()
+        .and_then(|store| {
+            init(store.db()).ok()?;
+            let mut st = store
+                .db()
+                .prepare("SELECT upload FROM jobs WHERE status IN ('queued', 'running')")
+                .ok()?;
+            let rows = st
+                .query_map([], |r| r.get::<_, String>(0))
+                .ok()?
+                .collect::<rusqlite::Result<_>>()
+                .ok()?;
+            Some(rows)
+        })
+        .unwrap_or_default();
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            let _ = std::fs::remove_dir_all(&p);
+        } else if !wanted.contains(&p.to_string_lossy().into_owned()) {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+}
+
 /// Starts the worker thread; jobs left `running` by a crash are queued again first.
 pub fn start_worker(config: super::Config) {
     if let Ok(store) = Store::open(&config.data) {
@@ -233,16 +296,7 @@ pub fn start_worker(config: super::Config) {
             [],
         );
     }
-    let dir = upload_dir(&config.data);
-    let _ = std::fs::create_dir_all(&dir);
-    // Work directories of jobs a crash interrupted (their uploads stay beside them).
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for e in entries.flatten() {
-            if e.path().is_dir() {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
-    }
+    let _ = std::fs::create_dir_all(upload_dir(&config.data));
     std::thread::spawn(move || loop {
         match run_one(&config) {
             Ok(true) => {}
@@ -253,4 +307,15 @@ pub fn start_worker(config: super::Config) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_upload_names_fit_the_file_system_and_keep_their_extension() {
+        let name = format!("{}.flv", "录".repeat(200));
+        let d = super::disk_name(&name);
+        assert!(d.len() <= 200 && d.ends_with(".flv") && d.starts_with("录"));
+        assert_eq!(super::disk_name("room.wav"), "room.wav");
+    }
 }

@@ -22,12 +22,8 @@ use actix_web::{web, App, HttpServer};
 pub struct Config {
     /// Data directory.
     pub data: PathBuf,
-    /// Largest upload (recording) in bytes.
-    pub max_upload: u64,
-    /// Largest bundle accepted by `POST /api/verify`.
-    pub max_bundle: u64,
-    /// Requests per minute per token.
-    pub rate_per_minute: u32,
+    /// Every limit on requests (sizes, rates, paging, bundles), with documented defaults.
+    pub limits: crate::limits::Server,
     /// Ingest options for uploads (model, models dir, threads).
     pub ingest: crate::ingest::Options,
 }
@@ -38,24 +34,81 @@ pub struct State {
     pub config: Config,
     /// Per-token request counters: token id → (minute, count).
     pub rate: Mutex<std::collections::HashMap<i64, (u64, u32)>>,
+    /// Per-address `POST /api/verify` counters: IP → (minute, count).
+    pub verify_rate: Mutex<std::collections::HashMap<std::net::IpAddr, (u64, u32)>>,
+    /// Verifications running at once.
+    pub verify_slots: tokio::sync::Semaphore,
+    /// Verifications admitted (running, waiting or receiving their body).
+    pub verify_admitted: std::sync::atomic::AtomicUsize,
 }
 
-/// Adds every route to an actix app (also used by tests).
+impl State {
+    /// Fresh state for these settings.
+    pub fn new(config: Config) -> Self {
+        let slots = config.limits.verify_concurrency.max(1);
+        Self {
+            config,
+            rate: Mutex::new(Default::default()),
+            verify_rate: Mutex::new(Default::default()),
+            verify_slots: tokio::sync::Semaphore::new(slots),
+            verify_admitted: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+}
+
+/// Counts one request against a per-minute budget; false when the budget is spent.
+pub(crate) fn within_rate<K: std::hash::Hash + Eq>(
+    map: &Mutex<std::collections::HashMap<K, (u64, u32)>>,
+    key: K,
+    per_minute: u32,
+) -> bool {
+    let minute = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 60)
+        .unwrap_or(0);
+    let Ok(mut m) = map.lock() else {
+        return false;
+    };
+    // Forget old minutes so the map cannot grow without bound.
+    if m.len() > 100_000 {
+        m.retain(|_, v| v.0 == minute);
+    }
+    let e = m.entry(key).or_insert((minute, 0));
+    if e.0 != minute {
+        *e = (minute, 0);
+    }
+    e.1 = e.1.saturating_add(1);
+    e.1 <= per_minute
+}
+
+/// Adds every route, the JSON error handlers and the JSON fallback to an actix app (also
+/// used by tests).
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(error::query_config())
+        .app_data(error::path_config());
     routes::configure(cfg);
+    cfg.default_service(web::to(error::fallback));
+}
+
+/// Removes what a killed server left behind: uploads no job refers to and spooled bundles.
+pub fn clean_up(data: &std::path::Path) {
+    jobs::remove_orphans(data);
+    let _ = std::fs::remove_dir_all(spool_dir(data));
+}
+
+/// Where `POST /api/verify` spools bundles while it checks them.
+pub fn spool_dir(data: &std::path::Path) -> PathBuf {
+    data.join("spool")
 }
 
 /// Runs the server until it is stopped.
 pub async fn serve(addr: &str, config: Config) -> std::io::Result<()> {
+    clean_up(&config.data);
     jobs::start_worker(config.clone());
-    let state = web::Data::new(State {
-        config,
-        rate: Mutex::new(Default::default()),
-    });
+    let state = web::Data::new(State::new(config));
     HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .app_data(web::PayloadConfig::new(256 << 20))
             .wrap(
                 actix_web::middleware::DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))

@@ -33,6 +33,9 @@ pub const ROUTES: [(&str, &str); 12] = [
     ("post", "/api/verify"),
 ];
 
+/// The web page's routes (not in the API document).
+pub const PAGES: [(&str, &str); 3] = [("get", "/"), ("get", "/app.js"), ("get", "/app.css")];
+
 const INDEX_HTML: &str = include_str!("../../web/index.html");
 const APP_JS: &str = include_str!("../../web/app.js");
 const APP_CSS: &str = include_str!("../../web/app.css");
@@ -165,6 +168,12 @@ async fn report(
     let interval = q
         .interval
         .unwrap_or_else(crate::disclosure::default_interval_min);
+    if !(1..=crate::disclosure::MAX_INTERVAL_MIN).contains(&interval) {
+        return Err(ApiError::bad_request(format!(
+            "interval must be 1 to {} minutes",
+            crate::disclosure::MAX_INTERVAL_MIN
+        )));
+    }
     let r = web::block(move || -> Result<crate::disclosure::Report, ApiError> {
         let store = Store::open(&d)?;
         let row = readable(&store, &who.0, &id)?;
@@ -254,9 +263,9 @@ async fn media(
 struct SearchQuery {
     q: String,
     #[serde(default = "default_limit")]
-    limit: usize,
+    limit: u64,
     #[serde(default)]
-    offset: usize,
+    offset: u64,
     session: Option<String>,
     platform: Option<String>,
     room: Option<String>,
@@ -270,7 +279,7 @@ struct SearchQuery {
     sort: crate::search::Sort,
 }
 
-fn default_limit() -> usize {
+fn default_limit() -> u64 {
     20
 }
 
@@ -281,12 +290,16 @@ async fn search(
 ) -> Result<HttpResponse, ApiError> {
     let d = data(&state);
     let q = q.into_inner();
+    let paging = state.config.limits.paging;
+    let (limit, offset) = paging
+        .check(q.limit, q.offset)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let results = web::block(move || -> Result<crate::search::Results, ApiError> {
         let bad = |e: crate::search::SearchError| ApiError::bad_request(e.to_string());
         let mut req = crate::search::Request {
             query: q.q,
-            limit: q.limit.min(200),
-            offset: q.offset,
+            limit,
+            offset,
             session: q.session,
             platform: q.platform,
             room: q.room,
@@ -307,25 +320,23 @@ async fn search(
             flags: q.flag.into_iter().collect(),
             tags: q.tag.into_iter().collect(),
             sort: q.sort,
+            within: None,
+            paging,
         };
-        match who.0.role {
-            Role::Admin | Role::Auditor => {}
-            Role::Platform => req.platform = who.0.platform.clone(),
-            Role::Consumer => {}
+        // The caller's scope is part of the query, so totals and pages count only what the
+        // caller may read.
+        let store = Store::open(&d)?;
+        match who.0.search_scope(store.db()) {
+            crate::access::Scope::All => {}
+            crate::access::Scope::Platform(p) => req.platform = Some(p),
+            crate::access::Scope::Sessions(ids) => req.within = Some(ids),
         }
-        let mut r = crate::search::search(&d, &req).map_err(|e| match e {
-            crate::search::SearchError::Syntax(_) | crate::search::SearchError::Filter(_) => bad(e),
+        crate::search::search(&d, &req).map_err(|e| match e {
+            crate::search::SearchError::Syntax(_)
+            | crate::search::SearchError::Filter(_)
+            | crate::search::SearchError::Paging(_) => bad(e),
             other => ApiError::internal(other.to_string()),
-        })?;
-        if who.0.role == Role::Consumer {
-            let store = Store::open(&d)?;
-            r.hits.retain(|h| {
-                who.0
-                    .can_read(store.db(), &h.session, h.platform.as_deref())
-            });
-            r.total = r.hits.len();
-        }
-        Ok(r)
+        })
     })
     .await??;
     Ok(HttpResponse::Ok().json(results))
@@ -343,31 +354,39 @@ fn default_lang() -> String {
     "auto".into()
 }
 
-async fn upload(
-    state: web::Data<State>,
-    who: Caller,
-    q: web::Query<UploadQuery>,
-    mut body: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    if !who.0.can_upload() {
-        return Err(ApiError::forbidden());
+/// Checks an upload's file name: a plain name, as a recorder would write it.
+fn check_upload_name(name: &str) -> Result<(), ApiError> {
+    let bad = |why: &str| Err(ApiError::bad_request(format!("name {name:?} {why}")));
+    if name.trim().is_empty() {
+        return bad("is empty: give the recording's file name, e.g. room-17.flv");
     }
-    if let Some(m) = &q.meta {
-        crate::sidecar::parse(m.as_bytes())
-            .map_err(|e| ApiError::bad_request(format!("sidecar: {e}")))?;
+    if name.chars().count() > 255 {
+        return bad("is longer than 255 characters");
     }
-    let d = data(&state);
-    let dir = super::jobs::upload_dir(&d);
-    std::fs::create_dir_all(&dir).map_err(|e| ApiError::internal(e.to_string()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix("upload-")
-        .tempfile_in(&dir)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    // Streamed to disk and hashed on the way in; refused as soon as it passes the limit.
-    let limit = state.config.max_upload;
-    let mut w = crate::hashing::HashingWriter::new(std::io::BufWriter::new(tmp.as_file()));
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if name == "." || name == ".." || name.contains(['/', '\\']) {
+        return bad("must be a file name, not a path");
+    }
+    if name.chars().any(char::is_control) {
+        return bad("contains control characters");
+    }
+    Ok(())
+}
+
+/// Reads a request body to a file within `limit` bytes and the body timeout, hashing it.
+async fn spool_body(
+    body: &mut web::Payload,
+    file: &std::fs::File,
+    limit: u64,
+    timeout: std::time::Duration,
+) -> Result<(u64, String), ApiError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut w = crate::hashing::HashingWriter::new(std::io::BufWriter::new(file));
+    loop {
+        let next = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .map_err(|_| ApiError::body_timeout(timeout.as_secs()))?;
+        let Some(chunk) = next else { break };
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("the body broke off: {e}")))?;
         if w.written() + chunk.len() as u64 > limit {
             return Err(ApiError::too_large(limit));
         }
@@ -380,11 +399,52 @@ async fn upload(
         .map_err(|e| ApiError::internal(e.to_string()))?
         .sync_all()
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok((size, sha256))
+}
+
+async fn upload(
+    state: web::Data<State>,
+    who: Caller,
+    q: web::Query<UploadQuery>,
+    mut body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    if !who.0.can_upload() {
+        return Err(ApiError::forbidden());
+    }
+    // Everything a job would fail on later is refused now, before the body is read.
+    check_upload_name(&q.name)?;
+    if q.lang != "auto" && !crate::transcribe::language_codes().contains(&q.lang.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "lang {:?} is not auto or a language code Whisper knows (zh, en, ja, ...)",
+            q.lang
+        )));
+    }
+    let meta = who
+        .0
+        .upload_sidecar(q.meta.as_deref())
+        .map_err(|e| ApiError::bad_request(format!("sidecar: {e}")))?;
+    let d = data(&state);
+    let dir = super::jobs::upload_dir(&d);
+    std::fs::create_dir_all(&dir).map_err(|e| ApiError::internal(e.to_string()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix("upload-")
+        .tempfile_in(&dir)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    // Streamed to disk and hashed on the way in; refused as soon as it passes the limit.
+    let limits = &state.config.limits;
+    let (size, sha256) = spool_body(
+        &mut body,
+        tmp.as_file(),
+        limits.max_upload,
+        limits.body_timeout,
+    )
+    .await?;
     if size == 0 {
         return Err(ApiError::bad_request("the upload is empty"));
     }
     let (_, path) = tmp.keep().map_err(|e| ApiError::internal(e.to_string()))?;
     let name = q.name.clone();
+    let lang = q.lang.clone();
     let id = web::block(move || -> Result<i64, ApiError> {
         let store = Store::open(&d)?;
         super::jobs::enqueue(
@@ -392,8 +452,8 @@ async fn upload(
             &path,
             &name,
             who.0.token_id,
-            q.meta.as_deref(),
-            &q.lang,
+            meta.as_deref(),
+            &lang,
             &sha256,
             size,
         )
@@ -424,21 +484,123 @@ async fn job(
     Ok(HttpResponse::Ok().json(j))
 }
 
-async fn verify(state: web::Data<State>, mut body: web::Payload) -> Result<HttpResponse, ApiError> {
-    let limit = state.config.max_bundle;
-    let tmp = tempfile::NamedTempFile::new().map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut f = tmp.as_file();
-    let mut n = 0u64;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(e.to_string()))?;
-        n += chunk.len() as u64;
-        if n > limit {
-            return Err(ApiError::too_large(limit));
-        }
-        f.write_all(&chunk)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+/// Releases a verification's admission when the request ends, however it ends.
+struct Admitted<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
-    let v =
-        web::block(move || crate::evidence::verify::verify(tmp.path(), None, None, None)).await?;
+}
+
+async fn verify(
+    req: HttpRequest,
+    state: web::Data<State>,
+    mut body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let limits = state.config.limits.clone();
+    if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
+        if !super::within_rate(&state.verify_rate, ip, limits.verify_per_ip_per_minute) {
+            return Err(ApiError::busy(format!(
+                "more than {} verifications a minute from this address; wait a minute, or verify offline with `liveproof verify`",
+                limits.verify_per_ip_per_minute
+            )));
+        }
+    }
+    // At most `verify_concurrency` run and as many wait (bodies spooled); more are refused.
+    let admitted = state
+        .verify_admitted
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let _admission = Admitted(&state.verify_admitted);
+    if admitted >= 2 * limits.verify_concurrency {
+        return Err(ApiError::busy(
+            "the verifier is busy; try again in a few seconds, or verify offline with `liveproof verify`",
+        ));
+    }
+    let spool = super::spool_dir(&state.config.data);
+    std::fs::create_dir_all(&spool).map_err(|e| ApiError::internal(e.to_string()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix("verify-")
+        .tempfile_in(&spool)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let (size, _) = spool_body(
+        &mut body,
+        tmp.as_file(),
+        limits.max_verify_body,
+        limits.body_timeout,
+    )
+    .await?;
+    if size == 0 {
+        return Err(ApiError::bad_request(
+            "the body is empty: send the bundle's bytes (Content-Type: application/zip)",
+        ));
+    }
+    let _slot = state
+        .verify_slots
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("verifier closed"))?;
+    let v = web::block(move || {
+        crate::evidence::verify::verify_with(
+            tmp.path(),
+            "the uploaded bundle",
+            &crate::evidence::verify::Options {
+                limits: limits.bundle,
+                ..Default::default()
+            },
+        )
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_upload_languages_are_the_accepted_ones() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
+        let lang = doc["paths"]["/api/uploads"]["post"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "lang")
+            .unwrap();
+        let documented: Vec<&str> = lang["schema"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let mut accepted = vec!["auto"];
+        accepted.extend(crate::transcribe::language_codes());
+        assert_eq!(documented, accepted);
+    }
+
+    #[test]
+    fn upload_names_are_plain_file_names() {
+        for ok in [
+            "room-17.flv",
+            "录制-22389206-20231215-203000-123-标题.flv",
+            ".hidden.wav",
+        ] {
+            assert!(check_upload_name(ok).is_ok(), "{ok}");
+        }
+        let long = "长".repeat(256);
+        for bad in [
+            "",
+            " ",
+            ".",
+            "..",
+            "a/b",
+            "/",
+            "a\\b",
+            "a\0b",
+            "a\nb",
+            long.as_str(),
+        ] {
+            assert!(check_upload_name(bad).is_err(), "{bad:?}");
+        }
+    }
 }
