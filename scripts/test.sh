@@ -8,6 +8,11 @@ cargo build --release --locked
 ./target/release/liveproof models install tiny.en
 ./target/release/liveproof models install base
 ./target/release/liveproof models install base-q8_0
+# schemathesis (PyPI) checks the live server against its OpenAPI document (tests/hardening.rs).
+if [ ! -x target/schemathesis-venv/bin/schemathesis ]; then
+  python3 -m venv target/schemathesis-venv
+  target/schemathesis-venv/bin/pip install -q schemathesis==4.32.5
+fi
 cargo fmt --all -- --check
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --release --locked --no-fail-fast

@@ -225,7 +225,7 @@ fn removed_reordered_or_swapped_segments_fail() {
     let data = d.path().join("data");
     let (id, _) = session(&data, d.path());
     let b = d.path().join("b.zip");
-    export(&data, &id, "00:00:00", "00:00:40", &b, &[]);
+    export(&data, &id, "00:00:00", "00:00:36", &b, &[]);
     let original = members(&b);
     let excerpt: Value = serde_json::from_slice(&original["excerpt.json"]).unwrap();
     let segs = excerpt["segments"].as_array().unwrap().clone();

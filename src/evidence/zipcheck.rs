@@ -200,7 +200,7 @@ pub fn check<R: Read + Seek>(r: &mut R, len: u64, limits: &Bundle) -> Result<Vec
             0 => {}
             8 if size > compressed.saturating_mul(limits.max_ratio).max(64 << 10) => {
                 return Err(format!(
-                    "member {name} would inflate {compressed} bytes to {size}: more than a bundle's data compresses (a zip bomb?)"
+                    "member {name} would inflate {compressed} bytes to {size}, past the {}:1 inflation limit for bundle members (a zip bomb?)", limits.max_ratio
                 ))
             }
             8 => {}

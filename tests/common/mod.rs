@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: run the real binary on real audio.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
