@@ -266,6 +266,17 @@ pub fn record_upload(conn: &Connection, session: &str, token_id: i64) -> rusqlit
     .map(|_| ())
 }
 
+/// Why an upload's sidecar was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SidecarRefusal {
+    /// Not a valid sidecar.
+    #[error("sidecar: {0}")]
+    Invalid(String),
+    /// A platform token naming another platform.
+    #[error("{0}")]
+    OtherPlatform(String),
+}
+
 /// What a caller's searches are confined to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -334,9 +345,9 @@ impl Access {
 
     /// The sidecar an upload by this caller is archived with: a platform token writes only
     /// its own platform (filled in when the sidecar leaves it out); others keep theirs.
-    pub fn upload_sidecar(&self, meta: Option<&str>) -> Result<Option<String>, String> {
+    pub fn upload_sidecar(&self, meta: Option<&str>) -> Result<Option<String>, SidecarRefusal> {
         let mut map = match meta {
-            Some(m) => crate::sidecar::parse(m.as_bytes())?,
+            Some(m) => crate::sidecar::parse(m.as_bytes()).map_err(SidecarRefusal::Invalid)?,
             None if self.role == Role::Platform => serde_json::Map::new(),
             None => return Ok(None),
         };
@@ -348,15 +359,15 @@ impl Access {
                 }
                 Some(serde_json::Value::String(p)) if *p == own => {}
                 Some(other) => {
-                    return Err(format!(
+                    return Err(SidecarRefusal::OtherPlatform(format!(
                         "this token uploads for platform {own:?} only; the sidecar says {other}"
-                    ))
+                    )))
                 }
             }
         }
         serde_json::to_string(&map)
             .map(Some)
-            .map_err(|e| e.to_string())
+            .map_err(|e| SidecarRefusal::Invalid(e.to_string()))
     }
 
     /// Whose recording an upload by this caller becomes: each owner gets a session of their

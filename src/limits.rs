@@ -111,7 +111,8 @@ pub struct Server {
     pub verify_per_ip_per_minute: u32,
     /// Requests per minute per API token.
     pub token_per_minute: u32,
-    /// Longest time a request body may take to arrive.
+    /// Longest time a bundle body may take to arrive in all, and an upload may go without
+    /// sending anything.
     pub body_timeout: Duration,
     /// Search pagination.
     pub paging: Paging,

@@ -257,7 +257,7 @@ enum Command {
         /// POST /api/verify requests per minute per client address.
         #[arg(long, default_value_t = 30)]
         verify_rate_limit: u32,
-        /// Seconds a request body may take to arrive (uploads, bundles).
+        /// Seconds a bundle may take to arrive, and an upload may go without sending data.
         #[arg(long, default_value_t = 120)]
         body_timeout_secs: u64,
         /// Model for uploads.

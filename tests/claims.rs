@@ -157,6 +157,7 @@ fn spoken_claims_are_flagged_at_ingest_and_filterable_in_search() {
             >= 1
     );
     let bundle = d.path().join("b.zip");
+    let end = format!("{:.3}", s["duration_ms"].as_u64().unwrap() as f64 / 1000.0);
     let (o, _) = run(
         &data,
         &[
@@ -165,7 +166,7 @@ fn spoken_claims_are_flagged_at_ingest_and_filterable_in_search() {
             "--from",
             "0",
             "--to",
-            "00:00:30",
+            &end,
             "-o",
             bundle.to_str().unwrap(),
         ],

@@ -71,13 +71,28 @@ fn check(data: &Path, heads: &[Value], all: bool) -> HashSet<String> {
         assert_eq!(&c["old"], old, "the log was rewritten");
     }
     // Search shows no session the catalog lacks, and (after its catch-up) every one it has.
-    let hits = json_of(data, &["search", "fellow", "--limit", "1000"]);
-    let found: HashSet<String> = hits["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["session"].as_str().unwrap().to_string())
-        .collect();
+    let mut found = HashSet::new();
+    for offset in (0..=9_800).step_by(200) {
+        let page = json_of(
+            data,
+            &[
+                "search",
+                "fellow",
+                "--limit",
+                "200",
+                "--offset",
+                &offset.to_string(),
+            ],
+        );
+        let hits = page["hits"].as_array().unwrap();
+        found.extend(
+            hits.iter()
+                .map(|h| h["session"].as_str().unwrap().to_string()),
+        );
+        if hits.len() < 200 {
+            break;
+        }
+    }
     assert!(found.is_subset(&ids), "index shows uncatalogued sessions");
     ids
 }

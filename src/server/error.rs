@@ -35,6 +35,10 @@ impl ApiError {
             "this token's role may not do this",
         )
     }
+    /// 403 with the reason.
+    pub fn forbidden_because(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
     /// 404 (also for sessions the caller may not see, so their existence does not leak).
     pub fn not_found(what: &str) -> Self {
         Self::new(
@@ -59,9 +63,21 @@ impl ApiError {
             "too many requests for this token; wait a minute",
         )
     }
-    /// 500.
-    pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    /// 500: the detail (which may name server paths) goes to the server's log, and the
+    /// client gets a reference to quote.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let reference = format!(
+            "{:x}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        eprintln!("internal error {reference}: {}", detail.into());
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the server failed (reference {reference}); its log has the details"),
+        )
     }
 
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {

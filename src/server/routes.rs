@@ -372,19 +372,31 @@ fn check_upload_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// How long a body may take: in all (a bundle), or between two chunks (a recording, which may
+/// take long to arrive but must keep arriving).
+#[derive(Clone, Copy)]
+enum BodyTime {
+    Total,
+    Idle,
+}
+
 /// Reads a request body to a file within `limit` bytes and the body timeout, hashing it.
 async fn spool_body(
     body: &mut web::Payload,
     file: &std::fs::File,
     limit: u64,
     timeout: std::time::Duration,
+    mode: BodyTime,
 ) -> Result<(u64, String), ApiError> {
-    let deadline = tokio::time::Instant::now() + timeout;
+    let mut deadline = tokio::time::Instant::now() + timeout;
     let mut w = crate::hashing::HashingWriter::new(std::io::BufWriter::new(file));
     loop {
         let next = tokio::time::timeout_at(deadline, body.next())
             .await
             .map_err(|_| ApiError::body_timeout(timeout.as_secs()))?;
+        if let BodyTime::Idle = mode {
+            deadline = tokio::time::Instant::now() + timeout;
+        }
         let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|e| ApiError::bad_request(format!("the body broke off: {e}")))?;
         if w.written() + chunk.len() as u64 > limit {
@@ -422,7 +434,10 @@ async fn upload(
     let meta = who
         .0
         .upload_sidecar(q.meta.as_deref())
-        .map_err(|e| ApiError::bad_request(format!("sidecar: {e}")))?;
+        .map_err(|e| match e {
+            crate::access::SidecarRefusal::Invalid(_) => ApiError::bad_request(e.to_string()),
+            crate::access::SidecarRefusal::OtherPlatform(m) => ApiError::forbidden_because(m),
+        })?;
     let d = data(&state);
     let dir = super::jobs::upload_dir(&d);
     std::fs::create_dir_all(&dir).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -437,6 +452,7 @@ async fn upload(
         tmp.as_file(),
         limits.max_upload,
         limits.body_timeout,
+        BodyTime::Idle,
     )
     .await?;
     if size == 0 {
@@ -528,6 +544,7 @@ async fn verify(
         tmp.as_file(),
         limits.max_verify_body,
         limits.body_timeout,
+        BodyTime::Total,
     )
     .await?;
     if size == 0 {
