@@ -338,6 +338,12 @@ impl Access {
         }
     }
 
+    /// Whether this caller may see a job uploaded with token `uploader` (its own, or any for
+    /// an admin).
+    pub fn can_read_job(&self, uploader: i64) -> bool {
+        self.role == Role::Admin || self.token_id == uploader
+    }
+
     /// Whether this caller may upload recordings.
     pub fn can_upload(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Consumer | Role::Platform)

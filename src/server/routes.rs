@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::State;
-use crate::access::{Access, Role};
+use crate::access::Access;
 use crate::store::{SessionRow, Store};
 
 /// The OpenAPI document (kept beside the code; a test checks that the two agree).
@@ -491,7 +491,7 @@ async fn job(
         let j = super::jobs::get(store.db(), *id)
             .map_err(|e| ApiError::internal(e.to_string()))?
             .ok_or_else(|| ApiError::not_found("such job"))?;
-        if j.token_id != who.0.token_id && who.0.role != Role::Admin {
+        if !who.0.can_read_job(j.token_id) {
             return Err(ApiError::not_found("such job"));
         }
         Ok(j)
