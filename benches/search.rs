@@ -216,6 +216,7 @@ fn session(g: &mut Gen, i: usize, per: usize) -> (Manifest, Transcript) {
         language: "zh".into(),
         model: "base".into(),
         segments,
+        gaps: vec![],
     };
     let m = Manifest {
         format: liveproof::manifest::FORMAT.into(),
@@ -232,6 +233,7 @@ fn session(g: &mut Gen, i: usize, per: usize) -> (Manifest, Transcript) {
         duration_ms: per as u64 * 4000,
         language: "zh".into(),
         segment_count: per,
+        gap_count: 0,
         transcript_sha256: String::new(),
         transcript_root: String::new(),
         model: "base".into(),
@@ -245,6 +247,7 @@ fn session(g: &mut Gen, i: usize, per: usize) -> (Manifest, Transcript) {
         labels: vec![],
         c2pa: None,
         tags: vec![],
+        transcription: None,
     };
     (m, t)
 }

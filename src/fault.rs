@@ -24,3 +24,10 @@ pub fn point(name: &str) {
         }
     }
 }
+
+/// Faults a test can inject with `LIVEPROOF_FAULT=NAME`: `coverage.deaf` makes every region
+/// the coverage audit decodes alone come back without text, so that a test can see speech
+/// become a sealed gap. Unset, a check costs one environment lookup.
+pub fn injected(name: &str) -> bool {
+    std::env::var_os("LIVEPROOF_FAULT").is_some_and(|v| v == name)
+}

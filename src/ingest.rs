@@ -65,6 +65,8 @@ pub struct Summary {
     pub model: String,
     /// True when these bytes were already archived (nothing was redone).
     pub already_archived: bool,
+    /// Gaps: voice-active audio that yielded no text, sealed in the transcript.
+    pub gaps: usize,
     /// Why the session is not searchable yet, if it is not (`liveproof reindex` fixes it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index_warning: Option<String>,
@@ -109,14 +111,36 @@ pub struct Timings {
     pub repeats_reused: u64,
     /// Their audio (ms), not sent to Whisper.
     pub repeats_reused_ms: u64,
+    /// Share of voice-active audio covered by text after the coverage audit, 0 to 1 (`null`
+    /// with `--no-vad`, which has no voice activity to audit).
+    pub coverage: Option<f64>,
+    /// Regions decoded again alone because their window left them without text.
+    pub regions_redecoded: u64,
+    /// Voice-active stretches that still yielded no text: sealed as gaps.
+    pub gaps: u64,
 }
 
-/// Section length (s) for parallel transcription: about four sections per worker, so the
-/// workers finish together, but at least 60 s (each section's last window is partly empty)
-/// and at most 150 s (bounded audio in memory).
-fn section_seconds(declared_ms: Option<u64>, threads: usize) -> u64 {
-    let workers = crate::workers::split_threads(threads).0 as u64;
-    declared_ms.map_or(120, |ms| (ms / 1000 / (4 * workers)).clamp(60, 150))
+/// Section length (s) for parallel transcription with `--no-vad`: a function of the
+/// recording's declared length only, never of the thread count (sections decide where
+/// windows are cut, so the text must not depend on how many workers there are): 1/16 of the
+/// recording (about four sections for each of up to four workers), between 60 s (each
+/// section's last window is partly empty) and 150 s (bounded audio in memory).
+fn section_seconds(declared_ms: Option<u64>) -> u64 {
+    declared_ms.map_or(120, |ms| (ms / 1000 / 16).clamp(60, 150))
+}
+
+/// The settings recorded in the manifest: everything besides the bytes and the weights that
+/// can change the text.
+pub fn settings(opts: &Options, model: &str) -> crate::manifest::Settings {
+    crate::manifest::Settings {
+        format: crate::manifest::TRANSCRIPTION_FORMAT.into(),
+        model: model.into(),
+        language: opts.language.clone(),
+        beam: opts.beam.max(1),
+        vad: opts.vad,
+        reuse_repeats: opts.vad && !opts.transcribe_repeats,
+        allow_truncated: opts.allow_truncated,
+    }
 }
 
 /// Space kept free on the archive's disk beyond what a recording needs, in MiB
@@ -279,6 +303,10 @@ pub fn ingest(
             language: row.language,
             model: row.model,
             already_archived: true,
+            gaps: store
+                .manifest(&row.session)
+                .map(|m| m.gap_count)
+                .unwrap_or_default(),
             timings: None,
         });
     }
@@ -299,7 +327,7 @@ pub fn ingest(
     });
     progress.start(probe.declared_ms);
     progress.phase("transcribing");
-    let (segments, report) = transcribe_file(
+    let (segments, gaps, report) = transcribe_file(
         &staged.path,
         path,
         probe.clone(),
@@ -309,7 +337,7 @@ pub fn ingest(
         progress,
         &mut timings,
     )?;
-    if segments.is_empty() {
+    if segments.is_empty() && gaps.is_empty() {
         return Err(IngestError::NoSpeech {
             path: path.to_path_buf(),
             duration: media::clock(report.decoded_ms),
@@ -328,6 +356,7 @@ pub fn ingest(
         language: language.clone(),
         model: model.name.clone(),
         segments,
+        gaps,
     };
     let clock = std::time::Instant::now();
     let manifest = Manifest {
@@ -348,6 +377,7 @@ pub fn ingest(
         duration_ms: report.decoded_ms,
         language: language.clone(),
         segment_count: transcript.segments.len(),
+        gap_count: transcript.gaps.len(),
         transcript_sha256: transcript.sha256(),
         transcript_root: hex::encode(crate::seal::transcript_root(&transcript)),
         model: model.name.clone(),
@@ -361,6 +391,7 @@ pub fn ingest(
         labels: probe.labels.clone(),
         c2pa: probe.c2pa.clone(),
         tags: Vec::new(),
+        transcription: Some(settings(opts, &model.name)),
     };
     let mut manifest = manifest;
     manifest.tags = crate::disclosure::report(
@@ -378,6 +409,7 @@ pub fn ingest(
         language,
         model: model.name,
         already_archived: false,
+        gaps: manifest.gap_count,
         index_warning: None,
         timestamp_warning: None,
         timings: None,
@@ -461,11 +493,18 @@ fn transcribe_file(
     opts: &Options,
     progress: &dyn Progress,
     timings: &mut Timings,
-) -> Result<(Vec<Segment>, media::DecodeReport), IngestError> {
+) -> Result<
+    (
+        Vec<Segment>,
+        Vec<crate::transcript::Gap>,
+        media::DecodeReport,
+    ),
+    IngestError,
+> {
     use std::time::Instant;
     let transcriber =
         Transcriber::load(&model.path, &model.name, language, opts.threads, opts.beam)?;
-    let section_len = section_seconds(probe.declared_ms, opts.threads);
+    let section_len = section_seconds(probe.declared_ms);
     let mut stream = PcmStream::open(path, label, probe)?;
     let mut pool = Pool::start(transcriber, opts.threads)?;
     let mut sectioner = Sectioner::new(section_len);
@@ -517,15 +556,46 @@ fn transcribe_file(
         .saturating_sub(timings.decode_wait_ms + timings.vad_ms);
     timings.workers = crate::workers::split_threads(opts.threads).0 as u64;
     let mut raw = Vec::new();
+    let mut raw_gaps = Vec::new();
+    let (mut voice_ms, mut covered_ms) = (0u64, 0u64);
     for d in done {
         timings.windows += d.windows;
         timings.speech_ms += d.speech_ms;
         timings.worker_busy_ms += d.busy_ms;
+        timings.regions_redecoded += d.redecoded;
+        voice_ms += d.voice_ms;
+        covered_ms += d.covered_ms;
         raw.extend(d.segments);
+        raw_gaps.extend(d.gaps);
     }
     timings.repeats_found = reuse.state.found;
     timings.repeats_reused = reuse.state.reused;
     timings.repeats_reused_ms = reuse.state.reused_samples * 1000 / u64::from(media::SAMPLE_RATE);
+    // Reused repeats have their reference's text over their whole length.
+    voice_ms += timings.repeats_reused_ms;
+    covered_ms += timings.repeats_reused_ms;
+    timings.coverage = opts
+        .vad
+        .then(|| {
+            if voice_ms == 0 {
+                1.0
+            } else {
+                covered_ms as f64 / voice_ms as f64
+            }
+        })
+        .map(|c| (c * 1000.0).round() / 1000.0);
+    raw_gaps.sort_by_key(|g| (g.start_ms, g.end_ms));
+    timings.gaps = raw_gaps.len() as u64;
+    let gaps = raw_gaps
+        .into_iter()
+        .enumerate()
+        .map(|(index, g)| crate::transcript::Gap {
+            index,
+            start_ms: g.start_ms,
+            end_ms: g.end_ms,
+            reason: g.reason.to_string(),
+        })
+        .collect();
     raw.append(&mut reuse.state.segments);
     // Repeats and regions transcribed after all come back out of recording order.
     raw.sort_by_key(|r| (r.start_ms, r.end_ms));
@@ -536,13 +606,13 @@ fn transcribe_file(
             index,
             start_ms: r.start_ms,
             end_ms: r.end_ms,
+            language: text::spoken_language(&r.raw_text, &r.language),
             text: text::normalize(&r.raw_text),
             raw_text: r.raw_text,
-            language: r.language,
             confidence: (f64::from(r.confidence) * 1000.0).round() / 1000.0,
         })
         .collect();
-    Ok((segments, report))
+    Ok((segments, gaps, report))
 }
 
 /// Audio of repeats waiting for their reference's text, at most (10 minutes): beyond it the

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod claims;
+pub mod coverage;
 pub mod disclosure;
 pub mod evidence;
 pub mod fault;

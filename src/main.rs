@@ -557,6 +557,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     s.model,
                     s.recording_sha256
                 );
+                if s.gaps > 0 {
+                    eprintln!(
+                        "note: {} stretch(es) of speech yielded no text even decoded alone; they are sealed as gaps (`liveproof show {}`)",
+                        s.gaps, s.session
+                    );
+                }
             }
         }
         Command::Search {
@@ -1082,6 +1088,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if cli.json {
                 let mut v = serde_json::to_value(&manifest)?;
                 v["segments"] = serde_json::to_value(&t.segments)?;
+                v["gaps"] = serde_json::to_value(&t.gaps)?;
                 print_json(&v)?;
             } else {
                 println!("session    {}", manifest.session);

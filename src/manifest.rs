@@ -42,6 +42,9 @@ pub struct Manifest {
     pub language: String,
     /// Number of transcript segments.
     pub segment_count: usize,
+    /// Number of gaps (speech not transcribed) sealed after the segments.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub gap_count: usize,
     /// SHA-256 of the canonical transcript JSON.
     pub transcript_sha256: String,
     /// Merkle root (RFC 6962) over the segments' leaf hashes, hex: proves single segments.
@@ -72,6 +75,38 @@ pub struct Manifest {
     /// Verdict tags at ingest: `digital_host:…`, `disclosure:…` and findings.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Every transcription setting that can change the text (absent in manifests made before
+    /// they were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcription: Option<Settings>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Format tag of [`Settings`]: bumped whenever the pipeline's rules change what it writes.
+pub const TRANSCRIPTION_FORMAT: &str = "liveproof/transcription/v1";
+
+/// The transcription settings of a session: with the recording's bytes and the weights, they
+/// determine the transcript (`liveproof reproduce` re-runs them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Always [`TRANSCRIPTION_FORMAT`].
+    pub format: String,
+    /// Model name as resolved.
+    pub model: String,
+    /// `auto` or a fixed language code.
+    pub language: String,
+    /// Beam width (1 = greedy).
+    pub beam: usize,
+    /// Voice-active audio only, packed into windows (`ingest --no-vad` turns it off).
+    pub vad: bool,
+    /// Regions repeating earlier audio exactly take that audio's text (`--transcribe-repeats`
+    /// turns it off).
+    pub reuse_repeats: bool,
+    /// Archived although cut short.
+    pub allow_truncated: bool,
 }
 
 impl Manifest {

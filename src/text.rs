@@ -62,3 +62,43 @@ mod tests {
         assert!(!is_non_speech_annotation("ask not"));
     }
 }
+
+/// The language a segment was spoken in, between Mandarin and English, from its script: a
+/// packed window is decoded under one language token, but Whisper writes what it hears, so a
+/// segment of Han characters is Mandarin (English brand names inside stay part of it) and one
+/// of Latin words is English. Other languages keep the decoder's label.
+pub fn spoken_language(raw: &str, decoded_as: &str) -> String {
+    if decoded_as != "zh" && decoded_as != "en" {
+        return decoded_as.to_string();
+    }
+    let han = raw
+        .chars()
+        .filter(|c| matches!(*c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF))
+        .count();
+    let latin_words = raw
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .count();
+    if han == 0 && latin_words == 0 {
+        decoded_as.to_string()
+    } else if han > latin_words {
+        "zh".into()
+    } else {
+        "en".into()
+    }
+}
+
+#[cfg(test)]
+mod language_tests {
+    use super::spoken_language;
+
+    #[test]
+    fn segments_carry_the_language_of_their_script() {
+        assert_eq!(spoken_language("and so my fellow Americans", "zh"), "en");
+        assert_eq!(spoken_language("这款iPhone15真的很好用", "en"), "zh");
+        assert_eq!(spoken_language("I love 淘宝", "zh"), "en");
+        assert_eq!(spoken_language("今天给大家推荐 Dior 口红", "zh"), "zh");
+        assert_eq!(spoken_language("123", "zh"), "zh");
+        assert_eq!(spoken_language("こんにちは", "ja"), "ja");
+    }
+}

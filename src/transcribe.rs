@@ -295,10 +295,14 @@ impl Transcriber {
         } else if let Language::Fixed(l) = &self.language {
             l.clone()
         } else if let Some(guess) = self.last_language.clone() {
-            self.full(samples, offset_ms, &guess, more_follows)?;
+            // One encoder pass only, so that the detector below sees the window's first 30 s
+            // whatever the guess was: the language, and so the text, never depend on which
+            // windows this worker happened to decode before (reproducible on any thread count).
+            self.full(samples, offset_ms, &guess, true)?;
+            let cut_short = self.gate.passes > 1;
             let (id, probs) = self.detect_on_last_encoding().map_err(fail)?;
             let detected = pick_language(id, &probs);
-            if detected == guess {
+            if detected == guess && (more_follows || !cut_short) {
                 return Ok(guess);
             }
             self.last_language = Some(detected.clone());
@@ -388,23 +392,15 @@ impl Transcriber {
             })
     }
 
-    /// Transcribes one window whose first sample is at `offset_ms` in the recording. With
-    /// `more_follows`, Whisper makes one pass only and an unfinished tail is left unconsumed
-    /// (see [`WindowResult::consumed`]); on the last window it finishes everything.
-    pub fn window(
-        &mut self,
-        samples: &[f32],
+    /// The segments whisper.cpp left in the state, in recording time, and how far (10 ms
+    /// units from the window's start) they reach.
+    fn segments_of_last_call(
+        &self,
         offset_ms: u64,
-        more_follows: bool,
-    ) -> Result<WindowResult, TranscribeError> {
-        let lang = self.decode_in_language(samples, offset_ms, more_follows)?;
-        // Stopped after a first pass that kept nothing (its start judged no-speech: music,
-        // noise): where Whisper would have resumed is unknown, so it runs to the end instead.
-        if self.gate.one_pass && self.gate.passes > 1 && self.state.full_n_segments() == 0 {
-            self.full(samples, offset_ms, &lang, false)?;
-        }
+        window_end: u64,
+        lang: &str,
+    ) -> (Vec<RawSegment>, u64) {
         let eot = self.ctx.token_eot();
-        let window_end = offset_ms + samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
         let mut out = Vec::new();
         let mut used_to = 0u64;
         for seg in self.state.as_iter() {
@@ -435,10 +431,66 @@ impl Transcriber {
                 start_ms: start,
                 end_ms: end,
                 raw_text: raw,
-                language: lang.clone(),
+                language: lang.to_string(),
                 confidence: if n == 0 { 0.0 } else { sum / n as f32 },
             });
         }
+        (out, used_to)
+    }
+
+    /// Decodes one speech region on its own (times from the region's start): in `lang`, or,
+    /// with `None`, in the language Whisper's detector hears in this region alone. Used to
+    /// recover speech a packed window dropped. Returns the segments and the language used.
+    pub fn region(
+        &mut self,
+        samples: &[f32],
+        lang: Option<&str>,
+    ) -> Result<(Vec<RawSegment>, String), TranscribeError> {
+        let fail = |e: whisper_rs::WhisperError| TranscribeError::Inference {
+            at: "a re-decoded region".into(),
+            detail: e.to_string(),
+        };
+        let lang = match lang {
+            Some(l) => l.to_string(),
+            None if !self.ctx.is_multilingual() => "en".into(),
+            None => {
+                self.state.pcm_to_mel(samples, self.threads).map_err(fail)?;
+                let (id, probs) = self.state.lang_detect(0, self.threads).map_err(fail)?;
+                pick_language(id, &probs)
+            }
+        };
+        self.full(samples, 0, &lang, false)?;
+        let end = samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
+        Ok((self.segments_of_last_call(0, end, &lang).0, lang))
+    }
+
+    /// Whether the model knows more than English.
+    pub fn multilingual(&self) -> bool {
+        self.ctx.is_multilingual()
+    }
+
+    /// The language setting (`auto` or fixed).
+    pub fn language(&self) -> &Language {
+        &self.language
+    }
+
+    /// Transcribes one window whose first sample is at `offset_ms` in the recording. With
+    /// `more_follows`, Whisper makes one pass only and an unfinished tail is left unconsumed
+    /// (see [`WindowResult::consumed`]); on the last window it finishes everything.
+    pub fn window(
+        &mut self,
+        samples: &[f32],
+        offset_ms: u64,
+        more_follows: bool,
+    ) -> Result<WindowResult, TranscribeError> {
+        let lang = self.decode_in_language(samples, offset_ms, more_follows)?;
+        // Stopped after a first pass that kept nothing (its start judged no-speech: music,
+        // noise): where Whisper would have resumed is unknown, so it runs to the end instead.
+        if self.gate.one_pass && self.gate.passes > 1 && self.state.full_n_segments() == 0 {
+            self.full(samples, offset_ms, &lang, false)?;
+        }
+        let window_end = offset_ms + samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
+        let (out, used_to) = self.segments_of_last_call(offset_ms, window_end, &lang);
         // When more audio follows, the window counts as used up to its last segment's end
         // (10 ms units) whether Whisper stopped before a second pass or ended the pass early
         // (it sometimes skips the rest of a window, mostly after a repeated sentence): the

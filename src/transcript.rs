@@ -29,6 +29,23 @@ pub struct Segment {
     pub confidence: f64,
 }
 
+/// Voice-active audio that yielded no text, even decoded alone and in the other of Mandarin
+/// and English: sealed like a segment, so its absence is part of the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    /// Position among the transcript's gaps, from 0.
+    pub index: usize,
+    /// Start in milliseconds from the start of the recording.
+    pub start_ms: u64,
+    /// End in milliseconds from the start of the recording.
+    pub end_ms: u64,
+    /// Why there is no text (e.g. `no_text_decoded`).
+    pub reason: String,
+}
+
+/// What a reader is told about a gap.
+pub const GAP_NOTE: &str = "speech here was not transcribed";
+
 /// A whole session transcript.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transcript {
@@ -44,6 +61,10 @@ pub struct Transcript {
     pub model: String,
     /// The segments in time order.
     pub segments: Vec<Segment>,
+    /// Speech that could not be transcribed, in time order (absent when there is none, so
+    /// transcripts without gaps keep their earlier bytes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<Gap>,
 }
 
 impl Transcript {
@@ -99,7 +120,23 @@ fn stamp(ms: u64, sep: char) -> String {
     )
 }
 
-/// Renders the transcript in `format`.
+/// Segments and gaps in time order, as (start, end, line of text).
+pub fn lines(t: &Transcript) -> Vec<(u64, u64, String)> {
+    let mut v: Vec<(u64, u64, String)> = t
+        .segments
+        .iter()
+        .map(|s| (s.start_ms, s.end_ms, s.text.clone()))
+        .chain(
+            t.gaps
+                .iter()
+                .map(|g| (g.start_ms, g.end_ms, format!("[{GAP_NOTE}: {}]", g.reason))),
+        )
+        .collect();
+    v.sort_by_key(|l| (l.0, l.1));
+    v
+}
+
+/// Renders the transcript in `format` (gaps appear as bracketed lines in the text formats).
 pub fn export(t: &Transcript, format: ExportFormat) -> String {
     let mut out = String::new();
     match format {
@@ -107,35 +144,25 @@ pub fn export(t: &Transcript, format: ExportFormat) -> String {
             return String::from_utf8(t.canonical_json()).expect("JSON is UTF-8");
         }
         ExportFormat::Srt => {
-            for (i, s) in t.segments.iter().enumerate() {
+            for (i, (a, b, text)) in lines(t).iter().enumerate() {
                 out += &format!(
                     "{}\n{} --> {}\n{}\n\n",
                     i + 1,
-                    stamp(s.start_ms, ','),
-                    stamp(s.end_ms, ','),
-                    s.text
+                    stamp(*a, ','),
+                    stamp(*b, ','),
+                    text
                 );
             }
         }
         ExportFormat::Vtt => {
             out += "WEBVTT\n\n";
-            for s in &t.segments {
-                out += &format!(
-                    "{} --> {}\n{}\n\n",
-                    stamp(s.start_ms, '.'),
-                    stamp(s.end_ms, '.'),
-                    s.text
-                );
+            for (a, b, text) in lines(t) {
+                out += &format!("{} --> {}\n{}\n\n", stamp(a, '.'), stamp(b, '.'), text);
             }
         }
         ExportFormat::Txt => {
-            for s in &t.segments {
-                out += &format!(
-                    "[{} --> {}] {}\n",
-                    stamp(s.start_ms, '.'),
-                    stamp(s.end_ms, '.'),
-                    s.text
-                );
+            for (a, b, text) in lines(t) {
+                out += &format!("[{} --> {}] {}\n", stamp(a, '.'), stamp(b, '.'), text);
             }
         }
     }
@@ -162,7 +189,31 @@ mod tests {
                 language: "en".into(),
                 confidence: 0.9,
             }],
+            gaps: Vec::new(),
         }
+    }
+
+    #[test]
+    fn gaps_appear_in_time_order_in_text_exports_and_only_when_present_in_json() {
+        let mut t = sample();
+        let plain = String::from_utf8(t.canonical_json()).unwrap();
+        assert!(
+            !plain.contains("gaps"),
+            "transcripts without gaps keep their bytes"
+        );
+        t.gaps.push(Gap {
+            index: 0,
+            start_ms: 500,
+            end_ms: 1_200,
+            reason: "no_text_decoded".into(),
+        });
+        let txt = export(&t, ExportFormat::Txt);
+        assert!(txt.starts_with(
+            "[00:00:00.500 --> 00:00:01.200] [speech here was not transcribed: no_text_decoded]"
+        ), "{txt}");
+        assert!(String::from_utf8(t.canonical_json())
+            .unwrap()
+            .contains("\"gaps\""));
     }
 
     #[test]

@@ -46,6 +46,14 @@ pub struct Done {
     /// For each region with a repeat id (VAD chunks): its own segments, or `None` when a
     /// segment ran across its edges.
     pub regions: Vec<(usize, Option<Vec<RawSegment>>)>,
+    /// Speech that yielded no text (VAD chunks, after the coverage audit).
+    pub gaps: Vec<crate::coverage::RawGap>,
+    /// Voice-active audio of VAD chunks (ms).
+    pub voice_ms: u64,
+    /// Of it, covered by segments (ms).
+    pub covered_ms: u64,
+    /// Regions decoded again alone by the coverage audit.
+    pub redecoded: u64,
 }
 
 /// How `threads` are split: (workers, threads per worker).
@@ -226,8 +234,39 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
         }
         Job::Chunk(c) => {
             let r = t.window(&c.samples, 0, false)?;
-            (d.segments, d.regions) = region_texts(&c, &r.segments);
-            d.windows = 1;
+            let (mapped, mut regions) = region_texts(&c, &r.segments);
+            // Regions the chunk's decoding left without text are decoded again alone.
+            let fixed = match t.language() {
+                crate::transcribe::Language::Fixed(l) => Some(l.clone()),
+                crate::transcribe::Language::Auto => None,
+            };
+            let deaf = crate::fault::injected("coverage.deaf");
+            let audit = crate::coverage::audit(&c, &r.segments, |samples, lang| {
+                let (found, used) = t.region(samples, lang.or(fixed.as_deref()))?;
+                Ok((if deaf { Vec::new() } else { found }, used))
+            })?;
+            d.segments = mapped
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !audit.dropped.contains(i))
+                .map(|(_, s)| s)
+                .chain(audit.recovered)
+                .collect();
+            for (k, text) in audit.redone {
+                if let Some(id) = c.pieces[k].id {
+                    if let Some(entry) = regions.iter_mut().find(|(i, _)| *i == id) {
+                        // A reference that became a gap gives its repeats nothing to reuse:
+                        // they are transcribed themselves.
+                        entry.1 = text.filter(|t| !t.is_empty());
+                    }
+                }
+            }
+            d.regions = regions;
+            d.gaps = audit.gaps;
+            d.voice_ms = audit.voice_ms;
+            d.covered_ms = audit.covered_ms;
+            d.redecoded = audit.redecoded;
+            d.windows = 1 + audit.redecoded;
             d.speech_ms = c.speech_samples() as u64 * 1000 / rate;
             d.end_ms = c
                 .pieces

@@ -85,6 +85,32 @@ pub struct Excerpt {
     /// Claim flags on these segments.
     #[serde(default)]
     pub claims: Vec<SegmentFlag>,
+    /// Gaps in the whole transcript (sealed after the segments: gap `i` is leaf
+    /// `segment_count + i`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub gap_count: u64,
+    /// Gaps inside the excerpt's range: speech there was not transcribed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<ProvenGap>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A gap in an excerpt, with its proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvenGap {
+    /// Index among the transcript's gaps.
+    pub index: u64,
+    /// Start (ms).
+    pub start_ms: u64,
+    /// End (ms).
+    pub end_ms: u64,
+    /// Why there is no text.
+    pub reason: String,
+    /// Audit path to the transcript root (leaf `segment_count + index`), hex.
+    pub proof: Vec<String>,
 }
 
 /// A file described in the statement.
@@ -291,12 +317,30 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
         .filter(|f| (first_index..=last_index).contains(&(f.segment as u64)))
         .cloned()
         .collect();
+    let n_segments = transcript.segments.len();
+    let gaps = transcript
+        .gaps
+        .iter()
+        .filter(|g| g.end_ms > req.from_ms && g.start_ms < req.to_ms)
+        .map(|g| ProvenGap {
+            index: g.index as u64,
+            start_ms: g.start_ms,
+            end_ms: g.end_ms,
+            reason: g.reason.clone(),
+            proof: merkle::inclusion_proof(&leaves, n_segments + g.index)
+                .iter()
+                .map(hex::encode)
+                .collect(),
+        })
+        .collect();
     let excerpt = Excerpt {
         session: id.clone(),
         transcript_root: manifest.transcript_root.clone(),
-        segment_count: transcript.segments.len() as u64,
+        segment_count: n_segments as u64,
         segments,
         claims,
+        gap_count: transcript.gaps.len() as u64,
+        gaps,
     };
     let inclusion: Inclusion = seal::log::prove(store.db(), &id)
         .map_err(|source| StoreError::Catalog {

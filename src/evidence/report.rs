@@ -70,21 +70,39 @@ pub fn render(f: &Facts) -> String {
     let fp = crate::seal::hex32(f.public_key)
         .map(|k| crate::seal::keys::fingerprint(&k))
         .unwrap_or_default();
-    let rows: String = f
+    let mut lines: Vec<(u64, String)> = f
         .excerpt
         .segments
         .iter()
         .map(|s| {
-            format!(
-                "<tr><td>{}</td><td>{} – {}</td><td>{}</td><td>{}</td></tr>\n",
-                s.index,
-                clock(s.start_ms),
-                clock(s.end_ms),
-                esc(&s.text),
-                flags_for(&f.excerpt.claims, s.index)
+            (
+                s.start_ms,
+                format!(
+                    "<tr><td>{}</td><td>{} – {}</td><td>{}</td><td>{}</td></tr>\n",
+                    s.index,
+                    clock(s.start_ms),
+                    clock(s.end_ms),
+                    esc(&s.text),
+                    flags_for(&f.excerpt.claims, s.index)
+                ),
             )
         })
         .collect();
+    // Gaps are sealed too: the reader is told where speech was not transcribed.
+    lines.extend(f.excerpt.gaps.iter().map(|g| {
+        (
+            g.start_ms,
+            format!(
+                "<tr class=\"gap\"><td>—</td><td>{} – {}</td><td><i>此处有语音未能转写 · {} ({})</i></td><td></td></tr>\n",
+                clock(g.start_ms),
+                clock(g.end_ms),
+                crate::transcript::GAP_NOTE,
+                esc(&g.reason)
+            ),
+        )
+    }));
+    lines.sort_by_key(|l| l.0);
+    let rows: String = lines.into_iter().map(|l| l.1).collect();
     let claims_note = if f.excerpt.claims.is_empty() {
         "<p>本片段未发现风险宣传用语。 No risky sales claims were flagged in this excerpt.</p>"
             .to_string()

@@ -452,6 +452,8 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         },
     );
     let root = seal::hex32(&manifest.transcript_root).unwrap_or([0u8; 32]);
+    // Segments then gaps are the transcript's leaves.
+    let leaves = (excerpt.segment_count as usize).saturating_add(excerpt.gap_count as usize);
     let mut seg_problems = Vec::new();
     for s in &excerpt.segments {
         let proof: Option<Vec<merkle::Hash>> = s.proof.iter().map(|p| seal::hex32(p)).collect();
@@ -462,15 +464,8 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             s.end_ms,
             &s.text,
         ));
-        let ok = proof.is_some_and(|p| {
-            merkle::verify_inclusion(
-                &leaf,
-                s.index as usize,
-                excerpt.segment_count as usize,
-                &p,
-                &root,
-            )
-        });
+        let ok = proof
+            .is_some_and(|p| merkle::verify_inclusion(&leaf, s.index as usize, leaves, &p, &root));
         if !ok {
             seg_problems.push(format!(
                 "segment {} ({} – {}): its text, times or position differ from the sealed transcript",
@@ -480,11 +475,33 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             ));
         }
     }
-    let count_ok = excerpt.segment_count as usize == manifest.segment_count;
+    for g in &excerpt.gaps {
+        let proof: Option<Vec<merkle::Hash>> = g.proof.iter().map(|p| seal::hex32(p)).collect();
+        let leaf = merkle::leaf_hash(&seal::gap_encoding(
+            &manifest.session,
+            g.index,
+            g.start_ms,
+            g.end_ms,
+            &g.reason,
+        ));
+        let at = (excerpt.segment_count as usize).saturating_add(g.index as usize);
+        let ok = g.index < excerpt.gap_count
+            && proof.is_some_and(|p| merkle::verify_inclusion(&leaf, at, leaves, &p, &root));
+        if !ok {
+            seg_problems.push(format!(
+                "gap {} ({} – {}): its times or reason differ from the sealed transcript",
+                g.index,
+                crate::media::clock(g.start_ms),
+                crate::media::clock(g.end_ms)
+            ));
+        }
+    }
+    let count_ok = excerpt.segment_count as usize == manifest.segment_count
+        && excerpt.gap_count as usize == manifest.gap_count;
     if !count_ok {
         seg_problems.push(format!(
-            "the excerpt says the transcript has {} segments, the manifest {}",
-            excerpt.segment_count, manifest.segment_count
+            "the excerpt says the transcript has {} segments and {} gaps, the manifest {} and {}",
+            excerpt.segment_count, excerpt.gap_count, manifest.segment_count, manifest.gap_count
         ));
     }
     c.add(

@@ -13,7 +13,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::transcript::{Segment, Transcript};
+use crate::transcript::{Gap, Segment, Transcript};
 use merkle::Hash;
 
 /// Domain of manifest signatures.
@@ -24,6 +24,8 @@ pub const TREE_HEAD_DOMAIN: &str = "liveproof/tree-head/v1";
 pub const BUNDLE_DOMAIN: &str = "liveproof/bundle/v1";
 /// Domain of segment leaves.
 pub const SEGMENT_DOMAIN: &str = "liveproof/segment/v1";
+/// Domain of gap leaves (speech that yielded no text).
+pub const GAP_DOMAIN: &str = "liveproof/gap/v1";
 /// Domain of log entries.
 pub const LOG_ENTRY_DOMAIN: &str = "liveproof/log-entry/v1";
 
@@ -63,15 +65,48 @@ pub fn segment_leaf(session: &str, s: &Segment) -> Hash {
     ))
 }
 
-/// All leaf hashes of a transcript, in order.
+/// Canonical encoding of one gap: domain, session, gap index, start, end, reason, laid out
+/// like a segment's but under its own domain, so a gap never encodes like a segment.
+pub fn gap_encoding(
+    session: &str,
+    index: u64,
+    start_ms: u64,
+    end_ms: u64,
+    reason: &str,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + reason.len());
+    out.extend_from_slice(GAP_DOMAIN.as_bytes());
+    out.push(0);
+    put_bytes(&mut out, session.as_bytes());
+    out.extend_from_slice(&index.to_be_bytes());
+    out.extend_from_slice(&start_ms.to_be_bytes());
+    out.extend_from_slice(&end_ms.to_be_bytes());
+    put_bytes(&mut out, reason.as_bytes());
+    out
+}
+
+/// Leaf hash of a gap.
+pub fn gap_leaf(session: &str, g: &Gap) -> Hash {
+    merkle::leaf_hash(&gap_encoding(
+        session,
+        g.index as u64,
+        g.start_ms,
+        g.end_ms,
+        &g.reason,
+    ))
+}
+
+/// All leaf hashes of a transcript, in order: the segments, then the gaps (gap `i` is leaf
+/// `segments + i`).
 pub fn transcript_leaves(t: &Transcript) -> Vec<Hash> {
     t.segments
         .iter()
         .map(|s| segment_leaf(&t.session, s))
+        .chain(t.gaps.iter().map(|g| gap_leaf(&t.session, g)))
         .collect()
 }
 
-/// Merkle root over a transcript's segments.
+/// Merkle root over a transcript's segments and gaps.
 pub fn transcript_root(t: &Transcript) -> Hash {
     merkle::root(&transcript_leaves(t))
 }

@@ -132,6 +132,7 @@ async fn session(
         let mut v = serde_json::to_value(&m).map_err(|e| ApiError::internal(e.to_string()))?;
         v["segments"] =
             serde_json::to_value(&t.segments).map_err(|e| ApiError::internal(e.to_string()))?;
+        v["gaps"] = serde_json::to_value(&t.gaps).map_err(|e| ApiError::internal(e.to_string()))?;
         Ok(v)
     })
     .await??;
