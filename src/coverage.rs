@@ -156,27 +156,65 @@ fn holes(from: u64, to: u64, spans: &[(u64, u64)], min: u64) -> Vec<(u64, u64)> 
     out
 }
 
+/// The language a stretch is decoded in when it is decoded alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask<'a> {
+    /// The session's setting: its own detection with `auto`, else the fixed language.
+    Default,
+    /// Its own detection, whatever the setting (the region mixes Mandarin and English).
+    Detect,
+    /// This language.
+    In(&'a str),
+}
+
 /// Decodes `samples` alone, then in the other of Mandarin and English if that gave nothing.
-fn decode_alone<F>(samples: &[f32], decode: &mut F) -> Result<Vec<RawSegment>, TranscribeError>
+fn decode_alone<F>(
+    samples: &[f32],
+    first: Ask,
+    decode: &mut F,
+) -> Result<Vec<RawSegment>, TranscribeError>
 where
-    F: FnMut(&[f32], Option<&str>) -> Result<(Vec<RawSegment>, String), TranscribeError>,
+    F: FnMut(&[f32], Ask) -> Result<(Vec<RawSegment>, String), TranscribeError>,
 {
-    let (found, used) = decode(samples, None)?;
+    let (found, used) = decode(samples, first)?;
     if !found.is_empty() {
         return Ok(found);
     }
     match other_language(&used) {
-        Some(other) => Ok(decode(samples, Some(other))?.0),
+        Some(other) => Ok(decode(samples, Ask::In(other))?.0),
         None => Ok(found),
     }
 }
 
-/// Audits `segments` (chunk time, as Whisper returned them for `c`). `decode(samples, lang)`
-/// decodes one stretch alone: `None` means its own detection (or the fixed language), and it
-/// returns segments with times from the stretch's start and the language used.
-pub fn audit<F>(c: &Chunk, segments: &[RawSegment], mut decode: F) -> Result<Audit, TranscribeError>
+/// A segment that mixes Han characters with several English words: Whisper half-translated
+/// a switch of language (a brand name or two inside Mandarin is normal, three words not).
+pub fn mixes_scripts(s: &RawSegment) -> bool {
+    let han = s
+        .raw_text
+        .chars()
+        .filter(|c| matches!(*c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF))
+        .count();
+    let words = s
+        .raw_text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() > 1)
+        .count();
+    han >= 2 && words >= 3
+}
+
+/// Audits `segments` (chunk time, as Whisper returned them for `c`). `decode(samples, ask)`
+/// decodes one stretch alone and returns segments with times from the stretch's start and
+/// the language used. With `mixed` (the chunk sounds like both Mandarin and English), every
+/// region is decoded alone in the language it is detected to be in, so that none is
+/// translated into its neighbours' language.
+pub fn audit<F>(
+    c: &Chunk,
+    segments: &[RawSegment],
+    mixed: bool,
+    mut decode: F,
+) -> Result<Audit, TranscribeError>
 where
-    F: FnMut(&[f32], Option<&str>) -> Result<(Vec<RawSegment>, String), TranscribeError>,
+    F: FnMut(&[f32], Ask) -> Result<(Vec<RawSegment>, String), TranscribeError>,
 {
     let speech: Vec<(u64, u64)> = c
         .pieces
@@ -221,9 +259,25 @@ where
             (s1 - s0).saturating_sub(gaps)
         };
         let mut changed = false;
+        if mixed || mine.iter().any(mixes_scripts) {
+            // Decoded alone in its own language; kept when that gives text.
+            a.redecoded += 1;
+            let found = decode_alone(piece, Ask::Detect, &mut decode)?;
+            if !found.is_empty() {
+                a.dropped.extend(
+                    owner
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, o)| **o == Some(k))
+                        .map(|(i, _)| i),
+                );
+                mine = found;
+                changed = true;
+            }
+        }
         if (covered(&mine) as f64) < MIN_COVERED * span as f64 {
             a.redecoded += 1;
-            let found = decode_alone(piece, &mut decode)?;
+            let found = decode_alone(piece, Ask::Default, &mut decode)?;
             if found.is_empty() {
                 if span >= MIN_GAP_MS && sound_share(piece) > 0.0 {
                     a.gaps.push(RawGap {
@@ -261,7 +315,7 @@ where
                 continue;
             }
             a.redecoded += 1;
-            let found = decode_alone(stretch, &mut decode)?;
+            let found = decode_alone(stretch, Ask::Detect, &mut decode)?;
             if found.is_empty() {
                 a.gaps.push(RawGap {
                     start_ms: src + h0,
@@ -287,9 +341,13 @@ where
         if stretched {
             let cut = quietest(piece, s0 + span * 3 / 10, s0 + span * 7 / 10);
             let margin = (HOLE_MARGIN_MS * rate / 1000) as usize;
-            let left = decode_alone(&piece[..(cut + margin).min(piece.len())], &mut decode)?;
+            let left = decode_alone(
+                &piece[..(cut + margin).min(piece.len())],
+                Ask::Detect,
+                &mut decode,
+            )?;
             let right_from = cut.saturating_sub(margin);
-            let right = decode_alone(&piece[right_from..], &mut decode)?;
+            let right = decode_alone(&piece[right_from..], Ask::Detect, &mut decode)?;
             a.redecoded += 2;
             let offset = ms(right_from);
             let halves: Vec<RawSegment> = left
@@ -366,8 +424,12 @@ mod tests {
         // Whisper wrote the first region only.
         let segments = vec![seg(0, 3900, "and so my fellow Americans", "zh")];
         let mut calls = Vec::new();
-        let a = audit(&c, &segments, |samples, lang| {
-            calls.push((samples[0], lang.map(str::to_string)));
+        let a = audit(&c, &segments, false, |samples, ask| {
+            let lang = match ask {
+                Ask::In(l) => Some(l.to_string()),
+                _ => None,
+            };
+            calls.push((samples[0], lang.clone()));
             Ok(match (samples[0] as u32, lang) {
                 // The second region, alone, is Mandarin.
                 (1, None) => (vec![seg(200, 3500, "我认为跑步最重要", "zh")], "zh".into()),
@@ -407,7 +469,7 @@ mod tests {
             seg(b1, b1 + 3000, "two", "en"),
             seg(b2 + 500, b2 + 3500, "three", "en"),
         ];
-        let a = audit(&c, &segments, |_, _| panic!("nothing to redo")).unwrap();
+        let a = audit(&c, &segments, false, |_, _| panic!("nothing to redo")).unwrap();
         assert!(a.gaps.is_empty() && a.recovered.is_empty() && a.redecoded == 0);
         assert_eq!(a.covered_ms, 4000 + 3000 + 3000);
     }
@@ -420,13 +482,13 @@ mod tests {
         c.add(0, &vec![0.5f32; n], None, (0, n));
         let segments = vec![seg(0, 3000, "and so my fellow Americans", "en")];
         let mut asked = Vec::new();
-        let a = audit(&c, &segments, |samples, lang| {
-            asked.push((samples.len(), lang.map(str::to_string)));
+        let a = audit(&c, &segments, false, |samples, ask| {
+            asked.push((samples.len(), ask == Ask::Detect));
             Ok((vec![seg(300, 4800, "我认为跑步最重要", "zh")], "zh".into()))
         })
         .unwrap();
         // 3.0-8.0 s, with a 250-ms margin before it.
-        assert_eq!(asked, vec![(5250 * 16, None)]);
+        assert_eq!(asked, vec![(5250 * 16, true)]);
         assert_eq!(a.dropped, vec![0]);
         let texts: Vec<(u64, &str)> = a
             .recovered
@@ -455,7 +517,7 @@ mod tests {
         c.add(0, &samples, None, (0, n));
         let segments = vec![seg(0, 10_000, "我认为跑步最重要", "zh")];
         let mut lens = Vec::new();
-        let a = audit(&c, &segments, |s, _| {
+        let a = audit(&c, &segments, false, |s, _| {
             lens.push(s.len() / 16);
             Ok(if lens.len() == 1 {
                 (
@@ -491,6 +553,51 @@ mod tests {
     }
 
     #[test]
+    fn a_half_translated_segment_or_a_mixed_chunk_sends_regions_to_their_own_detection() {
+        let c = chunk();
+        let b1 = ms(c.pieces[1].at);
+        let segments = vec![
+            seg(0, 3800, "欢迎大家来体验", "zh"),
+            seg(b1, b1 + 3800, "看你的 country can do for you", "zh"),
+        ];
+        assert!(mixes_scripts(&segments[1]) && !mixes_scripts(&segments[0]));
+        assert!(!mixes_scripts(&seg(
+            0,
+            1,
+            "这款iPhone 15 Pro真的很好用",
+            "zh"
+        )));
+        let mut asked = Vec::new();
+        let a = audit(&c, &segments, false, |s, ask| {
+            asked.push((s[0] as u32, ask == Ask::Detect));
+            Ok((
+                vec![seg(
+                    0,
+                    3800,
+                    "ask not what your country can do for you",
+                    "en",
+                )],
+                "en".into(),
+            ))
+        })
+        .unwrap();
+        assert_eq!(asked[0], (1, true), "{asked:?}");
+        assert_eq!(a.dropped, vec![1]);
+        assert_eq!(a.recovered[0].language, "en");
+        let mut n = 0;
+        audit(&c, &segments, true, |_, ask| {
+            assert_eq!(ask, Ask::Detect);
+            n += 1;
+            Ok((
+                vec![seg(0, 3800, "每个区域自己的语言和文字", "zh")],
+                "zh".into(),
+            ))
+        })
+        .unwrap();
+        assert!(n >= 3, "every region of a mixed chunk: {n}");
+    }
+
+    #[test]
     fn holes_are_the_long_uncovered_stretches() {
         assert_eq!(
             holes(0, 10, &[(2, 3), (5, 6)], 2),
@@ -507,7 +614,7 @@ mod tests {
         let c = chunk();
         let b1 = ms(c.pieces[1].at);
         let segments = vec![seg(0, 4000, "one", "en"), seg(b1, b1 + 500, "uh", "en")];
-        let a = audit(&c, &segments, |_, _| {
+        let a = audit(&c, &segments, false, |_, _| {
             Ok((vec![seg(0, 3800, "两个", "zh")], "zh".into()))
         })
         .unwrap();

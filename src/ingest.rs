@@ -484,7 +484,7 @@ fn ensure_indexed(store: &Store, session: &str) -> Option<String> {
 /// speech chunks, see `vad`), spread over parallel Whisper workers (see `workers`), in
 /// bounded memory.
 #[allow(clippy::too_many_arguments)]
-fn transcribe_file(
+pub(crate) fn transcribe_file(
     path: &Path,
     label: &Path,
     probe: media::Probe,

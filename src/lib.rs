@@ -18,6 +18,7 @@ pub mod manifest;
 pub mod media;
 pub mod models;
 pub mod repeats;
+pub mod reproduce;
 pub mod seal;
 pub mod search;
 pub mod server;

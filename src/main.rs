@@ -272,6 +272,22 @@ enum Command {
     Log(LogCmd),
     /// Rebuild the search index from the archive (the archive is the source of truth).
     Reindex,
+    /// Transcribe an archived original again with the settings its manifest recorded and say
+    /// whether the transcript root is identical (reproducible extraction). Exit 0 when it
+    /// is, 5 when it is not. --threads changes only the speed.
+    ///
+    /// Example: liveproof reproduce 3f2a9c --json
+    #[command(verbatim_doc_comment)]
+    Reproduce {
+        /// Session id or unique prefix.
+        session: String,
+        /// The same weights under another name or path (default: the recorded model).
+        #[arg(long)]
+        model: Option<String>,
+        /// Inference threads (default: all cores; never changes the text).
+        #[arg(long, env = "LIVEPROOF_THREADS")]
+        threads: Option<usize>,
+    },
     /// List archived sessions.
     Sessions,
     /// Show a session's manifest and transcript segments.
@@ -1043,6 +1059,58 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 print_json(&value)?;
             } else {
                 println!("{}", serde_json::to_string_pretty(&value)?);
+            }
+        }
+        Command::Reproduce {
+            session,
+            model,
+            threads,
+        } => {
+            let store = Store::open(&cli.data)?;
+            let bar = Bar::new(std::path::Path::new(&session));
+            let r = liveproof::reproduce::reproduce(
+                &store,
+                &session,
+                model.as_deref(),
+                &models::models_dir(),
+                threads.unwrap_or_else(liveproof::transcribe::default_threads),
+                &bar,
+            );
+            bar.0.finish_and_clear();
+            let r = match r {
+                Ok(r) => r,
+                Err(liveproof::reproduce::ReproduceError::Ingest(e)) => return Err(e.into()),
+                Err(e @ liveproof::reproduce::ReproduceError::OtherWeights { .. }) => {
+                    return Err(Failure {
+                        code: 4,
+                        error: e.into(),
+                    })
+                }
+                Err(e) => return Err(BadInput(e.to_string()).into()),
+            };
+            if cli.json {
+                print_json(&r)?;
+            } else if r.reproduced {
+                println!(
+                    "reproduced: session {} transcribed again gives the sealed transcript root {}",
+                    r.session, r.transcript_root
+                );
+            } else {
+                println!(
+                    "NOT reproduced: session {} sealed root {}, recomputed {} ({} → {} segments, {} → {} gaps)",
+                    r.session, r.transcript_root, r.recomputed_root, r.segments.0, r.segments.1, r.gaps.0, r.gaps.1
+                );
+                if let Some((i, a, b)) = &r.first_difference {
+                    println!(
+                        "first difference at segment {i}:\n  sealed:     {a}\n  recomputed: {b}"
+                    );
+                }
+            }
+            if !r.reproduced {
+                return Err(Failure {
+                    code: 5,
+                    error: anyhow::anyhow!("session {} did not reproduce", r.session),
+                });
             }
         }
         Command::Reindex => {

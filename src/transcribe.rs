@@ -464,6 +464,32 @@ impl Transcriber {
         Ok((self.segments_of_last_call(0, end, &lang).0, lang))
     }
 
+    /// How mixed Mandarin and English sound in the audio the last call encoded: the share of
+    /// the less likely of the two in their combined probability (0: one language; 0.5: as
+    /// much of each). One decoder step on the encoder output already computed.
+    pub fn zh_en_mix(&mut self) -> Result<f32, TranscribeError> {
+        if !self.ctx.is_multilingual() {
+            return Ok(0.0);
+        }
+        let (_, probs) =
+            self.detect_on_last_encoding()
+                .map_err(|e| TranscribeError::Inference {
+                    at: "language check".into(),
+                    detail: e.to_string(),
+                })?;
+        let p = |code: &str| {
+            whisper_rs::get_lang_id(code)
+                .and_then(|i| probs.get(i as usize).copied())
+                .unwrap_or(0.0)
+        };
+        let (zh, en) = (p("zh"), p("en"));
+        Ok(if zh + en <= 0.0 {
+            0.0
+        } else {
+            zh.min(en) / (zh + en)
+        })
+    }
+
     /// Whether the model knows more than English.
     pub fn multilingual(&self) -> bool {
         self.ctx.is_multilingual()

@@ -17,6 +17,10 @@ use crate::media::SAMPLE_RATE;
 use crate::transcribe::{RawSegment, TranscribeError, Transcriber};
 use crate::vad::Chunk;
 
+/// Share of the less likely of Mandarin and English above which a chunk counts as mixed
+/// (measured: one language 0.001; an English clip then two Mandarin ones 0.125).
+const MIXED: f32 = 0.05;
+
 /// Most workers: each holds a decoding state (tens of MB for base).
 const MAX_WORKERS: usize = 4;
 
@@ -234,6 +238,9 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
         }
         Job::Chunk(c) => {
             let r = t.window(&c.samples, 0, false)?;
+            // A chunk that sounds like both Mandarin and English has each region decoded in
+            // its own language (one decoder step to ask).
+            let mixed = c.pieces.len() > 1 && t.zh_en_mix()? >= MIXED;
             let (mapped, mut regions) = region_texts(&c, &r.segments);
             // Regions the chunk's decoding left without text are decoded again alone.
             let fixed = match t.language() {
@@ -241,8 +248,13 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
                 crate::transcribe::Language::Auto => None,
             };
             let deaf = crate::fault::injected("coverage.deaf");
-            let audit = crate::coverage::audit(&c, &r.segments, |samples, lang| {
-                let (found, used) = t.region(samples, lang.or(fixed.as_deref()))?;
+            let audit = crate::coverage::audit(&c, &r.segments, mixed, |samples, ask| {
+                let lang = match ask {
+                    crate::coverage::Ask::Default => fixed.as_deref(),
+                    crate::coverage::Ask::Detect => None,
+                    crate::coverage::Ask::In(l) => Some(l),
+                };
+                let (found, used) = t.region(samples, lang)?;
                 Ok((if deaf { Vec::new() } else { found }, used))
             })?;
             d.segments = mapped

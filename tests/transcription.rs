@@ -395,3 +395,243 @@ fn auto_language_follows_a_switch_from_english_to_mandarin_and_back() {
     let last = segs.last().unwrap();
     assert_eq!(last["language"], "en", "back to English at the end");
 }
+
+const FUNASR: &str = "欢迎大家来体验达摩院推出的语音识别模型";
+
+/// Clips joined with 0.5 s of silence between them (a host switching language mid-stream).
+fn switching(out: &std::path::Path, clips: &[&str]) {
+    let mut c = std::process::Command::new("ffmpeg");
+    c.args(["-nostdin", "-v", "error", "-y"]);
+    for clip in clips {
+        c.arg("-i").arg(fixture(clip));
+    }
+    let mut graph = String::new();
+    for k in 0..clips.len() {
+        graph +=
+            &format!("[{k}]aresample=16000,aformat=channel_layouts=mono,apad=pad_dur=0.5[a{k}];");
+    }
+    for k in 0..clips.len() {
+        graph += &format!("[a{k}]");
+    }
+    graph += &format!("concat=n={}:v=0:a=1", clips.len());
+    let st = c
+        .args(["-filter_complex", &graph])
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+/// The segments of a session: (language, text).
+fn segments(data: &std::path::Path, id: &str) -> Vec<(String, String)> {
+    let (_, v) = run(data, &["show", id]);
+    v.unwrap()["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["language"].as_str().unwrap().to_string(),
+                s["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_code_switching_recording_keeps_every_utterance_in_its_own_language() {
+    require_model("base");
+    let d = tempfile::tempdir().unwrap();
+    for (name, clips, zh_ref) in [
+        (
+            "a.wav",
+            [
+                "jfk.wav",
+                "paddlespeech_zh.wav",
+                "aishell_BAC009S0724W0121.wav",
+            ],
+            format!("{PADDLE}{AISHELL}"),
+        ),
+        (
+            "b.wav",
+            ["funasr_zh.wav", "jfk.wav", "paddlespeech_zh.wav"],
+            format!("{FUNASR}{PADDLE}"),
+        ),
+    ] {
+        let f = d.path().join(name);
+        switching(&f, &clips);
+        for lang in ["auto", "zh"] {
+            let data = d.path().join(format!("data-{name}-{lang}"));
+            let s = ingest(&data, &f, &["--model", "base", "--lang", lang]);
+            let segs = segments(&data, s["session"].as_str().unwrap());
+            let en: String = segs
+                .iter()
+                .filter(|(l, _)| l == "en")
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let zh: String = segs
+                .iter()
+                .filter(|(l, _)| l == "zh")
+                .map(|(_, t)| t.as_str())
+                .collect();
+            let (w, c) = (wer(JFK, &en), cer(&zh_ref, &zh));
+            assert!(
+                w <= 0.3,
+                "{name} --lang {lang}: English WER {w:.2}: {segs:?}"
+            );
+            assert!(
+                c <= 0.35,
+                "{name} --lang {lang}: Mandarin CER {c:.2}: {segs:?}"
+            );
+            // Each segment is labelled with the language it is written in: nothing translated.
+            for (l, t) in &segs {
+                let han = t.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch));
+                assert_eq!(han, l == "zh", "{name}: {l} {t}");
+            }
+            let cov = s["timings"]["coverage"].as_f64().unwrap();
+            assert!(cov >= 0.8, "{name} --lang {lang}: coverage {cov}");
+            assert_eq!(s["gaps"], 0);
+        }
+    }
+}
+
+#[test]
+fn speech_that_yields_no_text_is_a_sealed_gap_shown_exported_and_proven() {
+    require_model("base");
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("b.wav");
+    switching(&f, &["funasr_zh.wav", "jfk.wav", "paddlespeech_zh.wav"]);
+    let data = d.path().join("data");
+    // The fault makes every region decoded alone come back empty: what the packed window
+    // dropped can then only be a gap.
+    let out = bin()
+        .env("LIVEPROOF_FAULT", "coverage.deaf")
+        .args([
+            "ingest",
+            f.to_str().unwrap(),
+            "--model",
+            "base",
+            "--json",
+            "--data",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = s["session"].as_str().unwrap();
+    let n = s["gaps"].as_u64().unwrap();
+    assert!(n >= 1, "{s}");
+    assert_eq!(s["timings"]["gaps"], n);
+    assert!(s["timings"]["coverage"].as_f64().unwrap() < 0.9);
+    let (_, show) = run(&data, &["show", id]);
+    let show = show.unwrap();
+    let gaps = show["gaps"].as_array().unwrap().clone();
+    assert_eq!(gaps.len() as u64, n);
+    assert_eq!(show["gap_count"], n);
+    assert_eq!(gaps[0]["reason"], "no_text_decoded");
+    let txt = bin()
+        .args(["export", id, "--format", "txt", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&txt.stdout).contains("speech here was not transcribed"));
+    // An excerpt over the gap proves it, and a changed gap fails verification.
+    let g0 = gaps[0]["start_ms"].as_u64().unwrap();
+    let bundle = d.path().join("gap.zip");
+    let (o, _) = run(
+        &data,
+        &[
+            "evidence",
+            id,
+            "--from",
+            &format!("{:.3}", g0.saturating_sub(1000) as f64 / 1000.0),
+            "--to",
+            &format!(
+                "{:.3}",
+                (s["duration_ms"].as_u64().unwrap()) as f64 / 1000.0
+            ),
+            "-o",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (o, v) = run(&data, &["verify", bundle.to_str().unwrap()]);
+    assert!(o.status.success(), "{v:?}");
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&bundle).unwrap()).unwrap();
+    let mut members = std::collections::BTreeMap::new();
+    for i in 0..z.len() {
+        let mut e = z.by_index(i).unwrap();
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut b).unwrap();
+        members.insert(e.name().to_string(), b);
+    }
+    let html = String::from_utf8_lossy(&members["report.html"]).to_string();
+    assert!(html.contains("speech here was not transcribed"));
+    let mut excerpt: serde_json::Value = serde_json::from_slice(&members["excerpt.json"]).unwrap();
+    assert!(!excerpt["gaps"].as_array().unwrap().is_empty());
+    excerpt["gaps"][0]["end_ms"] = (excerpt["gaps"][0]["end_ms"].as_u64().unwrap() - 500).into();
+    members.insert(
+        "excerpt.json".into(),
+        serde_json::to_vec_pretty(&excerpt).unwrap(),
+    );
+    let forged = d.path().join("forged.zip");
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&forged).unwrap());
+    for (name, bytes) in &members {
+        w.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut w, bytes).unwrap();
+    }
+    w.finish().unwrap();
+    let (o, _) = run(&data, &["verify", forged.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(5), "a shortened gap must not verify");
+}
+
+#[test]
+fn the_transcript_root_is_the_same_on_one_and_two_threads_and_reproduces() {
+    require_model("base");
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("b.wav");
+    switching(
+        &f,
+        &["funasr_zh.wav", "jfk.wav", "paddlespeech_zh.wav", "jfk.wav"],
+    );
+    let mut roots = Vec::new();
+    for threads in ["1", "2"] {
+        for vad in [true, false] {
+            let data = d.path().join(format!("data-{threads}-{vad}"));
+            let mut args = vec!["--model", "base", "--threads", threads];
+            if !vad {
+                args.push("--no-vad");
+            }
+            let s = ingest(&data, &f, &args);
+            let id = s["session"].as_str().unwrap().to_string();
+            let (_, m) = run(&data, &["show", &id]);
+            let m = m.unwrap();
+            assert_eq!(m["transcription"]["vad"], vad);
+            assert_eq!(m["transcription"]["language"], "auto");
+            assert_eq!(m["transcription"]["format"], "liveproof/transcription/v1");
+            roots.push((vad, m["transcript_root"].as_str().unwrap().to_string()));
+            // Re-running the recorded extraction, on another thread count, gives the same root.
+            let other = if threads == "1" { "2" } else { "1" };
+            let (o, r) = run(&data, &["reproduce", &id, "--threads", other]);
+            let r = r.unwrap();
+            assert!(o.status.success(), "{r}");
+            assert_eq!(r["reproduced"], true);
+            assert_eq!(r["session"], id.as_str());
+            assert_eq!(r["transcript_root"], r["recomputed_root"]);
+        }
+    }
+    let with_vad: Vec<_> = roots.iter().filter(|r| r.0).collect();
+    let without: Vec<_> = roots.iter().filter(|r| !r.0).collect();
+    assert_eq!(
+        with_vad[0].1, with_vad[1].1,
+        "--threads 1 and 2 (voice activity)"
+    );
+    assert_eq!(without[0].1, without[1].1, "--threads 1 and 2 (--no-vad)");
+}
