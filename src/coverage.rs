@@ -253,9 +253,30 @@ where
                 ..s.clone()
             })
             .collect();
+        // Segments of neighbouring regions that run into this one cover it too (one sentence
+        // over a pause): region time.
+        let others: Vec<(u64, u64)> = segments
+            .iter()
+            .zip(&owner)
+            .filter(|(s, o)| **o != Some(k) && overlap(s, speech[k]) > 0)
+            .map(|(s, _)| {
+                (
+                    s.start_ms.saturating_sub(base),
+                    s.end_ms.saturating_sub(base),
+                )
+            })
+            .collect();
+        let spans_with = |v: &[RawSegment]| -> Vec<(u64, u64)> {
+            v.iter()
+                .map(|s| (s.start_ms, s.end_ms))
+                .chain(others.iter().copied())
+                .collect()
+        };
         let covered = |v: &[RawSegment]| -> u64 {
-            let spans: Vec<(u64, u64)> = v.iter().map(|s| (s.start_ms, s.end_ms)).collect();
-            let gaps: u64 = holes(s0, s1, &spans, 0).iter().map(|(x, y)| y - x).sum();
+            let gaps: u64 = holes(s0, s1, &spans_with(v), 0)
+                .iter()
+                .map(|(x, y)| y - x)
+                .sum();
             (s1 - s0).saturating_sub(gaps)
         };
         let mut changed = false;
@@ -302,7 +323,7 @@ where
         }
         // Long stretches still without text (a switch of language inside the region, a
         // sentence Whisper skipped) are decoded alone too.
-        let spans: Vec<(u64, u64)> = mine.iter().map(|s| (s.start_ms, s.end_ms)).collect();
+        let spans = spans_with(&mine);
         let len_ms = ms(p.len);
         for (h0, h1) in holes(s0, s1, &spans, MIN_HOLE_MS) {
             let (m0, m1) = (
@@ -595,6 +616,25 @@ mod tests {
         })
         .unwrap();
         assert!(n >= 3, "every region of a mixed chunk: {n}");
+    }
+
+    #[test]
+    fn a_sentence_running_over_a_pause_covers_both_regions() {
+        let c = chunk();
+        let b1 = ms(c.pieces[1].at);
+        let b2 = ms(c.pieces[2].at);
+        // One sentence from the first region well into the second, another in the third.
+        let segments = vec![
+            seg(
+                0,
+                b1 + 3000,
+                "and so my fellow Americans ask not what your country can do",
+                "en",
+            ),
+            seg(b2, b2 + 3800, "ask what you can do for your country", "en"),
+        ];
+        let a = audit(&c, &segments, false, |_, _| panic!("nothing to redo")).unwrap();
+        assert_eq!(a.redecoded, 0);
     }
 
     #[test]
