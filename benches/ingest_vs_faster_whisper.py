@@ -132,6 +132,74 @@ def build(name, minutes, blocks, work, rng):
     return path, placed
 
 
+def render(c, rng):
+    """The clip said again: other tempo (0.9-1.1), pitch (about +-1 semitone), gain (-6 to
+    +3 dB) and room noise (pink, 30-40 dB below), so that no audio repeats exactly, as a
+    human host's speech does not."""
+    pitch = rng.uniform(0.94, 1.06)
+    tempo = rng.uniform(0.9, 1.1)
+    gain = rng.uniform(-6, 3)
+    noise = 10 ** (rng.uniform(-40, -30) / 20)
+    graph = (f"[0]asetrate={RATE * pitch:.0f},aresample={RATE},atempo={tempo / pitch:.4f},"
+             f"volume={gain:.1f}dB[s];anoisesrc=c=pink:a={noise:.5f}:r={RATE}[n];"
+             "[s][n]amix=inputs=2:duration=first:normalize=0")
+    return subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", c["path"], "-filter_complex", graph,
+         "-f", "s16le", "-ac", "1", "-ar", str(RATE), "-"],
+        check=True, capture_output=True).stdout
+
+
+def build_human(name, minutes, zh, en, work, rng, switch_every=0, bed=False, alternate=False):
+    """A recording of human speech with no exact repeats: every utterance re-rendered
+    (`render`), 0.5-3 s apart; every `switch_every`-th utterance is a code switch (a Mandarin
+    utterance, then an English one 0.4-0.8 s later); with `alternate`, every utterance
+    switches language 0.4-0.8 s after the last; with `bed`, a music bed plays under all of it."""
+    pcm = bytearray()
+    placed = []
+    total = int(minutes * 60 * RATE) * 2
+    n = 0
+    while len(pcm) < total:
+        n += 1
+        if alternate:
+            seq = [rng.choice(zh if n % 2 else en)]
+        elif switch_every and n % switch_every == 0:
+            seq = [rng.choice(zh), rng.choice(en)]
+        else:
+            seq = [rng.choice(zh)]
+        for k, c in enumerate(seq):
+            if k:
+                pcm += silence(rng.uniform(0.4, 0.8))
+            t0 = len(pcm) / 2 / RATE
+            pcm += render(c, rng)
+            placed.append({"start": t0, "end": len(pcm) / 2 / RATE, "lang": c["lang"],
+                           "ref": c["ref"]})
+        pcm += silence(rng.uniform(0.4, 0.8) if alternate else rng.uniform(0.5, 3.0))
+    path = os.path.join(work, f"{name}.wav")
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(bytes(pcm))
+    if bed:
+        # A continuous music bed (chords with tremolo, as under a live room) 12 dB under.
+        seconds = len(pcm) / 2 / RATE
+        music = bytearray()
+        while len(music) < len(pcm):
+            music += tone(20, rng)
+        mpath = os.path.join(work, f"{name}-bed.wav")
+        with wave.open(mpath, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(RATE)
+            w.writeframes(bytes(music[:len(pcm)]))
+        mixed = os.path.join(work, f"{name}-mixed.wav")
+        sh("ffmpeg", "-nostdin", "-v", "error", "-y", "-i", path, "-i", mpath, "-filter_complex",
+           f"[1]volume=0.8[m];[0][m]amix=inputs=2:duration=first:normalize=0,atrim=0:{seconds}",
+           "-ar", str(RATE), "-ac", "1", mixed)
+        os.replace(mixed, path)
+    return path, placed
+
+
 def normalize(text, lang, zhconv):
     text = zhconv(text) if zhconv else text
     if lang == "zh":
@@ -251,6 +319,15 @@ def main():
     recordings = {}
     if "zh10" in args.which:
         recordings["zh10"] = build("zh10", 10 * args.scale, [zh], args.work, rng) + ("zh", args.beams)
+    if "human10" in args.which:
+        recordings["human10"] = build_human("human10", 10 * args.scale, zh, en, args.work, rng,
+                                            switch_every=12) + ("zh", args.beams)
+    if "music" in args.which:
+        recordings["music"] = build_human("music", 3 * args.scale, zh, en, args.work, rng,
+                                          bed=True) + ("zh", args.beams)
+    if "switch" in args.which:
+        recordings["switch"] = build_human("switch", 3 * args.scale, zh, en, args.work, rng,
+                                           alternate=True) + ("auto", args.mixed_beams)
     if "mixed60" in args.which:
         recordings["mixed60"] = build("mixed60", 60 * args.scale, [zh, en], args.work, rng) + (
             "auto", args.mixed_beams)
@@ -308,12 +385,14 @@ def main():
         fw_best = min((w for n, w, *_ in r["runs"] if n.startswith("faster-whisper")),
                       default=float("nan"))
         print(f"### {r['recording']}, beam {r['beam']}\n")
-        print("| system | wall s | × vs fastest faster-whisper | peak RSS MB | CER zh | WER en |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: |")
-        for n, wall, rss, sc, _ in r["runs"]:
+        print("| system | wall s | × vs fastest faster-whisper | peak RSS MB | CER zh | WER en "
+              "| coverage, gaps |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+        for n, wall, rss, sc, t in r["runs"]:
             cer = f"{100 * sc['zh'][0] / sc['zh'][1]:.1f}%" if sc["zh"][1] else "–"
             wer = f"{100 * sc['en'][0] / sc['en'][1]:.1f}%" if sc["en"][1] else "–"
-            print(f"| {n} | {wall:.1f} | {fw_best / wall:.2f} | {rss:.0f} | {cer} | {wer} |")
+            cov = f"{t.get('coverage')}, {t.get('gaps')}" if t else "–"
+            print(f"| {n} | {wall:.1f} | {fw_best / wall:.2f} | {rss:.0f} | {cer} | {wer} | {cov} |")
         print()
         for n, wall, _, _, t in r["runs"]:
             if t:

@@ -43,6 +43,10 @@ pub struct Gap {
     pub reason: String,
 }
 
+/// Below this mean token probability a segment is marked "(?)" in `show` and the text and
+/// subtitle exports (and highlighted on the web page): listen before relying on its words.
+pub const LOW_CONFIDENCE: f64 = 0.5;
+
 /// What a reader is told about a gap.
 pub const GAP_NOTE: &str = "speech here was not transcribed";
 
@@ -125,7 +129,14 @@ pub fn lines(t: &Transcript) -> Vec<(u64, u64, String)> {
     let mut v: Vec<(u64, u64, String)> = t
         .segments
         .iter()
-        .map(|s| (s.start_ms, s.end_ms, s.text.clone()))
+        .map(|s| {
+            let text = if s.confidence < LOW_CONFIDENCE {
+                format!("(?) {}", s.text)
+            } else {
+                s.text.clone()
+            };
+            (s.start_ms, s.end_ms, text)
+        })
         .chain(
             t.gaps
                 .iter()
@@ -136,7 +147,8 @@ pub fn lines(t: &Transcript) -> Vec<(u64, u64, String)> {
     v
 }
 
-/// Renders the transcript in `format` (gaps appear as bracketed lines in the text formats).
+/// Renders the transcript in `format` (gaps appear as bracketed lines and low-confidence
+/// segments start with "(?)" in the text formats).
 pub fn export(t: &Transcript, format: ExportFormat) -> String {
     let mut out = String::new();
     match format {
@@ -191,6 +203,14 @@ mod tests {
             }],
             gaps: Vec::new(),
         }
+    }
+
+    #[test]
+    fn low_confidence_segments_are_marked_in_text_exports() {
+        let mut t = sample();
+        t.segments[0].confidence = 0.31;
+        assert!(export(&t, ExportFormat::Txt).contains("] (?) ask not"));
+        assert!(export(&t, ExportFormat::Srt).contains("\n(?) ask not\n"));
     }
 
     #[test]

@@ -99,7 +99,22 @@ async function sessionPage(id, at) {
       player.currentTime = seg.start_ms / 1000;
       player.play().catch(() => {});
     };
+    // Whisper's mean token probability: below one half, listen before relying on the words.
+    if (seg.confidence < 0.5) {
+      li.classList.add("low");
+      li.title = `低置信度 low confidence (${seg.confidence}): listen to the audio`;
+    }
     ol.appendChild(li);
+  }
+  // Speech that yielded no text is shown where it was: its absence is sealed too.
+  for (const g of s.gaps || []) {
+    const li = document.createElement("li");
+    li.className = "gap";
+    li.dataset.start = g.start_ms; li.dataset.end = g.end_ms;
+    li.innerHTML = `<span class="muted">${clock(g.start_ms)}</span> <i>此处有语音未能转写 · speech here was not transcribed (${esc(g.reason)})</i>`;
+    li.onclick = () => { player.currentTime = g.start_ms / 1000; player.play().catch(() => {}); };
+    const next = [...ol.children].find((x) => +x.dataset.start > g.start_ms);
+    ol.insertBefore(li, next || null);
   }
   player.ontimeupdate = () => {
     const ms = player.currentTime * 1000;
