@@ -267,7 +267,7 @@ fn main() {
             threads: liveproof::transcribe::default_threads(),
             beam: 1,
             allow_truncated: false,
-            vad: true,
+            vad: false,
             transcribe_repeats: false,
             owner: None,
         };

@@ -140,8 +140,9 @@ def render(c, rng):
     tempo = rng.uniform(0.9, 1.1)
     gain = rng.uniform(-6, 3)
     noise = 10 ** (rng.uniform(-40, -30) / 20)
+    seed = rng.randrange(1, 2**31)
     graph = (f"[0]asetrate={RATE * pitch:.0f},aresample={RATE},atempo={tempo / pitch:.4f},"
-             f"volume={gain:.1f}dB[s];anoisesrc=c=pink:a={noise:.5f}:r={RATE}[n];"
+             f"volume={gain:.1f}dB[s];anoisesrc=c=pink:a={noise:.5f}:r={RATE}:seed={seed}[n];"
              "[s][n]amix=inputs=2:duration=first:normalize=0")
     return subprocess.run(
         ["ffmpeg", "-nostdin", "-v", "error", "-i", c["path"], "-filter_complex", graph,
@@ -341,7 +342,7 @@ def main():
               f"{placed[-1]['end'] / 60:.1f} min", flush=True)
         for beam in [int(b) for b in beams.split(",")]:
             runs = []
-            flag_of = {"novad": "--no-vad", "norepeats": "--transcribe-repeats"}
+            flag_of = {"novad": "--no-vad", "vad": "--vad", "norepeats": "--transcribe-repeats"}
             configs = [(c.split("+")[0], [flag_of[f] for f in c.split("+")[1:]])
                        for c in args.configs.split(",")]
             # Every configuration on the first recording and beam; the default one elsewhere.

@@ -17,6 +17,9 @@ pub const MIN_COVERED: f64 = 0.3;
 /// Voice-active stretches shorter than this (ms) that yield no text are taken for non-speech
 /// (a cough, a click), not reported as gaps.
 pub const MIN_GAP_MS: u64 = 600;
+/// Share of the less likely of Mandarin and English above which a window counts as mixed
+/// (measured: one language 0.001; an English clip then two Mandarin ones 0.125).
+pub const MIXED: f32 = 0.05;
 /// Reason recorded for a gap.
 pub const NO_TEXT: &str = "no_text_decoded";
 

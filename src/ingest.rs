@@ -36,8 +36,8 @@ pub struct Options {
     pub beam: usize,
     /// Archive a recording cut short anyway, recording the cut in the manifest.
     pub allow_truncated: bool,
-    /// Send only voice-active audio to Whisper, packed into full windows (default; off with
-    /// `--no-vad`).
+    /// Send only voice-active audio to Whisper, packed into full windows (`ingest --vad`);
+    /// off: plain 30-s windows (the default).
     pub vad: bool,
     /// With `vad`: transcribe regions that repeat earlier audio instead of reusing its text.
     pub transcribe_repeats: bool,
@@ -111,8 +111,7 @@ pub struct Timings {
     pub repeats_reused: u64,
     /// Their audio (ms), not sent to Whisper.
     pub repeats_reused_ms: u64,
-    /// Share of voice-active audio covered by text after the coverage audit, 0 to 1 (`null`
-    /// with `--no-vad`, which has no voice activity to audit).
+    /// Share of voice-active audio covered by text after the coverage audit, 0 to 1.
     pub coverage: Option<f64>,
     /// Regions decoded again alone because their window left them without text.
     pub regions_redecoded: u64,
@@ -574,16 +573,12 @@ pub(crate) fn transcribe_file(
     // Reused repeats have their reference's text over their whole length.
     voice_ms += timings.repeats_reused_ms;
     covered_ms += timings.repeats_reused_ms;
-    timings.coverage = opts
-        .vad
-        .then(|| {
-            if voice_ms == 0 {
-                1.0
-            } else {
-                covered_ms as f64 / voice_ms as f64
-            }
-        })
-        .map(|c| (c * 1000.0).round() / 1000.0);
+    let share = if voice_ms == 0 {
+        1.0
+    } else {
+        covered_ms as f64 / voice_ms as f64
+    };
+    timings.coverage = Some((share * 1000.0).round() / 1000.0);
     raw_gaps.sort_by_key(|g| (g.start_ms, g.end_ms));
     timings.gaps = raw_gaps.len() as u64;
     let gaps = raw_gaps

@@ -88,18 +88,19 @@ enum Command {
         /// refusing it; the manifest records where it was cut.
         #[arg(long)]
         allow_truncated: bool,
-        /// Transcribe only voice-active audio, packed into full windows (the default; kept so
-        /// older scripts still work).
-        #[arg(long, hide = true, conflicts_with = "no_vad")]
-        vad: bool,
-        /// Transcribe the whole recording in 30-s windows instead of only its voice-active
-        /// audio (slower on streams with music or pauses; nothing is skipped, so use it when
-        /// the voice detector misses speech, e.g. a whisper over loud music).
-        #[arg(long)]
-        no_vad: bool,
-        /// Transcribe again a speech region whose audio repeats an earlier one exactly (a
-        /// looped script), instead of giving it the earlier region's transcript.
+        /// Transcribe only voice-active audio, packed into full windows, and give audio that
+        /// repeats earlier audio exactly (a looped script) the earlier text: faster on streams
+        /// with long music or pauses and on digital hosts' loops, but Whisper loses more of
+        /// human speech packed this way (BENCHMARKS.md), so it is not the default.
         #[arg(long, conflicts_with = "no_vad")]
+        vad: bool,
+        /// Plain 30-s windows over the whole recording (the default; kept so older scripts
+        /// still work).
+        #[arg(long, hide = true)]
+        no_vad: bool,
+        /// With --vad: transcribe again a speech region whose audio repeats an earlier one
+        /// exactly, instead of giving it the earlier region's transcript.
+        #[arg(long, requires = "vad")]
         transcribe_repeats: bool,
     },
     /// Search every transcript (Chinese and English) and jump to the moment.
@@ -527,8 +528,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             threads,
             beam,
             allow_truncated,
-            vad: _,
-            no_vad,
+            vad,
+            no_vad: _,
             transcribe_repeats,
         } => {
             let mut store = Store::open(&cli.data)?;
@@ -540,7 +541,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 threads: threads.unwrap_or_else(liveproof::transcribe::default_threads),
                 beam,
                 allow_truncated,
-                vad: !no_vad,
+                vad,
                 transcribe_repeats,
                 owner: None,
             };
@@ -1002,7 +1003,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     threads: liveproof::transcribe::default_threads(),
                     beam: 1,
                     allow_truncated: false,
-                    vad: true,
+                    vad: false,
                     transcribe_repeats: false,
                     owner: None,
                 },

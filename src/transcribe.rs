@@ -261,10 +261,11 @@ impl Transcriber {
             let mut consumed = win.samples.len();
             if win.has_sound {
                 let r = self.window(&win.samples, win.offset_ms, more)?;
-                out.extend(r.segments);
                 consumed = r.consumed;
                 stats.windows += 1;
                 stats.speech_samples += consumed as u64;
+                let segments = self.audit_window(&win, consumed, r.segments, &mut stats)?;
+                out.extend(segments);
             }
             if more {
                 w.give_back(&win.samples[consumed..]);
@@ -273,6 +274,58 @@ impl Transcriber {
             }
         }
         Ok((out, stats))
+    }
+
+    /// The coverage audit of a plain window: its voice-active regions (in the part Whisper
+    /// used; the rest is heard again in the next window) are checked against the text, as
+    /// packed chunks are (see `coverage`). Returns the window's segments after the audit.
+    fn audit_window(
+        &mut self,
+        win: &Window,
+        consumed: usize,
+        segments: Vec<RawSegment>,
+        stats: &mut SectionStats,
+    ) -> Result<Vec<RawSegment>, TranscribeError> {
+        let used = &win.samples[..consumed.min(win.samples.len())];
+        let first = win.offset_ms * u64::from(SAMPLE_RATE) / 1000;
+        let pieces: Vec<crate::vad::Piece> = crate::vad::voice_regions(used)
+            .into_iter()
+            .map(|p| crate::vad::Piece {
+                src: first + p.at as u64,
+                ..p
+            })
+            .collect();
+        if pieces.is_empty() {
+            return Ok(segments);
+        }
+        let view = crate::vad::Chunk {
+            samples: used.to_vec(),
+            pieces,
+        };
+        let local: Vec<RawSegment> = segments
+            .iter()
+            .map(|s| RawSegment {
+                start_ms: s.start_ms.saturating_sub(win.offset_ms),
+                end_ms: s.end_ms.saturating_sub(win.offset_ms),
+                ..s.clone()
+            })
+            .collect();
+        let mixed = view.pieces.len() > 1 && self.zh_en_mix()? >= crate::coverage::MIXED;
+        let a = crate::coverage::audit(&view, &local, mixed, |samples, ask| {
+            self.decode_for_audit(samples, ask)
+        })?;
+        stats.windows += a.redecoded;
+        stats.redecoded += a.redecoded;
+        stats.voice_ms += a.voice_ms;
+        stats.covered_ms += a.covered_ms;
+        stats.gaps.extend(a.gaps);
+        Ok(segments
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !a.dropped.contains(i))
+            .map(|(_, s)| s)
+            .chain(a.recovered)
+            .collect())
     }
 
     /// Decodes the window in its language: the fixed one; or, with `--lang auto`, the last
@@ -490,6 +543,29 @@ impl Transcriber {
         })
     }
 
+    /// Decodes a stretch alone for the coverage audit: `Default` is the session's setting (own
+    /// detection with `auto`, else the fixed language), `Detect` its own detection whatever
+    /// the setting, `In(l)` that language. `LIVEPROOF_FAULT=coverage.deaf` (tests) makes it
+    /// come back empty.
+    pub fn decode_for_audit(
+        &mut self,
+        samples: &[f32],
+        ask: crate::coverage::Ask,
+    ) -> Result<(Vec<RawSegment>, String), TranscribeError> {
+        let fixed = match &self.language {
+            Language::Fixed(l) => Some(l.clone()),
+            Language::Auto => None,
+        };
+        let lang = match ask {
+            crate::coverage::Ask::Default => fixed,
+            crate::coverage::Ask::Detect => None,
+            crate::coverage::Ask::In(l) => Some(l.to_string()),
+        };
+        let (found, used) = self.region(samples, lang.as_deref())?;
+        let deaf = crate::fault::injected("coverage.deaf");
+        Ok((if deaf { Vec::new() } else { found }, used))
+    }
+
     /// Whether the model knows more than English.
     pub fn multilingual(&self) -> bool {
         self.ctx.is_multilingual()
@@ -560,12 +636,20 @@ pub struct Windower {
 }
 
 /// What a section cost.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct SectionStats {
-    /// Windows sent to Whisper.
+    /// Windows sent to Whisper (and regions decoded again alone).
     pub windows: u64,
     /// Samples transcribed.
     pub speech_samples: u64,
+    /// Speech that yielded no text.
+    pub gaps: Vec<crate::coverage::RawGap>,
+    /// Voice-active audio in the windows (ms).
+    pub voice_ms: u64,
+    /// Of it, covered by text (ms).
+    pub covered_ms: u64,
+    /// Regions decoded again alone by the coverage audit.
+    pub redecoded: u64,
 }
 
 /// Cuts a sample stream into sections of `len`..`len` + 30 s at the quietest 100 ms: parts

@@ -384,6 +384,29 @@ impl Packer {
     }
 }
 
+/// The voice-active regions of `samples` (a window transcribed as it is), as pieces of one
+/// chunk laid over the samples themselves: `at` and `src` are the region's first sample in
+/// `samples`, `speech` where its speech lies. For the coverage audit of plain windows.
+pub fn voice_regions(samples: &[f32]) -> Vec<Piece> {
+    let mut p = Packer::default();
+    p.push(samples);
+    p.finish();
+    let mut out = Vec::new();
+    while let Some(c) = p.next_chunk() {
+        for piece in c.pieces {
+            let src = piece.src as usize;
+            out.push(Piece {
+                at: src,
+                src: piece.src,
+                len: piece.len.min(samples.len().saturating_sub(src)),
+                id: None,
+                speech: piece.speech,
+            });
+        }
+    }
+    out
+}
+
 /// The region being heard: its first sample (padding included), its first speech frame,
 /// and the end of its last speech frame.
 #[derive(Debug, Clone, Copy)]

@@ -17,10 +17,6 @@ use crate::media::SAMPLE_RATE;
 use crate::transcribe::{RawSegment, TranscribeError, Transcriber};
 use crate::vad::Chunk;
 
-/// Share of the less likely of Mandarin and English above which a chunk counts as mixed
-/// (measured: one language 0.001; an English clip then two Mandarin ones 0.125).
-const MIXED: f32 = 0.05;
-
 /// Most workers: each holds a decoding state (tens of MB for base).
 const MAX_WORKERS: usize = 4;
 
@@ -233,6 +229,10 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
             let (segments, stats) = t.section(offset, &samples)?;
             d.segments = segments;
             d.windows = stats.windows;
+            d.gaps = stats.gaps;
+            d.voice_ms = stats.voice_ms;
+            d.covered_ms = stats.covered_ms;
+            d.redecoded = stats.redecoded;
             d.speech_ms = stats.speech_samples * 1000 / rate;
             d.end_ms = (offset + samples.len() as u64) * 1000 / rate;
         }
@@ -240,22 +240,11 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
             let r = t.window(&c.samples, 0, false)?;
             // A chunk that sounds like both Mandarin and English has each region decoded in
             // its own language (one decoder step to ask).
-            let mixed = c.pieces.len() > 1 && t.zh_en_mix()? >= MIXED;
+            let mixed = c.pieces.len() > 1 && t.zh_en_mix()? >= crate::coverage::MIXED;
             let (mapped, mut regions) = region_texts(&c, &r.segments);
             // Regions the chunk's decoding left without text are decoded again alone.
-            let fixed = match t.language() {
-                crate::transcribe::Language::Fixed(l) => Some(l.clone()),
-                crate::transcribe::Language::Auto => None,
-            };
-            let deaf = crate::fault::injected("coverage.deaf");
             let audit = crate::coverage::audit(&c, &r.segments, mixed, |samples, ask| {
-                let lang = match ask {
-                    crate::coverage::Ask::Default => fixed.as_deref(),
-                    crate::coverage::Ask::Detect => None,
-                    crate::coverage::Ask::In(l) => Some(l),
-                };
-                let (found, used) = t.region(samples, lang)?;
-                Ok((if deaf { Vec::new() } else { found }, used))
+                t.decode_for_audit(samples, ask)
             })?;
             d.segments = mapped
                 .into_iter()

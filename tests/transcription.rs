@@ -76,7 +76,12 @@ fn repeated_audio_takes_the_earlier_transcript_at_its_own_time() {
             })
             .collect()
     };
-    let s = ingest(d.path(), &f, &["--model", "base-q8_0", "--lang", "zh"]);
+    // Repeat reuse belongs to the voice-active packing (`--vad`).
+    let s = ingest(
+        d.path(),
+        &f,
+        &["--model", "base-q8_0", "--lang", "zh", "--vad"],
+    );
     let reused = s["timings"]["repeats_reused"].as_u64().unwrap();
     assert!(reused >= 5, "7 repeats, {reused} reused: {s}");
     assert!(s["timings"]["repeats_reused_ms"].as_u64().unwrap() >= 5 * 3_000);
@@ -106,6 +111,7 @@ fn repeated_audio_takes_the_earlier_transcript_at_its_own_time() {
             "base-q8_0",
             "--lang",
             "zh",
+            "--vad",
             "--transcribe-repeats",
         ],
     );
@@ -504,7 +510,7 @@ fn speech_that_yields_no_text_is_a_sealed_gap_shown_exported_and_proven() {
     switching(&f, &["funasr_zh.wav", "jfk.wav", "paddlespeech_zh.wav"]);
     let data = d.path().join("data");
     // The fault makes every region decoded alone come back empty: what the packed window
-    // dropped can then only be a gap.
+    // (`--vad`, where Whisper drops the clips after the first) left out can only be a gap.
     let out = bin()
         .env("LIVEPROOF_FAULT", "coverage.deaf")
         .args([
@@ -512,6 +518,7 @@ fn speech_that_yields_no_text_is_a_sealed_gap_shown_exported_and_proven() {
             f.to_str().unwrap(),
             "--model",
             "base",
+            "--vad",
             "--json",
             "--data",
         ])
@@ -606,8 +613,8 @@ fn the_transcript_root_is_the_same_on_one_and_two_threads_and_reproduces() {
         for vad in [true, false] {
             let data = d.path().join(format!("data-{threads}-{vad}"));
             let mut args = vec!["--model", "base", "--threads", threads];
-            if !vad {
-                args.push("--no-vad");
+            if vad {
+                args.push("--vad");
             }
             let s = ingest(&data, &f, &args);
             let id = s["session"].as_str().unwrap().to_string();
@@ -633,5 +640,8 @@ fn the_transcript_root_is_the_same_on_one_and_two_threads_and_reproduces() {
         with_vad[0].1, with_vad[1].1,
         "--threads 1 and 2 (voice activity)"
     );
-    assert_eq!(without[0].1, without[1].1, "--threads 1 and 2 (--no-vad)");
+    assert_eq!(
+        without[0].1, without[1].1,
+        "--threads 1 and 2 (plain windows)"
+    );
 }
