@@ -62,6 +62,16 @@ def tone(seconds, rng):
     return a
 
 
+def write_wav(path, pcm):
+    """Writes 16 kHz mono s16 samples to a WAV file; returns its path."""
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(bytes(pcm))
+    return path
+
+
 def silence(seconds):
     return b"\0\0" * int(seconds * RATE)
 
@@ -123,12 +133,7 @@ def build(name, minutes, blocks, work, rng):
             else:
                 pcm += silence(rng.uniform(0.5, 4.0))
         b += 1
-    path = os.path.join(work, f"{name}.wav")
-    with wave.open(path, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(bytes(pcm))
+    path = write_wav(os.path.join(work, f"{name}.wav"), pcm)
     return path, placed
 
 
@@ -175,24 +180,14 @@ def build_human(name, minutes, zh, en, work, rng, switch_every=0, bed=False, alt
             placed.append({"start": t0, "end": len(pcm) / 2 / RATE, "lang": c["lang"],
                            "ref": c["ref"]})
         pcm += silence(rng.uniform(0.4, 0.8) if alternate else rng.uniform(0.5, 3.0))
-    path = os.path.join(work, f"{name}.wav")
-    with wave.open(path, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(bytes(pcm))
+    path = write_wav(os.path.join(work, f"{name}.wav"), pcm)
     if bed:
         # A continuous music bed (chords with tremolo, as under a live room) 12 dB under.
         seconds = len(pcm) / 2 / RATE
         music = bytearray()
         while len(music) < len(pcm):
             music += tone(20, rng)
-        mpath = os.path.join(work, f"{name}-bed.wav")
-        with wave.open(mpath, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(RATE)
-            w.writeframes(bytes(music[:len(pcm)]))
+        mpath = write_wav(os.path.join(work, f"{name}-bed.wav"), music[:len(pcm)])
         mixed = os.path.join(work, f"{name}-mixed.wav")
         sh("ffmpeg", "-nostdin", "-v", "error", "-y", "-i", path, "-i", mpath, "-filter_complex",
            f"[1]volume=0.8[m];[0][m]amix=inputs=2:duration=first:normalize=0,atrim=0:{seconds}",

@@ -233,6 +233,14 @@ where
                 .max_by_key(|&k| overlap(s, speech[k]))
         })
         .collect();
+    // The chunk's segments that region `k` owns (dropped when its text is redone).
+    let owned_by = |k: usize| {
+        owner
+            .iter()
+            .enumerate()
+            .filter(move |(_, o)| **o == Some(k))
+            .map(|(i, _)| i)
+    };
     let rate = u64::from(SAMPLE_RATE);
     let mut a = Audit::default();
     for (k, p) in c.pieces.iter().enumerate() {
@@ -288,13 +296,7 @@ where
             a.redecoded += 1;
             let found = decode_alone(piece, Ask::Detect, &mut decode)?;
             if !found.is_empty() {
-                a.dropped.extend(
-                    owner
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, o)| **o == Some(k))
-                        .map(|(i, _)| i),
-                );
+                a.dropped.extend(owned_by(k));
                 mine = found;
                 changed = true;
             }
@@ -314,13 +316,7 @@ where
                 a.covered_ms += covered(&mine);
                 continue;
             }
-            a.dropped.extend(
-                owner
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, o)| **o == Some(k))
-                    .map(|(i, _)| i),
-            );
+            a.dropped.extend(owned_by(k));
             mine = found;
             changed = true;
         }
@@ -393,13 +389,7 @@ where
             continue;
         }
         // The region's text is now its own: its chunk segments give way to it.
-        a.dropped.extend(
-            owner
-                .iter()
-                .enumerate()
-                .filter(|(_, o)| **o == Some(k))
-                .map(|(i, _)| i),
-        );
+        a.dropped.extend(owned_by(k));
         mine.sort_by_key(|s| (s.start_ms, s.end_ms));
         let mine: Vec<RawSegment> = mine
             .into_iter()
