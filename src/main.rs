@@ -60,6 +60,9 @@ enum Command {
     /// detected from the bytes). The original is copied into the archive while it is hashed;
     /// the session id derives from that hash, so ingesting the same bytes again is a no-op.
     /// Nothing is archived when the recording is unreadable, truncated or has no speech.
+    /// Every voice-active stretch is checked against the text: what a window dropped or
+    /// half-translated is decoded again alone, in its own language; what still yields nothing
+    /// is sealed as a gap (`gaps`, `timings.coverage` in --json).
     ///
     /// Example: liveproof ingest room-17.flv --meta room-17.json --lang zh --json
     #[command(verbatim_doc_comment)]
