@@ -30,6 +30,23 @@ fn post(base: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Value
     }
 }
 
+/// `liveproof evidence ID --from 0 --to 5 -o OUT`.
+fn export_0_5(data: &Path, id: &str, out: &Path) -> (std::process::Output, Option<Value>) {
+    run(
+        data,
+        &[
+            "evidence",
+            id,
+            "--from",
+            "0",
+            "--to",
+            "5",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    )
+}
+
 fn json(body: &[u8]) -> Value {
     serde_json::from_slice(body)
         .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(body)))
@@ -200,19 +217,7 @@ fn a_bundle_hiding_a_second_zip_is_refused_by_cli_and_api() {
     let data = d.path().join("data");
     let id = jfk_session(&data, None);
     let real = d.path().join("real.zip");
-    let (o, _) = run(
-        &data,
-        &[
-            "evidence",
-            &id,
-            "--from",
-            "0",
-            "--to",
-            "5",
-            "-o",
-            real.to_str().unwrap(),
-        ],
-    );
+    let (o, _) = export_0_5(&data, &id, &real);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut bytes = std::fs::read(&real).unwrap();
     let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -612,19 +617,7 @@ fn evidence_refuses_bad_ranges_with_exit_2_and_never_replaces_a_non_file() {
     let dir = d.path().join("adir");
     std::fs::create_dir(&dir).unwrap();
     for target in [&fifo, &dir] {
-        let (res, _) = run(
-            &data,
-            &[
-                "evidence",
-                &id,
-                "--from",
-                "0",
-                "--to",
-                "5",
-                "-o",
-                target.to_str().unwrap(),
-            ],
-        );
+        let (res, _) = export_0_5(&data, &id, target);
         assert!(!res.status.success());
         assert!(String::from_utf8_lossy(&res.stderr).contains("not a regular file"));
     }
@@ -635,10 +628,7 @@ fn evidence_refuses_bad_ranges_with_exit_2_and_never_replaces_a_non_file() {
     assert!(dir.is_dir());
     // An existing regular file is replaced.
     std::fs::write(&out, b"old").unwrap();
-    let (res, _) = run(
-        &data,
-        &["evidence", &id, "--from", "0", "--to", "5", "-o", o],
-    );
+    let (res, _) = export_0_5(&data, &id, &out);
     assert!(res.status.success());
     assert!(std::fs::read(&out).unwrap().starts_with(b"PK"));
 }
