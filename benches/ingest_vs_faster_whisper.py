@@ -264,12 +264,18 @@ def run_liveproof(binary, models, audio, model, lang, beam, flags, work):
 
 FW_DRIVER = r"""
 import json, sys
-from faster_whisper import WhisperModel
+from faster_whisper import WhisperModel, BatchedInferencePipeline
 model_dir, audio, compute, beam, lang, prompt, multi = sys.argv[1:8]
+batched = compute.startswith("batched-")
+compute = compute.removeprefix("batched-")
 m = WhisperModel(model_dir, device="cpu", compute_type=compute, cpu_threads=2, num_workers=1)
-segs, info = m.transcribe(audio, beam_size=int(beam), language=None if lang == "auto" else lang,
-                          initial_prompt=prompt or None, condition_on_previous_text=False,
-                          multilingual=multi == "1")
+opts = dict(beam_size=int(beam), language=None if lang == "auto" else lang,
+            initial_prompt=prompt or None, condition_on_previous_text=False,
+            multilingual=multi == "1")
+if batched:
+    segs, info = BatchedInferencePipeline(model=m).transcribe(audio, batch_size=8, **opts)
+else:
+    segs, info = m.transcribe(audio, **opts)
 print(json.dumps([{"start": s.start, "end": s.end, "text": s.text} for s in segs]))
 """
 
@@ -348,7 +354,7 @@ def main():
                 runs.append((f"liveproof ingest {model}{''.join(' ' + f for f in flags)}", wall,
                              rss, score(placed, segs, zhconv), timings))
                 print(runs[-1][:4], timings, flush=True)
-            for compute in [] if args.lp_only else ["float32", "int8"]:
+            for compute in [] if args.lp_only else ["float32", "int8", "batched-int8"]:
                 wall, rss, segs = run_fw(args.python, args.ct2, audio, compute, beam, lang)
                 runs.append((f"faster-whisper {compute}", wall, rss,
                              score(placed, segs, zhconv), None))

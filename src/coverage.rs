@@ -54,6 +54,20 @@ pub struct Audit {
     pub redecoded: u64,
 }
 
+impl Audit {
+    /// The part's segments after the audit: those of regions decoded again give way to the
+    /// recovered ones (taken out of `self`).
+    pub fn apply(&mut self, segments: Vec<RawSegment>) -> Vec<RawSegment> {
+        segments
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| self.dropped.binary_search(i).is_err())
+            .map(|(_, s)| s)
+            .chain(std::mem::take(&mut self.recovered))
+            .collect()
+    }
+}
+
 fn ms(samples: usize) -> u64 {
     samples as u64 * 1000 / u64::from(SAMPLE_RATE)
 }

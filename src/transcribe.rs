@@ -311,21 +311,15 @@ impl Transcriber {
             })
             .collect();
         let mixed = view.pieces.len() > 1 && self.zh_en_mix()? >= crate::coverage::MIXED;
-        let a = crate::coverage::audit(&view, &local, mixed, |samples, ask| {
+        let mut a = crate::coverage::audit(&view, &local, mixed, |samples, ask| {
             self.decode_for_audit(samples, ask)
         })?;
         stats.windows += a.redecoded;
         stats.redecoded += a.redecoded;
         stats.voice_ms += a.voice_ms;
         stats.covered_ms += a.covered_ms;
-        stats.gaps.extend(a.gaps);
-        Ok(segments
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| !a.dropped.contains(i))
-            .map(|(_, s)| s)
-            .chain(a.recovered)
-            .collect())
+        stats.gaps.append(&mut a.gaps);
+        Ok(a.apply(segments))
     }
 
     /// Decodes the window in its language: the fixed one; or, with `--lang auto`, the last

@@ -243,16 +243,10 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
             let mixed = c.pieces.len() > 1 && t.zh_en_mix()? >= crate::coverage::MIXED;
             let (mapped, mut regions) = region_texts(&c, &r.segments);
             // Regions the chunk's decoding left without text are decoded again alone.
-            let audit = crate::coverage::audit(&c, &r.segments, mixed, |samples, ask| {
+            let mut audit = crate::coverage::audit(&c, &r.segments, mixed, |samples, ask| {
                 t.decode_for_audit(samples, ask)
             })?;
-            d.segments = mapped
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| !audit.dropped.contains(i))
-                .map(|(_, s)| s)
-                .chain(audit.recovered)
-                .collect();
+            d.segments = audit.apply(mapped);
             for (k, text) in audit.redone {
                 if let Some(id) = c.pieces[k].id {
                     if let Some(entry) = regions.iter_mut().find(|(i, _)| *i == id) {
