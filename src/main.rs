@@ -1,7 +1,7 @@
 //! The `liveproof` command: parses arguments and dispatches to the library.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -20,7 +20,8 @@ Models directory: $LIVEPROOF_MODELS, else ./models.
 
 Exit codes: 0 success; 1 failure (disk, database, internal); 2 bad usage;
 3 bad input (missing, corrupt, truncated or silent recording, invalid sidecar);
-4 model not installed; 5 an evidence bundle did not verify.
+4 model not installed; 5 an evidence bundle did not verify; 6 a bundle is intact but signed
+by a key you did not say to trust.
 
 Example, first run:
   liveproof models install base
@@ -190,12 +191,20 @@ enum Command {
         #[arg(long)]
         with_recording: bool,
     },
-    /// Verify an evidence bundle offline: every signature, proof and hash.
+    /// Verify an evidence bundle offline: every signature, proof and hash, and whose key signed.
     ///
-    /// Exit code 0 only when every check passed. --json prints {"ok", "checks": [{"name", "ok",
-    /// "detail"}], "proven", "not_proven"}.
+    /// A bundle is VERIFIED only when every check passed and it is signed by a key you trust:
+    /// --key (the key the archive publishes with `liveproof key show`), --trust FILE (one
+    /// `KEY NAME` per line), or, when neither is given, this machine's own archive key (the one
+    /// under --data, if there is one). An intact bundle signed by any other key is reported as
+    /// signed by an unknown key, with its fingerprint: anyone can make one.
     ///
-    /// Example: liveproof verify bundle.zip --key 9c1e...  --recording room-17.flv
+    /// Exit codes: 0 verified; 5 a check failed (changed, forged or not a bundle); 6 intact but
+    /// signed by a key you did not say to trust. --json prints {"ok", "status" (verified |
+    /// unknown_signer | not_verified), "signer": {"fingerprint", "public_key", "trusted",
+    /// "name"}, "checks": [{"name", "ok", "detail"}], "proven", "not_proven"}.
+    ///
+    /// Example: liveproof verify bundle.zip --key ed25519:9c1e...  --recording room-17.flv
     #[command(verbatim_doc_comment)]
     Verify {
         /// The bundle.
@@ -203,9 +212,13 @@ enum Command {
         /// The original recording, to re-hash against the manifest.
         #[arg(long)]
         recording: Option<PathBuf>,
-        /// The archive's public key (hex, or a file holding it), as the archive publishes it.
+        /// A key to trust: the archive's public key (hex, `ed25519:` + hex, or a file holding
+        /// it), as the archive publishes it. Repeat for several.
         #[arg(long)]
-        key: Option<String>,
+        key: Vec<String>,
+        /// A file of keys to trust, one `KEY NAME` per line (`#` starts a comment).
+        #[arg(long, value_name = "FILE")]
+        trust: Option<PathBuf>,
         /// The certificate (PEM) of the time-stamping authority you trust, to check the
         /// bundle's timestamp token against instead of the tsa.pem it carries.
         #[arg(long, value_name = "PEM")]
@@ -499,6 +512,38 @@ fn message(e: &anyhow::Error) -> String {
     out
 }
 
+/// The keys `verify` trusts: those given, else this machine's own archive key (never created
+/// here: a verifier without an archive trusts nothing by default).
+fn trusted_keys(
+    data: &Path,
+    keys: &[String],
+    file: Option<&Path>,
+) -> Result<liveproof::evidence::trust::Trust> {
+    use liveproof::evidence::trust::{parse_key, Trust};
+    let mut trust = Trust::default();
+    for k in keys {
+        let pk = parse_key(k).map_err(|e| BadInput(format!("--key: {e}")))?;
+        trust.add(
+            format!(
+                "the key you gave ({})",
+                liveproof::seal::keys::fingerprint(&pk)
+            ),
+            pk,
+        );
+    }
+    if let Some(f) = file {
+        trust
+            .add_file(f)
+            .map_err(|e| BadInput(format!("--trust: {e}")))?;
+    }
+    if keys.is_empty() && file.is_none() {
+        if let Some(pk) = liveproof::seal::keys::load_public(data)? {
+            trust.add(format!("this archive ({})", data.display()), pk);
+        }
+    }
+    Ok(trust)
+}
+
 fn print_json(v: &impl serde::Serialize) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, v)?;
@@ -773,6 +818,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             bundle,
             recording,
             key,
+            trust,
             tsa_cert,
         } => {
             if !bundle.is_file() {
@@ -787,12 +833,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 ))
                 .into());
             }
-            let v = liveproof::evidence::verify::verify(
+            let trust = trusted_keys(&cli.data, &key, trust.as_deref())?;
+            let mut v = liveproof::evidence::verify::verify(
                 &bundle,
-                recording.as_deref(),
-                key.as_deref(),
-                tsa_cert.as_deref(),
+                &liveproof::evidence::verify::Options {
+                    recording: recording.as_deref(),
+                    trust,
+                    tsa_cert: tsa_cert.as_deref(),
+                    limits: Default::default(),
+                },
             );
+            // The clip against the original: only once the original is known to be the one.
+            if let Some(r) = &recording {
+                if v.checks.iter().any(|c| c.name == "recording.given" && c.ok) {
+                    if let Some(c) = liveproof::evidence::clipcheck::check(&bundle, r) {
+                        v.add_check(c);
+                    }
+                }
+            }
             if cli.json {
                 print_json(&v)?;
             } else {
@@ -805,7 +863,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     );
                 }
                 println!();
-                if v.ok {
+                if let Some(sg) = &v.signer {
+                    println!(
+                        "Signed by: {} (fingerprint {}, key {})",
+                        sg.name.as_deref().unwrap_or("an UNKNOWN key"),
+                        sg.fingerprint,
+                        sg.public_key
+                    );
+                }
+                if v.status == liveproof::evidence::verify::Status::UnknownSigner {
+                    println!("NOT VERIFIED: intact, but signed by a key you did not say to trust. Anyone can make such a bundle; compare the fingerprint with the one the archive publishes and pass --key or --trust.");
+                } else if v.ok {
                     println!("VERIFIED. This bundle proves:");
                     for p in &v.proven {
                         println!("  - {p}");
@@ -817,6 +885,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 for p in &v.not_proven {
                     println!("  - {p}");
                 }
+            }
+            if v.status == liveproof::evidence::verify::Status::UnknownSigner {
+                let sg = v.signer.as_ref().expect("an unknown signer has a key");
+                return Err(Failure {
+                    code: 6,
+                    error: anyhow::anyhow!(
+                        "{} is intact but signed by key {} (fingerprint {}), which you did not say to trust: pass --key with the archive's published key, or --trust FILE",
+                        bundle.display(),
+                        sg.public_key,
+                        sg.fingerprint
+                    ),
+                });
             }
             if !v.ok {
                 return Err(Failure {

@@ -51,15 +51,27 @@ fn export(data: &Path, id: &str, from: &str, to: &str, out: &Path, extra: &[&str
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// `liveproof verify` as a stranger: no archive of its own, so only the keys in `extra` are
+/// trusted.
 fn verify(bundle: &Path, extra: &[&str]) -> (i32, Value) {
+    verify_as(&bundle.with_extension("no-archive"), bundle, extra)
+}
+
+fn verify_as(data: &Path, bundle: &Path, extra: &[&str]) -> (i32, Value) {
     let mut c = bin();
-    c.args(["verify", bundle.to_str().unwrap(), "--json"])
+    c.args(["verify", bundle.to_str().unwrap(), "--json", "--data"])
+        .arg(data)
         .args(extra);
     let o = c.output().unwrap();
     (
         o.status.code().unwrap(),
         serde_json::from_slice(&o.stdout).unwrap(),
     )
+}
+
+/// `liveproof verify` on the archive's own machine: its key is trusted.
+fn verify_in(data: &Path, bundle: &Path, extra: &[&str]) -> (i32, Value) {
+    verify_as(data, bundle, extra)
 }
 
 fn failed(v: &Value) -> Vec<String> {
@@ -157,7 +169,15 @@ fn a_bundle_verifies_offline_with_the_key_and_the_original() {
         .trim()
         .parse()
         .unwrap();
-    assert!((14.5..15.5).contains(&secs), "clip lasts {secs}");
+    // It holds the range asked for (5-20 s) widened to the quoted segments' bounds.
+    let st: Value = serde_json::from_slice(&m["statement.json"]).unwrap();
+    let stated = (st["clip"]["to_ms"].as_u64().unwrap() - st["clip"]["from_ms"].as_u64().unwrap())
+        as f64
+        / 1000.0;
+    assert!(
+        stated >= 15.0 && (secs - stated).abs() < 0.5,
+        "clip lasts {secs}, stated {stated}"
+    );
 
     // With the recording inside, it verifies too, and a different original is refused.
     let b2 = d.path().join("b2.zip");
@@ -169,9 +189,13 @@ fn a_bundle_verifies_offline_with_the_key_and_the_original() {
         &b2,
         &["--with-recording"],
     );
-    let (code, v) = verify(&b2, &[]);
+    let (code, v) = verify_in(&data, &b2, &[]);
     assert_eq!(code, 0, "{v:#}");
-    let (code, v) = verify(&b2, &["--recording", fixture("jfk.wav").to_str().unwrap()]);
+    let (code, v) = verify_in(
+        &data,
+        &b2,
+        &["--recording", fixture("jfk.wav").to_str().unwrap()],
+    );
     assert_ne!(code, 0);
     assert_eq!(failed(&v), vec!["recording.given"]);
 }
@@ -197,12 +221,12 @@ fn any_flipped_byte_in_any_member_fails_and_names_the_member() {
             m.get_mut(name).unwrap()[pos] ^= 0x01;
             let t = d.path().join("t.zip");
             write_bundle(&t, &m);
-            let (code, v) = verify(&t, &[]);
+            let (code, v) = verify_in(&data, &t, &[]);
             assert_ne!(code, 0, "{name}[{pos}] flipped but verified");
             assert_eq!(v["ok"], false);
             let f = failed(&v);
             assert!(!f.is_empty());
-            if name != "bundle.json" {
+            if !name.starts_with("statement.") {
                 assert!(
                     f.contains(&format!("member {name}")),
                     "{name}[{pos}]: {f:?}"
@@ -216,7 +240,7 @@ fn any_flipped_byte_in_any_member_fails_and_names_the_member() {
     raw[mid] ^= 0x40;
     let t = d.path().join("raw.zip");
     std::fs::write(&t, &raw).unwrap();
-    assert_ne!(verify(&t, &[]).0, 0);
+    assert_ne!(verify_in(&data, &t, &[]).0, 0);
 }
 
 #[test]
@@ -240,7 +264,7 @@ fn removed_reordered_or_swapped_segments_fail() {
         );
         let t = d.path().join("t.zip");
         write_bundle(&t, &m);
-        verify(&t, &[])
+        verify_in(&data, &t, &[])
     };
     let mut removed = segs.clone();
     removed.remove(1);
@@ -305,7 +329,7 @@ fn a_proof_from_another_session_and_a_wrong_key_fail() {
         m.insert(name.into(), mb[name].clone());
         let t = d.path().join("t.zip");
         write_bundle(&t, &m);
-        let (code, v) = verify(&t, &[]);
+        let (code, v) = verify_in(&data, &t, &[]);
         assert_ne!(code, 0, "{name} from another session verified");
         assert!(failed(&v).len() >= 2, "{name}: {:?}", failed(&v));
     }
@@ -313,8 +337,9 @@ fn a_proof_from_another_session_and_a_wrong_key_fail() {
     let other = tempfile::tempdir().unwrap();
     let other_key = public_key(other.path());
     let (code, v) = verify(&ba, &["--key", &other_key]);
-    assert_ne!(code, 0);
+    assert_eq!(code, 6, "intact but signed by a key not trusted: {v:#}");
     assert_eq!(failed(&v), vec!["key.trusted"]);
+    assert_eq!(v["status"], "unknown_signer");
     // A bundle re-signed with another key is refused when the right key is given.
     let key = public_key(&data);
     let mut m = ma.clone();
@@ -345,7 +370,11 @@ fn a_bundle_still_verifies_after_the_log_grows_and_the_heads_are_consistent() {
     );
     let (_, head3) = run(&data, &["log", "head"]);
     assert_eq!(head3.unwrap()["size"], 3);
-    assert_eq!(verify(&b, &[]).0, 0, "an older bundle stays valid");
+    assert_eq!(
+        verify_in(&data, &b, &[]).0,
+        0,
+        "an older bundle stays valid"
+    );
     let (o, c) = run(&data, &["log", "consistency", "1", "3"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let c = c.unwrap();
@@ -359,7 +388,7 @@ fn a_bundle_still_verifies_after_the_log_grows_and_the_heads_are_consistent() {
     export(&data, &a, "00:00:00", "00:00:10", &b3, &[]);
     let log: Value = serde_json::from_slice(&members(&b3)["log.json"]).unwrap();
     assert_eq!(log["tree_head"]["size"], 3);
-    assert_eq!(verify(&b3, &[]).0, 0);
+    assert_eq!(verify_in(&data, &b3, &[]).0, 0);
 }
 
 #[test]
@@ -454,7 +483,7 @@ fn tree_heads_get_a_trusted_timestamp_that_verifies_offline() {
     let m = members(&b);
     assert!(m.contains_key("timestamp.tsr") && m.contains_key("tsa.pem"));
     let cert = d.path().join("tsa/tsa.crt");
-    let (code, v) = verify(&b, &["--tsa-cert", cert.to_str().unwrap()]);
+    let (code, v) = verify_in(&data, &b, &["--tsa-cert", cert.to_str().unwrap()]);
     assert_eq!(code, 0, "{v:#}");
     let ts = v["checks"]
         .as_array()
@@ -469,7 +498,7 @@ fn tree_heads_get_a_trusted_timestamp_that_verifies_offline() {
     // Another TSA's certificate does not vouch for this token.
     let other = tempfile::tempdir().unwrap();
     let other_tsa = start_tsa(other.path());
-    let (code, v) = verify(&b, &["--tsa-cert", other_tsa.1.to_str().unwrap()]);
+    let (code, v) = verify_in(&data, &b, &["--tsa-cert", other_tsa.1.to_str().unwrap()]);
     assert_ne!(code, 0);
     assert_eq!(failed(&v), vec!["timestamp"]);
     // A token for another tree head does not fit this one.
@@ -479,7 +508,7 @@ fn tree_heads_get_a_trusted_timestamp_that_verifies_offline() {
     changed.insert("log.json".into(), serde_json::to_vec(&log).unwrap());
     let t = d.path().join("t.zip");
     write_bundle(&t, &changed);
-    let (_, v) = verify(&t, &["--tsa-cert", cert.to_str().unwrap()]);
+    let (_, v) = verify_in(&data, &t, &["--tsa-cert", cert.to_str().unwrap()]);
     assert!(
         failed(&v).contains(&"timestamp".to_string()),
         "{:?}",
@@ -525,4 +554,259 @@ fn ingest_with_tsa(
         .arg(data)
         .output()
         .unwrap()
+}
+
+fn trusted_fails(v: &Value) -> Vec<String> {
+    failed(v)
+        .into_iter()
+        .filter(|n| n != "key.trusted")
+        .collect()
+}
+
+#[test]
+fn a_forged_bundle_resigned_with_another_key_is_never_verified() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let (id, _) = session(&data, d.path());
+    let b = d.path().join("b.zip");
+    export(&data, &id, "00:00:00", "00:00:10", &b, &[]);
+    let key = public_key(&data);
+    let forger = ed25519_dalek::SigningKey::from_bytes(&[42u8; 32]);
+    let forger_hex = hex::encode(forger.verifying_key().to_bytes());
+    let forged = forge::forge(&members(&b), &forger, "this cream won the Nobel prize");
+    let f = d.path().join("forged.zip");
+    write_bundle(&f, &forged);
+
+    // A stranger with no key to trust: intact, but never VERIFIED.
+    let (code, v) = verify(&f, &[]);
+    assert_eq!(code, 6, "{v:#}");
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["status"], "unknown_signer");
+    assert_eq!(v["signer"]["trusted"], false);
+    assert_eq!(v["signer"]["public_key"], forger_hex.as_str());
+    assert_eq!(v["signer"]["fingerprint"].as_str().unwrap().len(), 16);
+    assert!(v["signer"]["name"].is_null());
+    assert_eq!(
+        failed(&v),
+        vec!["key.trusted"],
+        "the forgery is otherwise whole"
+    );
+    // Given the archive's key, or a trust file naming it, or on the archive's own machine.
+    let (code, v) = verify(&f, &["--key", &key]);
+    assert_eq!((code, v["status"].as_str()), (6, Some("unknown_signer")));
+    let trust = d.path().join("trust.txt");
+    std::fs::write(&trust, format!("# keys\ned25519:{key} Test archive\n")).unwrap();
+    let (code, _) = verify(&f, &["--trust", trust.to_str().unwrap()]);
+    assert_eq!(code, 6);
+    let (code, v) = verify_in(&data, &f, &[]);
+    assert_eq!((code, v["status"].as_str()), (6, Some("unknown_signer")));
+    // The real bundle, under the trust file, is verified and names its signer.
+    let (code, v) = verify(&b, &["--trust", trust.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["status"], "verified");
+    assert_eq!(v["signer"]["trusted"], true);
+    assert_eq!(v["signer"]["name"], "Test archive");
+    // Plain output says so in words.
+    let o = bin()
+        .args(["verify", f.to_str().unwrap(), "--data"])
+        .arg(d.path().join("nowhere"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(!text.contains("\nVERIFIED"), "{text}");
+    assert!(
+        text.contains("UNKNOWN") && text.contains(&forger_hex),
+        "{text}"
+    );
+
+    // The API trusts the archive's key only, unless the caller pins another.
+    let server = common::server::start(&data, &[]);
+    let post = |path: &str, body: &[u8]| -> Value {
+        let mut r = common::server::agent()
+            .post(&format!("{}{path}", server.1))
+            .header("Content-Type", "application/zip")
+            .send(body)
+            .unwrap();
+        serde_json::from_slice(&r.body_mut().read_to_vec().unwrap()).unwrap()
+    };
+    let v = post("/api/verify", &std::fs::read(&f).unwrap());
+    assert_eq!(
+        (v["ok"].as_bool(), v["status"].as_str()),
+        (Some(false), Some("unknown_signer")),
+        "{v:#}"
+    );
+    assert_eq!(v["signer"]["public_key"], forger_hex.as_str());
+    let v = post("/api/verify", &std::fs::read(&b).unwrap());
+    assert_eq!(
+        (v["ok"].as_bool(), v["status"].as_str()),
+        (Some(true), Some("verified")),
+        "{v:#}"
+    );
+    assert_eq!(v["signer"]["name"], "this archive");
+    let v = post(
+        &format!("/api/verify?key={forger_hex}"),
+        &std::fs::read(&f).unwrap(),
+    );
+    assert_eq!(
+        v["status"], "verified",
+        "a key the caller pins is trusted: {v:#}"
+    );
+}
+
+#[test]
+fn fields_outside_the_signed_bytes_or_unknown_to_the_format_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let (id, _) = session(&data, d.path());
+    let b = d.path().join("b.zip");
+    export(&data, &id, "00:00:00", "00:00:10", &b, &[]);
+    let original = members(&b);
+    let key = forge::archive_key(&data);
+    let statement: Value = serde_json::from_slice(&original["statement.json"]).unwrap();
+    let t = d.path().join("t.zip");
+
+    // Re-signing the statement as it is still verifies (the helper is faithful)...
+    let mut m = original.clone();
+    forge::resign_statement(&mut m, statement.clone(), &key);
+    write_bundle(&t, &m);
+    assert_eq!(verify_in(&data, &t, &[]).0, 0);
+    // ...but a field the format does not have is refused, even when signed.
+    let mut extra = statement.clone();
+    extra["note"] = Value::from("this cream won the Nobel prize");
+    let mut m = original.clone();
+    forge::resign_statement(&mut m, extra, &key);
+    write_bundle(&t, &m);
+    let (code, v) = verify_in(&data, &t, &[]);
+    assert_eq!(code, 5, "{v:#}");
+    let detail = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "bundle.signature")
+        .unwrap()["detail"]
+        .clone();
+    assert!(
+        detail.as_str().unwrap().contains("unknown field"),
+        "{detail}"
+    );
+    // The same in the excerpt (listed, so signed by hash).
+    let mut excerpt: Value = serde_json::from_slice(&original["excerpt.json"]).unwrap();
+    excerpt["segments"][0]["speaker"] = Value::from("a doctor");
+    let mut m = original.clone();
+    m.insert(
+        "excerpt.json".into(),
+        serde_json::to_vec_pretty(&excerpt).unwrap(),
+    );
+    forge::resign_statement(&mut m, statement.clone(), &key);
+    write_bundle(&t, &m);
+    let (code, v) = verify_in(&data, &t, &[]);
+    assert_eq!(code, 5);
+    assert!(
+        trusted_fails(&v).iter().any(|n| n.starts_with("excerpt")),
+        "{:?}",
+        failed(&v)
+    );
+    // Statement bytes changed without re-signing (whitespace only): the exact bytes are signed.
+    let mut m = original.clone();
+    m.get_mut("statement.json").unwrap().insert(1, b' ');
+    write_bundle(&t, &m);
+    assert_eq!(verify_in(&data, &t, &[]).0, 5);
+
+    // A v1 bundle (statement inside bundle.json) still verifies; with a field added to its
+    // statement it does not (v1 signed the statement re-serialised, which dropped such fields).
+    let v1 = |extra_field: bool| {
+        let mut st = statement.clone();
+        st["format"] = Value::from("liveproof/bundle/v1");
+        st["clip"].as_object_mut().unwrap().remove("from_ms");
+        st["clip"].as_object_mut().unwrap().remove("to_ms");
+        let typed: liveproof::evidence::Statement = serde_json::from_value(st.clone()).unwrap();
+        let sig = liveproof::seal::DetachedSignature::create(
+            &key,
+            liveproof::seal::BUNDLE_DOMAIN,
+            &liveproof::evidence::statement_bytes_v1(&typed),
+        );
+        if extra_field {
+            st["note"] = Value::from("unsigned");
+        }
+        let mut m = original.clone();
+        m.remove("statement.json");
+        m.remove("statement.sig");
+        m.insert(
+            "bundle.json".into(),
+            serde_json::to_vec_pretty(&serde_json::json!({"statement": st, "signature": sig}))
+                .unwrap(),
+        );
+        write_bundle(&t, &m);
+        verify_in(&data, &t, &[])
+    };
+    let (code, v) = v1(false);
+    assert_eq!(code, 0, "{v:#}");
+    let (code, v) = v1(true);
+    assert_eq!(code, 5, "{v:#}");
+}
+
+#[test]
+fn the_clip_holds_the_quoted_segments_and_is_checked_against_the_original() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let (id, original_file) = session(&data, d.path());
+    let b = d.path().join("b.zip");
+    // A range that starts and ends inside segments.
+    export(&data, &id, "3", "9", &b, &[]);
+    let m = members(&b);
+    let st: Value = serde_json::from_slice(&m["statement.json"]).unwrap();
+    let ex: Value = serde_json::from_slice(&m["excerpt.json"]).unwrap();
+    let segs = ex["segments"].as_array().unwrap();
+    let (first, last) = (
+        segs[0]["start_ms"].as_u64().unwrap(),
+        segs[segs.len() - 1]["end_ms"].as_u64().unwrap(),
+    );
+    let (cf, ct) = (
+        st["clip"]["from_ms"].as_u64().unwrap(),
+        st["clip"]["to_ms"].as_u64().unwrap(),
+    );
+    assert!(
+        cf <= first.min(3000) && ct >= last.max(9000),
+        "clip {cf}-{ct}, quoted {first}-{last}"
+    );
+    let rec = ["--recording", original_file.to_str().unwrap()];
+    let (code, v) = verify_in(&data, &b, &rec);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "clip.samples" && c["ok"] == true));
+
+    // The clip swapped for audio from elsewhere in the recording, the statement re-signed (an
+    // insider): the hashes agree, the samples do not.
+    let other = d.path().join("other.flac");
+    let o = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-ss", "14", "-t"])
+        .arg(format!("{:.3}", (ct - cf) as f64 / 1000.0))
+        .arg("-i")
+        .arg(&original_file)
+        .args(["-c:a", "flac"])
+        .arg(&other)
+        .status()
+        .unwrap();
+    assert!(o.success());
+    let mut swapped = m.clone();
+    swapped.insert("clip.flac".into(), std::fs::read(&other).unwrap());
+    forge::resign_statement(&mut swapped, st.clone(), &forge::archive_key(&data));
+    let t = d.path().join("t.zip");
+    write_bundle(&t, &swapped);
+    assert_eq!(verify_in(&data, &t, &[]).0, 0, "hashes alone cannot tell");
+    let (code, v) = verify_in(&data, &t, &rec);
+    assert_eq!(code, 5, "{v:#}");
+    assert_eq!(failed(&v), vec!["clip.samples"]);
+    // A statement whose clip range does not hold the quoted segments.
+    let mut narrow = st.clone();
+    narrow["clip"]["from_ms"] = Value::from(first + 500);
+    let mut m2 = m.clone();
+    forge::resign_statement(&mut m2, narrow, &forge::archive_key(&data));
+    write_bundle(&t, &m2);
+    let (code, v) = verify_in(&data, &t, &[]);
+    assert_eq!(code, 5);
+    assert_eq!(failed(&v), vec!["clip.range"]);
 }

@@ -135,17 +135,42 @@ async function sessionPage(id, at) {
   }
 }
 
+const pinnedKeys = () => JSON.parse(localStorage.getItem("liveproof-trusted-keys") || "[]");
+
 function verifyPage() {
   show("t-verify");
+  const list = document.getElementById("pinned");
+  const draw = () => {
+    list.innerHTML = pinnedKeys().map((k) => `<li><code>${esc(k)}</code> <button type="button" data-k="${esc(k)}">✗</button></li>`).join("");
+    for (const b of list.querySelectorAll("button")) b.onclick = () => {
+      localStorage.setItem("liveproof-trusted-keys", JSON.stringify(pinnedKeys().filter((k) => k !== b.dataset.k)));
+      draw();
+    };
+  };
+  draw();
+  document.getElementById("pin-add").onclick = () => {
+    const k = document.getElementById("pin").value.trim().split(/\s/)[0].replace(/^ed25519:/, "").toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(k)) { alert("密钥应为 64 位十六进制 A key is 64 hex digits"); return; }
+    localStorage.setItem("liveproof-trusted-keys", JSON.stringify([...new Set([...pinnedKeys(), k])]));
+    document.getElementById("pin").value = "";
+    draw();
+  };
   document.getElementById("bundle").onchange = async (e) => {
     const f = e.target.files[0];
     if (!f) return;
     const out = document.getElementById("verdict");
     out.textContent = "…";
-    const r = await fetch("/api/verify", { method: "POST", body: f });
+    const q = pinnedKeys().map((k) => "key=" + k).join("&");
+    const r = await fetch("/api/verify" + (q ? "?" + q : ""), { method: "POST", body: f });
     const v = await r.json();
     if (v.error) { out.textContent = v.error.message; return; }
-    out.innerHTML = `<h3>${v.ok ? "✓ 已验证 VERIFIED" : "✗ 未通过 NOT VERIFIED"}</h3>` +
+    const heading = v.status === "verified" ? "✓ 已验证 VERIFIED"
+      : v.status === "unknown_signer" ? "⚠ 未知签名者 SIGNED BY AN UNKNOWN KEY — 未验证 NOT VERIFIED"
+      : "✗ 未通过 NOT VERIFIED";
+    const sg = v.signer;
+    const signer = sg ? `<p class="signer ${sg.trusted ? "pass" : "fail"}">签名者 Signed by: <b>${esc(sg.name || "未知密钥 unknown key")}</b><br>指纹 Fingerprint: <code class="fingerprint">${esc(sg.fingerprint)}</code><br><small>公钥 Key: <code>${esc(sg.public_key)}</code></small></p>` : "";
+    out.innerHTML = `<h3 class="status-${esc(v.status)}">${heading}</h3>` + signer +
+      (v.status === "unknown_signer" ? "<p>内容完整，但任何人都能用自己的密钥制作这样的证据包。请将指纹与存档公布的指纹核对，然后在上方信任该密钥。 Intact, but anyone can make such a bundle with a key of their own: compare the fingerprint with the one the archive publishes, then trust its key above.</p>" : "") +
       v.checks.map((c) => `<div class="check ${c.ok ? "pass" : "fail"}">${c.ok ? "✓" : "✗"} ${esc(c.name)}: ${esc(c.detail)}</div>`).join("") +
       (v.ok ? "<h4>证明 Proves</h4><ul>" + v.proven.map((p) => `<li>${esc(p)}</li>`).join("") + "</ul>" : "") +
       "<h4>不能证明 Does not prove</h4><ul>" + v.not_proven.map((p) => `<li>${esc(p)}</li>`).join("") + "</ul>";

@@ -1,15 +1,19 @@
 //! Evidence bundles: an excerpt of a session with everything needed to check it offline, in
 //! one zip file, and the verifier that checks it.
 //!
-//! Members: `bundle.json` (a statement listing every member's SHA-256, signed by the archive
-//! key), `manifest.json` + `manifest.sig`, `excerpt.json` (segments with inclusion proofs
+//! Members (names in [`member`]; the format is specified byte for byte in
+//! docs/evidence-format.md): `statement.json` (every other member's SHA-256, the range and the
+//! clip's range; its exact bytes are signed by the archive key in `statement.sig`),
+//! `manifest.json` + `manifest.sig`, `excerpt.json` (segments with inclusion proofs
 //! against the transcript root), `log.json` (the manifest's inclusion proof in the log and the
 //! signed tree head), `public_key.txt`, `clip.flac` (the excerpt's audio, decoded losslessly
 //! from the original), `report.html` (printable, Chinese and English), and optionally the
 //! original recording. Invariant: the verifier trusts nothing in the bundle that it has not
 //! checked, and reads members with size limits.
 
+pub mod clipcheck;
 pub mod report;
+pub mod trust;
 pub mod verify;
 pub mod zipcheck;
 
@@ -26,7 +30,40 @@ use crate::seal::{self, log::Inclusion, merkle, DetachedSignature};
 use crate::store::{Store, StoreError};
 
 /// Format tag of bundle statements.
-pub const FORMAT: &str = "liveproof/bundle/v1";
+pub const FORMAT: &str = "liveproof/bundle/v2";
+/// Format tag of the first bundles (statement inside `bundle.json`, signed as re-serialised
+/// JSON); still verified.
+pub const FORMAT_V1: &str = "liveproof/bundle/v1";
+
+/// Bundle member names, in one place.
+pub mod member {
+    /// The signed statement (v2): its exact bytes are what `statement.sig` signs.
+    pub const STATEMENT: &str = "statement.json";
+    /// Detached signature over `statement.json`'s bytes.
+    pub const STATEMENT_SIG: &str = "statement.sig";
+    /// v1 bundles: statement and signature in one JSON document.
+    pub const LEGACY_BUNDLE: &str = "bundle.json";
+    /// The session manifest, as signed at ingest.
+    pub const MANIFEST: &str = "manifest.json";
+    /// Detached signature over `manifest.json`'s bytes.
+    pub const MANIFEST_SIG: &str = "manifest.sig";
+    /// Segments and gaps with their inclusion proofs.
+    pub const EXCERPT: &str = "excerpt.json";
+    /// The manifest's inclusion proof in the log, with the signed tree head.
+    pub const LOG: &str = "log.json";
+    /// The signer's public key, hex.
+    pub const PUBLIC_KEY: &str = "public_key.txt";
+    /// The excerpt's audio, lossless.
+    pub const CLIP: &str = "clip.flac";
+    /// Printable report.
+    pub const REPORT: &str = "report.html";
+    /// RFC 3161 timestamp token over the tree head.
+    pub const TIMESTAMP: &str = "timestamp.tsr";
+    /// The certificate (chain) of the TSA that issued the token.
+    pub const TSA_PEM: &str = "tsa.pem";
+    /// Prefix of the included original recording (`recording.<ext>`).
+    pub const RECORDING_PREFIX: &str = "recording.";
+}
 
 /// Why a bundle could not be made.
 #[derive(Debug, Error)]
@@ -58,6 +95,7 @@ pub enum EvidenceError {
 
 /// A segment in an excerpt, with its proof.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProvenSegment {
     /// Index in the transcript.
     pub index: u64,
@@ -73,6 +111,7 @@ pub struct ProvenSegment {
 
 /// `excerpt.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Excerpt {
     /// Session id.
     pub session: String,
@@ -100,6 +139,7 @@ fn is_zero(n: &u64) -> bool {
 
 /// A gap in an excerpt, with its proof.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProvenGap {
     /// Index among the transcript's gaps.
     pub index: u64,
@@ -115,6 +155,7 @@ pub struct ProvenGap {
 
 /// A file described in the statement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FileRef {
     /// Member name.
     pub file: String,
@@ -122,8 +163,26 @@ pub struct FileRef {
     pub sha256: String,
 }
 
+/// The clip in the statement: which member, its hash, and (v2) the range of the original it
+/// was cut from, which covers every quoted segment whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClipRef {
+    /// Member name.
+    pub file: String,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// Start of the clip in the original (ms); absent in v1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_ms: Option<u64>,
+    /// End of the clip in the original (ms); absent in v1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_ms: Option<u64>,
+}
+
 /// What the archive signs about the bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Statement {
     /// Always [`FORMAT`].
     pub format: String,
@@ -141,14 +200,15 @@ pub struct Statement {
     pub last_index: u64,
     /// Transcript root, hex.
     pub transcript_root: String,
-    /// The audio clip: cut from the recording whose hash is in the manifest, over this range.
-    pub clip: Option<FileRef>,
+    /// The audio clip: cut from the recording whose hash is in the manifest.
+    pub clip: Option<ClipRef>,
     /// Every other member and its SHA-256.
     pub members: Vec<FileRef>,
 }
 
-/// `bundle.json`.
+/// `bundle.json` of v1 bundles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BundleFile {
     /// The statement.
     pub statement: Statement,
@@ -156,9 +216,16 @@ pub struct BundleFile {
     pub signature: DetachedSignature,
 }
 
-/// Canonical bytes of a statement (what is signed).
-pub fn statement_bytes(s: &Statement) -> Vec<u8> {
+/// The bytes a v1 signature covers: the statement re-serialised compactly in field order.
+pub fn statement_bytes_v1(s: &Statement) -> Vec<u8> {
     serde_json::to_vec(s).expect("statement serialises")
+}
+
+/// The bytes of `statement.json` (v2): what `statement.sig` signs, exactly as written.
+pub fn statement_file(s: &Statement) -> Vec<u8> {
+    let mut b = serde_json::to_vec_pretty(s).expect("statement serialises");
+    b.push(b'\n');
+    b
 }
 
 /// Parses `HH:MM:SS(.mmm)`, `MM:SS` or seconds into milliseconds.
@@ -212,7 +279,8 @@ pub struct Request<'a> {
     pub now: String,
 }
 
-fn cut_clip(blob: &Path, from_ms: u64, to_ms: u64) -> Result<Vec<u8>, EvidenceError> {
+/// Cuts `from_ms`..`to_ms` of `blob` to FLAC, the same way for the archive and a verifier.
+pub fn cut_clip(blob: &Path, from_ms: u64, to_ms: u64) -> Result<Vec<u8>, EvidenceError> {
     // A seekable file, so that ffmpeg writes the FLAC header's sample count and MD5.
     let dir = tempfile::tempdir()
         .map_err(|e| EvidenceError::Clip(format!("cannot create a temporary directory: {e}")))?;
@@ -243,6 +311,14 @@ fn cut_clip(blob: &Path, from_ms: u64, to_ms: u64) -> Result<Vec<u8>, EvidenceEr
         ));
     }
     Ok(bytes)
+}
+
+/// The range the clip is cut over: the requested one widened to hold the quoted segments
+/// (`quoted` = first start, last end) whole, within the recording.
+pub fn clip_range(from_ms: u64, to_ms: u64, quoted: (u64, u64), duration_ms: u64) -> (u64, u64) {
+    let from = from_ms.min(quoted.0);
+    let to = to_ms.max(quoted.1).min(duration_ms.max(from + 1));
+    (from, to.max(from + 1))
 }
 
 /// Makes an evidence bundle; returns the statement written.
@@ -350,22 +426,31 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
         .ok_or_else(|| EvidenceError::NotLogged(id.clone()))?;
     let key = seal::keys::load_or_create(store.root())?;
     let blob = store.blob_path(&manifest.recording_sha256);
-    let clip_to = req.to_ms.min(manifest.duration_ms).max(req.from_ms + 1);
-    let clip = cut_clip(&blob, req.from_ms, clip_to)?;
+    // The clip holds every quoted segment whole, and the requested range.
+    let (clip_from, clip_to) = clip_range(
+        req.from_ms,
+        req.to_ms,
+        (
+            excerpt.segments[0].start_ms,
+            excerpt.segments[excerpt.segments.len() - 1].end_ms,
+        ),
+        manifest.duration_ms,
+    );
+    let clip = cut_clip(&blob, clip_from, clip_to)?;
 
     let mut members: Vec<(String, Vec<u8>)> = vec![
-        ("manifest.json".into(), manifest_bytes),
-        ("manifest.sig".into(), sig_bytes),
+        (member::MANIFEST.into(), manifest_bytes),
+        (member::MANIFEST_SIG.into(), sig_bytes),
         (
-            "excerpt.json".into(),
+            member::EXCERPT.into(),
             serde_json::to_vec_pretty(&excerpt).expect("serialises"),
         ),
         (
-            "log.json".into(),
+            member::LOG.into(),
             serde_json::to_vec_pretty(&inclusion).expect("serialises"),
         ),
         (
-            "public_key.txt".into(),
+            member::PUBLIC_KEY.into(),
             format!("{}\n", seal::keys::public_hex(&key)).into_bytes(),
         ),
     ];
@@ -376,8 +461,8 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
         }
     })?;
     if let Some(t) = &token {
-        members.push(("timestamp.tsr".into(), t.token.clone()));
-        members.push(("tsa.pem".into(), t.tsa_cert.clone().into_bytes()));
+        members.push((member::TIMESTAMP.into(), t.token.clone()));
+        members.push((member::TSA_PEM.into(), t.tsa_cert.clone().into_bytes()));
     }
     let report = report::render(&report::Facts {
         tsa_time: token.as_ref().map(|t| t.tsa_time.as_str()),
@@ -390,12 +475,14 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
         to_ms: req.to_ms,
         with_recording: req.with_recording,
     });
-    members.push(("report.html".into(), report.into_bytes()));
-    let clip_ref = FileRef {
-        file: "clip.flac".into(),
+    members.push((member::REPORT.into(), report.into_bytes()));
+    let clip_ref = ClipRef {
+        file: member::CLIP.into(),
         sha256: crate::hashing::sha256_hex(&clip),
+        from_ms: Some(clip_from),
+        to_ms: Some(clip_to),
     };
-    members.push(("clip.flac".into(), clip));
+    members.push((member::CLIP.into(), clip));
     let mut refs: Vec<FileRef> = members
         .iter()
         .map(|(n, b)| FileRef {
@@ -404,7 +491,8 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
         })
         .collect();
     let recording_name = format!(
-        "recording.{}",
+        "{}{}",
+        member::RECORDING_PREFIX,
         Path::new(&manifest.original_name)
             .extension()
             .and_then(|e| e.to_str())
@@ -430,14 +518,8 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
         clip: Some(clip_ref),
         members: refs,
     };
-    let bundle = BundleFile {
-        signature: DetachedSignature::create(
-            &key,
-            seal::BUNDLE_DOMAIN,
-            &statement_bytes(&statement),
-        ),
-        statement: statement.clone(),
-    };
+    let statement_json = statement_file(&statement);
+    let statement_sig = DetachedSignature::create(&key, seal::STATEMENT_DOMAIN, &statement_json);
 
     let write_err = |detail: String| EvidenceError::Write {
         path: req.output.to_path_buf(),
@@ -467,12 +549,10 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
                 .map_err(|e| write_err(e.to_string()))?;
             z.write_all(bytes).map_err(|e| write_err(e.to_string()))
         };
-        put(
-            &mut z,
-            "bundle.json",
-            &serde_json::to_vec_pretty(&bundle).expect("serialises"),
-            opts,
-        )?;
+        put(&mut z, member::STATEMENT, &statement_json, opts)?;
+        let mut sig = serde_json::to_vec_pretty(&statement_sig).expect("serialises");
+        sig.push(b'\n');
+        put(&mut z, member::STATEMENT_SIG, &sig, opts)?;
         for (name, bytes) in &members {
             let o = if name.ends_with(".flac") {
                 stored
@@ -510,5 +590,24 @@ mod tests {
         assert!(parse_time("00:61:00").is_err());
         assert!(parse_time("noon").is_err());
         assert!(parse_time("").is_err());
+    }
+
+    #[test]
+    fn the_clip_holds_the_quoted_segments_whole() {
+        // Asked for 3-9 s; the segments quoted run 2.77-11.46 s.
+        assert_eq!(
+            clip_range(3_000, 9_000, (2_770, 11_460), 60_000),
+            (2_770, 11_460)
+        );
+        // Asked for more than the segments span: the request is kept.
+        assert_eq!(
+            clip_range(1_000, 20_000, (2_770, 11_460), 60_000),
+            (1_000, 20_000)
+        );
+        // Never past the end of the recording.
+        assert_eq!(
+            clip_range(50_000, 61_000, (55_000, 60_500), 60_000),
+            (50_000, 60_000)
+        );
     }
 }

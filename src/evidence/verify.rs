@@ -8,7 +8,8 @@ use std::path::Path;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{statement_bytes, BundleFile, Excerpt};
+use super::trust::{Signer, Trust};
+use super::{member, statement_bytes_v1, BundleFile, Excerpt, Statement};
 use crate::manifest::Manifest;
 use crate::seal::{self, log::Inclusion, merkle, DetachedSignature};
 
@@ -17,8 +18,8 @@ use crate::seal::{self, log::Inclusion, merkle, DetachedSignature};
 pub struct Options<'a> {
     /// The original recording, re-hashed and compared when given.
     pub recording: Option<&'a Path>,
-    /// The key the bundle must be signed with (hex, or a file holding it).
-    pub key: Option<&'a str>,
+    /// The keys a signer must have for the bundle to count as verified.
+    pub trust: Trust,
     /// The TSA certificate timestamp tokens are checked against.
     pub tsa_cert: Option<&'a Path>,
     /// What the bundle may hold.
@@ -36,17 +37,47 @@ pub struct Check {
     pub detail: String,
 }
 
+/// The verdict in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every check passed and the signer is trusted.
+    Verified,
+    /// Intact, but signed by a key the verifier was not told to trust: anyone can make such
+    /// a bundle, so it proves nothing about what an archive recorded.
+    UnknownSigner,
+    /// A check failed: something was changed, or the bundle is not one.
+    NotVerified,
+}
+
 /// The result of verifying a bundle.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
-    /// True only if every check passed.
+    /// True only if every check passed, the signer's key included.
     pub ok: bool,
+    /// `verified`, `unknown_signer` or `not_verified`.
+    pub status: Status,
+    /// Who signed the bundle statement (absent when the bundle has no readable key).
+    pub signer: Option<Signer>,
     /// Every check, in order.
     pub checks: Vec<Check>,
     /// What is proven (when ok).
     pub proven: Vec<String>,
     /// What is not proven.
     pub not_proven: Vec<String>,
+}
+
+impl Verdict {
+    /// Adds a check made outside the bundle reader (e.g. the clip against the original); a
+    /// failed one makes the verdict not verified.
+    pub fn add_check(&mut self, check: Check) {
+        if !check.ok {
+            self.ok = false;
+            self.status = Status::NotVerified;
+            self.proven.clear();
+        }
+        self.checks.push(check);
+    }
 }
 
 struct Checks(Vec<Check>);
@@ -111,40 +142,97 @@ fn hash_member<R: Read>(r: R, declared: u64) -> Result<(String, u64), String> {
     Ok((hex::encode(h.finalize()), n))
 }
 
-fn parse_key(arg: &str) -> Option<[u8; 32]> {
-    let text = if Path::new(arg).is_file() {
-        std::fs::read_to_string(arg).ok()?
-    } else {
-        arg.to_string()
-    };
-    let t = text.trim();
-    seal::hex32(t.strip_prefix("ed25519:").unwrap_or(t))
+/// A statement as read from a bundle.
+struct ReadStatement {
+    statement: Statement,
+    /// Whether its signature verifies with the bundle's key.
+    signed: bool,
+    /// The member it came from.
+    member: &'static str,
 }
 
-/// Verifies `bundle`; `recording` is re-hashed when given; `key` (hex, or a file holding it)
-/// must then be the archive's key.
-pub fn verify(
-    bundle: &Path,
-    recording: Option<&Path>,
-    key: Option<&str>,
-    tsa_cert: Option<&Path>,
-) -> Verdict {
-    verify_with(
-        bundle,
-        &bundle.display().to_string(),
-        &Options {
-            recording,
-            key,
-            tsa_cert,
-            limits: Default::default(),
-        },
-    )
+/// Reads the statement strictly (unknown fields refused: what is not signed is not read) and
+/// checks its signature: v2 over the exact bytes of `statement.json`, v1 over `bundle.json`'s
+/// statement re-serialised.
+fn read_statement(
+    small: &BTreeMap<String, Vec<u8>>,
+    key: &[u8; 32],
+) -> Result<ReadStatement, String> {
+    let key_hex = hex::encode(key);
+    match (
+        small.get(member::STATEMENT),
+        small.get(member::LEGACY_BUNDLE),
+    ) {
+        (Some(bytes), None) => {
+            let st: Statement = serde_json::from_slice(bytes)
+                .map_err(|e| format!("{} is not a bundle statement: {e}", member::STATEMENT))?;
+            if st.format != super::FORMAT {
+                return Err(format!(
+                    "{} says format {:?}; this verifier reads {:?}",
+                    member::STATEMENT,
+                    st.format,
+                    super::FORMAT
+                ));
+            }
+            let sig: DetachedSignature = small
+                .get(member::STATEMENT_SIG)
+                .ok_or_else(|| format!("{} is missing", member::STATEMENT_SIG))
+                .and_then(|b| {
+                    serde_json::from_slice(b)
+                        .map_err(|e| format!("{} is not a signature: {e}", member::STATEMENT_SIG))
+                })?;
+            let signed = sig.public_key == key_hex
+                && sig.domain == seal::STATEMENT_DOMAIN
+                && sig.check(bytes);
+            Ok(ReadStatement {
+                statement: st,
+                signed,
+                member: member::STATEMENT,
+            })
+        }
+        (None, Some(bytes)) => {
+            let bf: BundleFile = serde_json::from_slice(bytes)
+                .map_err(|e| format!("{} is not a bundle statement: {e}", member::LEGACY_BUNDLE))?;
+            if bf.statement.format != super::FORMAT_V1 {
+                return Err(format!(
+                    "{} says format {:?}; a v1 bundle is {:?}",
+                    member::LEGACY_BUNDLE,
+                    bf.statement.format,
+                    super::FORMAT_V1
+                ));
+            }
+            let signed = bf.signature.public_key == key_hex
+                && bf.signature.domain == seal::BUNDLE_DOMAIN
+                && bf.signature.check(&statement_bytes_v1(&bf.statement));
+            Ok(ReadStatement {
+                statement: bf.statement,
+                signed,
+                member: member::LEGACY_BUNDLE,
+            })
+        }
+        (Some(_), Some(_)) => Err(format!(
+            "the bundle has both {} and {}: one statement only",
+            member::STATEMENT,
+            member::LEGACY_BUNDLE
+        )),
+        (None, None) => Err(format!(
+            "{} is missing: this is not an evidence bundle",
+            member::STATEMENT
+        )),
+    }
+}
+
+/// Name of the check that the signer's key is trusted.
+pub const TRUST_CHECK: &str = "key.trusted";
+
+/// Verifies `bundle` (named by its path in messages).
+pub fn verify(bundle: &Path, opts: &Options) -> Verdict {
+    verify_with(bundle, &bundle.display().to_string(), opts)
 }
 
 /// Verifies `bundle`, naming it `shown` in messages (a server does not show its paths).
 pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
-    let (recording, key, tsa_cert, limits) =
-        (opts.recording, opts.key, opts.tsa_cert, &opts.limits);
+    let (recording, tsa_cert, limits) = (opts.recording, opts.tsa_cert, &opts.limits);
     let mut c = Checks(Vec::new());
     let not_proven = vec![
         "that the speech recognition is right: the audio clip is the evidence, the text a guide"
@@ -153,28 +241,34 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         "the time, beyond the archive's own clock (no trusted timestamp token is checked)"
             .to_string(),
     ];
-    let finish = |c: Checks,
-                  proven: Vec<String>,
-                  mut not_proven: Vec<String>,
-                  key_checked: bool| {
-        let ok = !c.0.is_empty() && c.0.iter().all(|k| k.ok);
-        if !key_checked {
-            not_proven.push("that the signing key belongs to the archive operator: pass --key with the key they publish".into());
-        }
-        Verdict {
-            ok,
-            checks: c.0,
-            proven: if ok { proven } else { Vec::new() },
-            not_proven,
-        }
-    };
+    let finish =
+        |c: Checks, proven: Vec<String>, not_proven: Vec<String>, signer: Option<Signer>| {
+            let ok = !c.0.is_empty() && c.0.iter().all(|k| k.ok);
+            // Intact but unknown: every check but the signer's passed.
+            let intact = !c.0.is_empty() && c.0.iter().all(|k| k.ok || k.name == TRUST_CHECK);
+            let status = if ok {
+                Status::Verified
+            } else if intact && signer.is_some() {
+                Status::UnknownSigner
+            } else {
+                Status::NotVerified
+            };
+            Verdict {
+                ok,
+                status,
+                signer,
+                checks: c.0,
+                proven: if ok { proven } else { Vec::new() },
+                not_proven,
+            }
+        };
 
     // 1. One unambiguous zip, then its members, each to exactly its declared size.
     let mut file = match std::fs::File::open(bundle) {
         Ok(f) => f,
         Err(e) => {
             c.add("bundle.read", false, format!("cannot open {shown}: {e}"));
-            return finish(c, vec![], not_proven, false);
+            return finish(c, vec![], not_proven, None);
         }
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -186,7 +280,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
                 false,
                 format!("{shown} is not a bundle zip: {e}"),
             );
-            return finish(c, vec![], not_proven, false);
+            return finish(c, vec![], not_proven, None);
         }
     };
     let mut problems = Vec::new();
@@ -216,7 +310,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
     }
     if !problems.is_empty() {
         c.add("bundle.read", false, problems.join("; "));
-        return finish(c, vec![], not_proven, false);
+        return finish(c, vec![], not_proven, None);
     }
     let mut zip = match zip::ZipArchive::new(file) {
         Ok(z) if z.len() == declared.len() => z,
@@ -226,7 +320,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
                 false,
                 format!("{shown}: the zip reader sees other members than the central directory declares"),
             );
-            return finish(c, vec![], not_proven, false);
+            return finish(c, vec![], not_proven, None);
         }
         Err(e) => {
             c.add(
@@ -234,7 +328,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
                 false,
                 format!("{shown} is not a readable zip file: {e}"),
             );
-            return finish(c, vec![], not_proven, false);
+            return finish(c, vec![], not_proven, None);
         }
     };
     let mut small: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -288,23 +382,12 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             problems.join("; ")
         },
     ) {
-        return finish(c, vec![], not_proven, false);
+        return finish(c, vec![], not_proven, None);
     }
 
-    // 2. The signed statement, and the key.
-    let bundle_file: Option<BundleFile> = small
-        .get("bundle.json")
-        .and_then(|b| serde_json::from_slice(b).ok());
-    let Some(bf) = bundle_file else {
-        c.add(
-            "bundle.signature",
-            false,
-            "bundle.json is missing or not a bundle statement",
-        );
-        return finish(c, vec![], not_proven, false);
-    };
+    // 2. The key, whose it is, and the signed statement.
     let key_text = small
-        .get("public_key.txt")
+        .get(member::PUBLIC_KEY)
         .and_then(|b| std::str::from_utf8(b).ok())
         .and_then(seal::hex32);
     // An unreadable key fails here, but the member checks below still run, so the report
@@ -321,37 +404,39 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         }
     };
     let key_hex = hex::encode(bundle_key);
-    let key_checked = key.is_some();
-    if let Some(k) = key {
-        match parse_key(k) {
-            Some(expected) => c.add(
-                "key.trusted",
-                expected == bundle_key,
-                if expected == bundle_key {
-                    format!("the bundle is signed with the key you gave (fingerprint {})", seal::keys::fingerprint(&bundle_key))
-                } else {
-                    format!(
-                        "the bundle is signed with key {} (fingerprint {}), not the one you gave ({}): it does not come from that archive",
-                        key_hex,
-                        seal::keys::fingerprint(&bundle_key),
-                        seal::keys::fingerprint(&expected)
-                    )
-                },
-            ),
-            None => c.add("key.trusted", false, format!("--key {k:?} is not an Ed25519 public key in hex (or a file holding one)")),
-        };
+    let signer = key_text.map(|k| opts.trust.signer(&k));
+    if let Some(sg) = &signer {
+        c.add(
+            TRUST_CHECK,
+            sg.trusted,
+            match &sg.name {
+                Some(name) => format!("the bundle is signed with the key of {name} (fingerprint {}), which you trust", sg.fingerprint),
+                None if opts.trust.is_empty() => format!(
+                    "the bundle is signed with key {} (fingerprint {}), and you named no key to trust: anyone can make a bundle that passes every other check with a key of their own. Pass --key with the key the archive publishes, or --trust FILE",
+                    sg.public_key, sg.fingerprint
+                ),
+                None => format!(
+                    "the bundle is signed with key {} (fingerprint {}), not one you trust: it does not come from the archive(s) you named",
+                    sg.public_key, sg.fingerprint
+                ),
+            },
+        );
     }
-    let st = &bf.statement;
-    let sig_ok = bf.signature.public_key == key_hex
-        && bf.signature.domain == seal::BUNDLE_DOMAIN
-        && bf.signature.check(&statement_bytes(st));
+    let statement = match read_statement(&small, &bundle_key) {
+        Ok(s) => s,
+        Err(detail) => {
+            c.add("bundle.signature", false, detail);
+            return finish(c, vec![], not_proven, signer);
+        }
+    };
+    let st = &statement.statement;
     c.add(
         "bundle.signature",
-        sig_ok,
-        if sig_ok {
-            "the bundle statement is signed by the archive key".to_string()
+        statement.signed,
+        if statement.signed {
+            format!("the bundle statement ({}) is signed by the key in public_key.txt", st.format)
         } else {
-            "the bundle statement's signature does not verify with public_key.txt: bundle.json or the key was changed".to_string()
+            format!("the bundle statement's signature does not verify with public_key.txt: {} or the key was changed", statement.member)
         },
     );
 
@@ -367,7 +452,14 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             .or_insert(clip.sha256.as_str());
     }
     for (name, hash) in &hashes {
-        if name == "bundle.json" {
+        // The statement cannot list itself, nor the signature over it.
+        if [
+            member::STATEMENT,
+            member::STATEMENT_SIG,
+            member::LEGACY_BUNDLE,
+        ]
+        .contains(&name.as_str())
+        {
             continue;
         }
         match listed.get(name.as_str()) {
@@ -424,7 +516,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         },
     );
     let Some(manifest) = manifest else {
-        return finish(c, vec![], not_proven, key_checked);
+        return finish(c, vec![], not_proven, signer);
     };
 
     // 5. The excerpt: every segment proven against the sealed transcript root, in order.
@@ -437,7 +529,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             false,
             "excerpt.json is missing or unreadable",
         );
-        return finish(c, vec![], not_proven, key_checked);
+        return finish(c, vec![], not_proven, signer);
     };
     let same_ids = excerpt.session == manifest.session && st.session == manifest.session;
     let same_root = excerpt.transcript_root == manifest.transcript_root
@@ -532,6 +624,37 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             )
         },
     );
+
+    // The clip holds every quoted segment whole (v2 states the clip's range).
+    if let (Some(clip), Some(first), Some(last)) =
+        (&st.clip, excerpt.segments.first(), excerpt.segments.last())
+    {
+        if let (Some(from), Some(to)) = (clip.from_ms, clip.to_ms) {
+            let end = last.end_ms.min(manifest.duration_ms);
+            let ok = from <= first.start_ms && to >= end && from < to;
+            c.add(
+                "clip.range",
+                ok,
+                if ok {
+                    format!(
+                        "the clip runs {} – {} of the original and holds every quoted segment ({} – {}) whole",
+                        crate::media::clock(from),
+                        crate::media::clock(to),
+                        crate::media::clock(first.start_ms),
+                        crate::media::clock(last.end_ms)
+                    )
+                } else {
+                    format!(
+                        "the clip runs {} – {}, but the quoted segments run {} – {}: the clip does not hold what is quoted",
+                        crate::media::clock(from),
+                        crate::media::clock(to),
+                        crate::media::clock(first.start_ms),
+                        crate::media::clock(last.end_ms)
+                    )
+                },
+            );
+        }
+    }
 
     // 6. The manifest is in the log under a signed tree head.
     let inclusion: Option<Inclusion> = small
@@ -662,7 +785,18 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         }
         let _ = t;
     }
-    let mut proven = vec![
+    let mut proven = Vec::new();
+    if let Some(Signer {
+        name: Some(name),
+        fingerprint,
+        ..
+    }) = &signer
+    {
+        proven.push(format!(
+            "the bundle was signed with the key of {name} (fingerprint {fingerprint}), which you trust"
+        ));
+    }
+    proven.extend([
         format!(
             "the {} segments shown ({} – {}) are word for word in the transcript sealed for session {}",
             excerpt.segments.len(),
@@ -676,9 +810,9 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         ),
         "the manifest is in the archive's append-only log: deleting, replacing or back-dating it would break the signed tree head".to_string(),
         "the audio clip is the one the archive cut from that recording for this range".to_string(),
-    ];
+    ]);
     if let Some(t) = tsa_time {
         proven.push(format!("the log head covering this manifest existed by {t}, as a time-stamping authority attests"));
     }
-    finish(c, proven, not_proven, key_checked)
+    finish(c, proven, not_proven, signer)
 }

@@ -64,6 +64,14 @@ pub fn load_or_create(data: &Path) -> Result<SigningKey, KeyError> {
     Ok(SigningKey::from_bytes(&seed))
 }
 
+/// The archive's public key, if it has one (never creates a key).
+pub fn load_public(data: &Path) -> Result<Option<[u8; 32]>, KeyError> {
+    if !secret_path(data).is_file() {
+        return Ok(None);
+    }
+    Ok(Some(load_or_create(data)?.verifying_key().to_bytes()))
+}
+
 /// Public key as hex.
 pub fn public_hex(key: &SigningKey) -> String {
     hex::encode(key.verifying_key().to_bytes())

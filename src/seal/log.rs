@@ -105,6 +105,7 @@ pub fn head_at(conn: &Connection, size: u64) -> rusqlite::Result<Option<TreeHead
 
 /// Proof that a session's manifest is in the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Inclusion {
     /// Session id.
     pub session: String,

@@ -20,8 +20,10 @@ use merkle::Hash;
 pub const MANIFEST_DOMAIN: &str = "liveproof/manifest/v1";
 /// Domain of tree-head signatures.
 pub const TREE_HEAD_DOMAIN: &str = "liveproof/tree-head/v1";
-/// Domain of bundle statement signatures.
+/// Domain of v1 bundle statement signatures (statement re-serialised).
 pub const BUNDLE_DOMAIN: &str = "liveproof/bundle/v1";
+/// Domain of v2 bundle statement signatures (the exact bytes of `statement.json`).
+pub const STATEMENT_DOMAIN: &str = "liveproof/statement/v2";
 /// Domain of segment leaves.
 pub const SEGMENT_DOMAIN: &str = "liveproof/segment/v1";
 /// Domain of gap leaves (speech that yielded no text).
@@ -153,6 +155,7 @@ pub fn verify(public: &[u8; 32], domain: &str, msg: &[u8], sig: &[u8]) -> bool {
 
 /// A detached signature file (`manifest.sig`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DetachedSignature {
     /// Always `ed25519`.
     pub algorithm: String,
@@ -194,6 +197,7 @@ pub fn hex32(s: &str) -> Option<[u8; 32]> {
 
 /// A signed tree head of the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TreeHead {
     /// Number of entries.
     pub size: u64,

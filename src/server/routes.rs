@@ -502,6 +502,39 @@ async fn job(
 }
 
 /// Releases a verification's admission when the request ends, however it ends.
+/// The keys `POST /api/verify` trusts: this archive's own, and any `key=HEX` the caller pins
+/// (the web page sends the keys its user pinned).
+fn verify_trust(
+    data: &std::path::Path,
+    query: &str,
+) -> Result<crate::evidence::trust::Trust, ApiError> {
+    let mut trust = crate::evidence::trust::Trust::default();
+    if let Some(pk) =
+        crate::seal::keys::load_public(data).map_err(|e| ApiError::internal(e.to_string()))?
+    {
+        trust.add("this archive", pk);
+    }
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if name != "key" {
+            return Err(ApiError::bad_request(format!(
+                "unknown query parameter {name:?}: POST /api/verify takes only key=HEX (a key to trust, repeatable)"
+            )));
+        }
+        let value = value.replace("%3A", ":").replace("%3a", ":");
+        let pk = crate::evidence::trust::parse_key_text(&value).ok_or_else(|| {
+            ApiError::bad_request(
+                "key must be an Ed25519 public key: 64 hex digits, optionally ed25519: in front",
+            )
+        })?;
+        trust.add(
+            format!("a key you pinned ({})", crate::seal::keys::fingerprint(&pk)),
+            pk,
+        );
+    }
+    Ok(trust)
+}
+
 struct Admitted<'a>(&'a std::sync::atomic::AtomicUsize);
 
 impl Drop for Admitted<'_> {
@@ -558,12 +591,14 @@ async fn verify(
         .acquire()
         .await
         .map_err(|_| ApiError::internal("verifier closed"))?;
+    let trust = verify_trust(&state.config.data, req.query_string())?;
     let v = web::block(move || {
         crate::evidence::verify::verify_with(
             tmp.path(),
             "the uploaded bundle",
             &crate::evidence::verify::Options {
                 limits: limits.bundle,
+                trust,
                 ..Default::default()
             },
         )

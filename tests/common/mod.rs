@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: run the real binary on real audio.
 #![allow(dead_code)]
 
+pub mod forge;
 pub mod server;
 
 use std::path::{Path, PathBuf};
