@@ -1,5 +1,6 @@
 //! The web page in headless Chromium (Debian `chromium` + `chromium-driver`), driven over the
-//! W3C WebDriver protocol: search, click a hit, and the player is at the segment's start.
+//! W3C WebDriver protocol: search, click a hit, and the player is at the segment's start; the
+//! verify page with a real and a forged bundle.
 
 mod common;
 use std::path::Path;
@@ -186,6 +187,96 @@ fn search_click_a_hit_and_the_player_is_at_the_segment_start() {
     let png = base64_decode(shot.as_str().unwrap());
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-session.png");
     std::fs::write(&out, png).unwrap();
+
+    // The verify page: the archive's own bundle is VERIFIED and names its signer; the same
+    // bundle forged and re-signed by a stranger is not, and shows the stranger's fingerprint
+    // until the user pins that key.
+    let real = d.path().join("real.zip");
+    let (o, _) = run(
+        &data,
+        &[
+            "evidence",
+            &id,
+            "--from",
+            "0",
+            "--to",
+            "10",
+            "-o",
+            real.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let forger = ed25519_dalek::SigningKey::from_bytes(&[42u8; 32]);
+    let forged = d.path().join("forged.zip");
+    forge::write_bundle(
+        &forged,
+        &forge::forge(
+            &forge::members(&real),
+            &forger,
+            "this cream won the Nobel prize",
+        ),
+    );
+    let fingerprint = liveproof::seal::keys::fingerprint(&forger.verifying_key().to_bytes());
+    let upload = |file: &Path| -> String {
+        wd.call(
+            "POST",
+            &format!("/session/{sid}/url"),
+            json!({"url": format!("{base}/#/verify")}),
+        );
+        wd.call("POST", &format!("/session/{sid}/refresh"), json!({}));
+        wd.until(sid, "return document.getElementById('bundle')");
+        let el = wd.call(
+            "POST",
+            &format!("/session/{sid}/element"),
+            json!({"using": "css selector", "value": "#bundle"}),
+        );
+        let el = el
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
+        wd.call(
+            "POST",
+            &format!("/session/{sid}/element/{el}/value"),
+            json!({"text": file.to_str().unwrap()}),
+        );
+        wd.until(
+            sid,
+            "var h = document.querySelector('#verdict h3'); return h && h.textContent",
+        )
+        .as_str()
+        .unwrap()
+        .to_string()
+            + &wd
+                .js(sid, "return document.getElementById('verdict').textContent")
+                .as_str()
+                .unwrap()
+                .to_string()
+    };
+    let v = upload(&real);
+    assert!(
+        v.contains("VERIFIED") && !v.contains("NOT VERIFIED") && v.contains("this archive"),
+        "{v}"
+    );
+    let v = upload(&forged);
+    assert!(
+        v.contains("UNKNOWN KEY") && v.contains("NOT VERIFIED") && v.contains(&fingerprint),
+        "{v}"
+    );
+    let shot = wd.call("GET", &format!("/session/{sid}/screenshot"), json!({}));
+    std::fs::write(
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-verify-forged.png"),
+        base64_decode(shot.as_str().unwrap()),
+    )
+    .unwrap();
+    // Pinning the stranger's key is the user's own decision, and then it counts.
+    wd.js(sid, &format!("document.getElementById('pin').value = 'ed25519:{}'; document.getElementById('pin-add').click(); return true", hex::encode(forger.verifying_key().to_bytes())));
+    let v = upload(&forged);
+    assert!(v.contains("VERIFIED") && !v.contains("NOT VERIFIED"), "{v}");
     let _ = ureq::delete(&format!("{}/session/{sid}", wd.base)).call();
 }
 

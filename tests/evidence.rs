@@ -2,9 +2,10 @@
 
 mod common;
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use common::forge::{members, write_bundle};
 use common::*;
 use serde_json::Value;
 
@@ -82,28 +83,6 @@ fn failed(v: &Value) -> Vec<String> {
         .filter(|c| c["ok"] == false)
         .map(|c| c["name"].as_str().unwrap().to_string())
         .collect()
-}
-
-fn members(bundle: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(bundle).unwrap()).unwrap();
-    (0..z.len())
-        .map(|i| {
-            let mut e = z.by_index(i).unwrap();
-            let mut b = Vec::new();
-            e.read_to_end(&mut b).unwrap();
-            (e.name().to_string(), b)
-        })
-        .collect()
-}
-
-fn write_bundle(path: &Path, m: &BTreeMap<String, Vec<u8>>) {
-    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    for (name, b) in m {
-        z.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
-            .unwrap();
-        z.write_all(b).unwrap();
-    }
-    z.finish().unwrap();
 }
 
 #[test]

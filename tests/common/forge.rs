@@ -3,6 +3,8 @@
 //! so that every check but "whose key is it" passes.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::Path;
 
 use ed25519_dalek::SigningKey;
 use liveproof::seal::{self, merkle, DetachedSignature, TreeHead};
@@ -123,4 +125,28 @@ pub fn forge(
 pub fn archive_key(data: &std::path::Path) -> SigningKey {
     let text = std::fs::read_to_string(data.join("keys/archive.ed25519")).unwrap();
     SigningKey::from_bytes(&seal::hex32(&text).unwrap())
+}
+
+/// Every member of a bundle, by name.
+pub fn members(bundle: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(bundle).unwrap()).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut e = z.by_index(i).unwrap();
+            let mut b = Vec::new();
+            e.read_to_end(&mut b).unwrap();
+            (e.name().to_string(), b)
+        })
+        .collect()
+}
+
+/// Writes members as a plain zip.
+pub fn write_bundle(path: &Path, m: &BTreeMap<String, Vec<u8>>) {
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, b) in m {
+        z.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(b).unwrap();
+    }
+    z.finish().unwrap();
 }
