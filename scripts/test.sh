@@ -13,6 +13,11 @@ if [ ! -x target/schemathesis-venv/bin/schemathesis ]; then
   python3 -m venv target/schemathesis-venv
   target/schemathesis-venv/bin/pip install -q schemathesis==4.32.5
 fi
+# The independent evidence verifier (verifiers/python) runs on `cryptography` from PyPI.
+if [ ! -x target/verifier-venv/bin/python ]; then
+  python3 -m venv target/verifier-venv
+  target/verifier-venv/bin/pip install -q cryptography==46.0.3
+fi
 cargo fmt --all -- --check
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --release --locked --no-fail-fast

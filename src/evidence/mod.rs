@@ -206,6 +206,31 @@ pub struct Statement {
     pub members: Vec<FileRef>,
 }
 
+/// The fields of a signed manifest a verifier reads (docs/evidence-format.md §5); the
+/// archive's other fields are signed too, and left to the reader.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ManifestView {
+    /// Session id.
+    pub session: String,
+    /// SHA-256 of the original recording, hex.
+    pub recording_sha256: String,
+    /// Its size in bytes.
+    pub recording_size: u64,
+    /// Its duration (ms).
+    pub duration_ms: u64,
+    /// Transcript Merkle root, hex.
+    pub transcript_root: String,
+    /// Segments in the transcript.
+    pub segment_count: usize,
+    /// Gaps in the transcript.
+    #[serde(default)]
+    pub gap_count: usize,
+    /// Model that transcribed it.
+    pub model: String,
+    /// When it was archived (RFC 3339).
+    pub ingested_at: String,
+}
+
 /// `bundle.json` of v1 bundles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -9,8 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::trust::{Signer, Trust};
-use super::{member, statement_bytes_v1, BundleFile, Excerpt, Statement};
-use crate::manifest::Manifest;
+use super::{member, statement_bytes_v1, BundleFile, Excerpt, ManifestView, Statement};
 use crate::seal::{self, log::Inclusion, merkle, DetachedSignature};
 
 /// What a verification is given besides the bundle.
@@ -498,7 +497,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
 
     // 4. The manifest and its signature.
     let manifest_bytes = small.get("manifest.json").cloned().unwrap_or_default();
-    let manifest: Option<Manifest> = serde_json::from_slice(&manifest_bytes).ok();
+    let manifest: Option<ManifestView> = serde_json::from_slice(&manifest_bytes).ok();
     let msig: Option<DetachedSignature> = small
         .get("manifest.sig")
         .and_then(|b| serde_json::from_slice(b).ok());

@@ -1,0 +1,227 @@
+//! The independent verifier (`verifiers/python/lpverify.py`, written from
+//! docs/evidence-format.md alone) and `liveproof verify` must agree on every bundle: fresh,
+//! forged and re-signed, with unsigned fields, with every member tampered, polyglot, cut short.
+
+mod common;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::forge::{self, members, write_bundle};
+use common::*;
+use serde_json::Value;
+
+/// The Python with `cryptography` that scripts/test.sh prepares.
+fn python() -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/verifier-venv/bin/python");
+    assert!(
+        venv.exists(),
+        "{} is missing: run scripts/test.sh (it makes the venv with cryptography from PyPI)",
+        venv.display()
+    );
+    venv
+}
+
+struct Outcome {
+    status: String,
+    failed: Vec<String>,
+    signer: Value,
+}
+
+fn rust(bundle: &Path, extra: &[&str]) -> Outcome {
+    let o = bin()
+        .args(["verify", bundle.to_str().unwrap(), "--json", "--data"])
+        .arg(bundle.with_extension("no-archive"))
+        .args(extra)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let code = o.status.code().unwrap();
+    let status = v["status"].as_str().unwrap().to_string();
+    assert_eq!(code, exit_of(&status), "{v:#}");
+    Outcome {
+        failed: failed(&v),
+        status,
+        signer: v["signer"].clone(),
+    }
+}
+
+fn python_verify(bundle: &Path, extra: &[&str]) -> Outcome {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("verifiers/python/lpverify.py");
+    let o = std::process::Command::new(python())
+        .arg(script)
+        .arg(bundle)
+        .arg("--json")
+        .args(extra)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let status = v["status"].as_str().unwrap().to_string();
+    assert_eq!(o.status.code().unwrap(), exit_of(&status), "{v:#}");
+    Outcome {
+        failed: failed(&v),
+        status,
+        signer: v["signer"].clone(),
+    }
+}
+
+fn exit_of(status: &str) -> i32 {
+    match status {
+        "verified" => 0,
+        "unknown_signer" => 6,
+        _ => 5,
+    }
+}
+
+fn failed(v: &Value) -> Vec<String> {
+    let mut f: Vec<String> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    f.sort();
+    f
+}
+
+/// Both verifiers on `bundle`: the same status, the same failed checks, the same signer.
+fn agree(case: &str, bundle: &Path, extra: &[&str]) -> String {
+    let (r, p) = (rust(bundle, extra), python_verify(bundle, extra));
+    assert_eq!(
+        (&r.status, &r.failed),
+        (&p.status, &p.failed),
+        "{case}: liveproof and the independent verifier disagree"
+    );
+    for k in ["fingerprint", "public_key", "trusted"] {
+        assert_eq!(r.signer[k], p.signer[k], "{case}: signer.{k}");
+    }
+    r.status
+}
+
+#[test]
+fn the_independent_verifier_agrees_on_fresh_forged_and_tampered_bundles() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let s = ingest(&data, &fixture("jfk.wav"), &["--model", "tiny.en"]);
+    let id = s["session"].as_str().unwrap().to_string();
+    let (_, k) = run(&data, &["key", "show"]);
+    let key = k.unwrap()["public_key"].as_str().unwrap().to_string();
+    let trust = ["--key", key.as_str()];
+    let b = d.path().join("b.zip");
+    let (o, _) = run(
+        &data,
+        &[
+            "evidence",
+            &id,
+            "--from",
+            "2",
+            "--to",
+            "8",
+            "-o",
+            b.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let with_rec = d.path().join("rec.zip");
+    let (o, _) = run(
+        &data,
+        &[
+            "evidence",
+            &id,
+            "--from",
+            "0",
+            "--to",
+            "5",
+            "-o",
+            with_rec.to_str().unwrap(),
+            "--with-recording",
+        ],
+    );
+    assert!(o.status.success());
+
+    assert_eq!(agree("fresh", &b, &trust), "verified");
+    assert_eq!(
+        agree("fresh, recording inside", &with_rec, &trust),
+        "verified"
+    );
+    assert_eq!(agree("fresh, no key trusted", &b, &[]), "unknown_signer");
+    let other = "ab".repeat(32);
+    assert_eq!(
+        agree("fresh, another key trusted", &b, &["--key", &other]),
+        "unknown_signer"
+    );
+
+    let original = members(&b);
+    let t = d.path().join("t.zip");
+    let check = |case: &str, m: &BTreeMap<String, Vec<u8>>, expect: &str| {
+        write_bundle(&t, m);
+        assert_eq!(agree(case, &t, &trust), expect, "{case}");
+    };
+    // Forged and re-signed by a stranger.
+    let forger = ed25519_dalek::SigningKey::from_bytes(&[42u8; 32]);
+    check(
+        "forged",
+        &forge::forge(&original, &forger, "this cream won the Nobel prize"),
+        "unknown_signer",
+    );
+    // A field outside the format, signed by the archive itself.
+    let archive = forge::archive_key(&data);
+    let st: Value = serde_json::from_slice(&original["statement.json"]).unwrap();
+    let mut extra = st.clone();
+    extra["note"] = Value::from("unsigned claim");
+    let mut m = original.clone();
+    forge::resign_statement(&mut m, extra, &archive);
+    check("unknown statement field", &m, "not_verified");
+    let mut ex: Value = serde_json::from_slice(&original["excerpt.json"]).unwrap();
+    ex["segments"][0]["speaker"] = Value::from("a doctor");
+    let mut m = original.clone();
+    m.insert(
+        "excerpt.json".into(),
+        serde_json::to_vec_pretty(&ex).unwrap(),
+    );
+    forge::resign_statement(&mut m, st.clone(), &archive);
+    check("unknown excerpt field", &m, "not_verified");
+    // A clip range that leaves out what is quoted.
+    let mut narrow = st.clone();
+    narrow["clip"]["from_ms"] = Value::from(ex["segments"][0]["start_ms"].as_u64().unwrap() + 1);
+    let mut m = original.clone();
+    forge::resign_statement(&mut m, narrow, &archive);
+    check("narrow clip", &m, "not_verified");
+    // Every member: a flipped byte at its start, middle and end; removed; and an extra one.
+    for (name, bytes) in &original {
+        for pos in [0, bytes.len() / 2, bytes.len() - 1] {
+            let mut m = original.clone();
+            m.get_mut(name).unwrap()[pos] ^= 0x01;
+            check(&format!("{name}[{pos}] flipped"), &m, "not_verified");
+        }
+        let mut m = original.clone();
+        m.remove(name);
+        check(&format!("{name} removed"), &m, "not_verified");
+    }
+    let mut m = original.clone();
+    m.insert("notes.txt".into(), b"added".to_vec());
+    check("member added", &m, "not_verified");
+    // Segments removed or swapped.
+    let mut e: Value = serde_json::from_slice(&original["excerpt.json"]).unwrap();
+    if e["segments"].as_array().unwrap().len() >= 2 {
+        e["segments"].as_array_mut().unwrap().swap(0, 1);
+        let mut m = original.clone();
+        m.insert(
+            "excerpt.json".into(),
+            serde_json::to_vec_pretty(&e).unwrap(),
+        );
+        check("segments swapped", &m, "not_verified");
+    }
+    // A polyglot: a second archive appended; and a bundle cut short.
+    let raw = std::fs::read(&b).unwrap();
+    let mut poly = raw.clone();
+    poly.extend_from_slice(&std::fs::read(&with_rec).unwrap());
+    std::fs::write(&t, &poly).unwrap();
+    assert_eq!(agree("polyglot", &t, &trust), "not_verified");
+    std::fs::write(&t, &raw[..raw.len() / 2]).unwrap();
+    assert_eq!(agree("cut short", &t, &trust), "not_verified");
+    std::fs::write(&t, b"not a zip").unwrap();
+    assert_eq!(agree("not a zip", &t, &trust), "not_verified");
+}

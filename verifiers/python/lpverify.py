@@ -1,0 +1,568 @@
+#!/usr/bin/env python3
+"""An independent verifier of liveproof evidence bundles, written from docs/evidence-format.md.
+
+It shares no code with liveproof: Python 3.9+, the standard library, and `cryptography`
+(Ed25519) from PyPI. The timestamp check uses `openssl ts -verify`.
+
+    python3 lpverify.py BUNDLE.zip [--key HEX]... [--trust FILE] [--tsa-cert PEM] [--json]
+
+Exit codes: 0 verified, 5 not verified, 6 intact but signed by a key not trusted.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+import zlib
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+STATEMENT_DOMAIN = "liveproof/statement/v2"
+MANIFEST_DOMAIN = "liveproof/manifest/v1"
+TREE_HEAD_DOMAIN = "liveproof/tree-head/v1"
+SEGMENT_DOMAIN = "liveproof/segment/v1"
+GAP_DOMAIN = "liveproof/gap/v1"
+LOG_ENTRY_DOMAIN = "liveproof/log-entry/v1"
+FORMAT = "liveproof/bundle/v2"
+
+MAX_MEMBERS = 32
+MAX_SMALL = 16 << 20
+MAX_SMALL_TOTAL = 48 << 20
+MAX_CLIP = 2 << 30
+MAX_RECORDING = 64 << 30
+MAX_RATIO = 100
+NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Bad(Exception):
+    """A structure is not as the format says."""
+
+
+def sha256(b):
+    return hashlib.sha256(b).digest()
+
+
+def dm(domain, message):
+    return domain.encode("ascii") + b"\x00" + message
+
+
+def ed25519_ok(public, domain, message, signature):
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, dm(domain, message))
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def u64(n):
+    return struct.pack(">Q", n)
+
+
+def lstr(s):
+    b = s.encode("utf-8")
+    return struct.pack(">I", len(b)) + b
+
+
+# --- §2 the container ------------------------------------------------------------------------
+
+def check_layout(raw):
+    """Returns [(name, method, compressed, size)] if the zip is laid out unambiguously."""
+    u16 = lambda i: struct.unpack_from("<H", raw, i)[0]
+    u32 = lambda i: struct.unpack_from("<I", raw, i)[0]
+    u64le = lambda i: struct.unpack_from("<Q", raw, i)[0]
+    n = len(raw)
+    if n < 22:
+        raise Bad("too short to be a zip file")
+    end = n - 22
+    if u32(end) != 0x06054B50:
+        raise Bad("the file does not end with an end record without comment")
+    if u16(end + 20) != 0:
+        raise Bad("the end record has a comment")
+    if u16(end + 4) != 0 or u16(end + 6) != 0 or u16(end + 8) != u16(end + 10):
+        raise Bad("multi-disk archive")
+    count, cd_size, cd_off = u16(end + 10), u32(end + 12), u32(end + 16)
+    cd_end = end
+    if count == 0xFFFF or cd_size == 0xFFFFFFFF or cd_off == 0xFFFFFFFF:
+        loc = end - 20
+        if loc < 56 or u32(loc) != 0x07064B50 or u32(loc + 4) != 0 or u32(loc + 16) != 1:
+            raise Bad("Zip64 locator missing")
+        rec = u64le(loc + 8)
+        if rec + 56 != loc or u32(rec) != 0x06064B50 or u64le(rec + 4) != 44:
+            raise Bad("Zip64 end record malformed")
+        if u32(rec + 16) != 0 or u32(rec + 20) != 0 or u64le(rec + 24) != u64le(rec + 32):
+            raise Bad("multi-disk archive")
+        count, cd_size, cd_off = u64le(rec + 32), u64le(rec + 40), u64le(rec + 48)
+        cd_end = rec
+    if count == 0 or count > MAX_MEMBERS:
+        raise Bad("%d members; a bundle has 1 to %d" % (count, MAX_MEMBERS))
+    if cd_off + cd_size != cd_end:
+        raise Bad("bytes between the central directory and the end record")
+    members, seen, spans = [], set(), []
+    i = cd_off
+    for k in range(count):
+        if i + 46 > cd_end or u32(i) != 0x02014B50:
+            raise Bad("central entry %d malformed" % k)
+        flags, method, crc = u16(i + 8), u16(i + 10), u32(i + 16)
+        comp, size = u32(i + 20), u32(i + 24)
+        nl, xl, cl = u16(i + 28), u16(i + 30), u16(i + 32)
+        disk, local = u16(i + 34), u32(i + 42)
+        name_b = raw[i + 46:i + 46 + nl]
+        extra = raw[i + 46 + nl:i + 46 + nl + xl]
+        if cl != 0 or disk != 0:
+            raise Bad("central entry %d has a comment or another disk" % k)
+        # Zip64 extra field: the values marked 0xFFFFFFFF, in order.
+        j = 0
+        while j + 4 <= len(extra):
+            hid, hl = struct.unpack_from("<HH", extra, j)
+            if hid == 0x0001:
+                vals = list(struct.unpack_from("<%dQ" % (hl // 8), extra, j + 4))
+                if size == 0xFFFFFFFF:
+                    size = vals.pop(0)
+                if comp == 0xFFFFFFFF:
+                    comp = vals.pop(0)
+                if local == 0xFFFFFFFF:
+                    local = vals.pop(0)
+            j += 4 + hl
+        if j != len(extra) or 0xFFFFFFFF in (size, comp, local):
+            raise Bad("central entry %d: extra fields malformed" % k)
+        try:
+            name = name_b.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Bad("a member name is not UTF-8")
+        if name.lower() in seen:
+            raise Bad("member %s appears twice" % name)
+        seen.add(name.lower())
+        if flags & 0x1 or flags & 0x8:
+            raise Bad("member %s is encrypted or has a data descriptor" % name)
+        if method == 0 and size != comp:
+            raise Bad("stored member %s has two sizes" % name)
+        if method == 8 and size > max(comp * MAX_RATIO, 64 << 10):
+            raise Bad("member %s inflates past %d:1" % (name, MAX_RATIO))
+        if method not in (0, 8):
+            raise Bad("member %s uses method %d" % (name, method))
+        if local + 30 > n or u32(local) != 0x04034B50:
+            raise Bad("member %s has no local header" % name)
+        lflags, lmethod, lcrc = u16(local + 6), u16(local + 8), u32(local + 14)
+        lcomp, lsize, lnl, lxl = u32(local + 18), u32(local + 22), u16(local + 26), u16(local + 28)
+        if raw[local + 30:local + 30 + lnl] != name_b or (lflags, lmethod, lcrc) != (flags, method, crc):
+            raise Bad("member %s: local header disagrees with the central directory" % name)
+        if (lcomp, lsize) not in ((comp, size), (0xFFFFFFFF, 0xFFFFFFFF)):
+            raise Bad("member %s: local sizes disagree" % name)
+        start, stop = local, local + 30 + lnl + lxl + comp
+        spans.append((start, stop))
+        members.append((name, method, comp, size))
+        i += 46 + nl + xl + cl
+    if i != cd_end:
+        raise Bad("the central directory holds more than its entries")
+    at = 0
+    for start, stop in sorted(spans):
+        if start != at:
+            raise Bad("members overlap, or bytes are hidden before or between them")
+        at = stop
+    if at != cd_off:
+        raise Bad("bytes hidden before the central directory")
+    return members
+
+
+def read_members(path):
+    """(small members' bytes by name, every member's SHA-256 hex by name); big members (the
+    clip, the recording) are hashed as they stream, never held in memory."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    declared = check_layout(raw)
+    small_total = 0
+    for name, _, _, size in declared:
+        if not NAME.match(name) or name.startswith(".") or ".." in name:
+            raise Bad("member name %r is not allowed" % name)
+        if name.startswith("recording."):
+            limit = MAX_RECORDING
+        elif name.endswith(".flac"):
+            limit = MAX_CLIP
+        else:
+            limit = MAX_SMALL
+            small_total += size
+        if size > limit:
+            raise Bad("member %s is larger than %d bytes" % (name, limit))
+    if small_total > MAX_SMALL_TOTAL:
+        raise Bad("metadata members too large")
+    z = zipfile.ZipFile(path)
+    small, hashes = {}, {}
+    for name, _, _, size in declared:
+        big = name.startswith("recording.") or name.endswith(".flac")
+        h, n, kept = hashlib.sha256(), 0, []
+        with z.open(name) as f:
+            while True:
+                chunk = f.read(min(1 << 20, size + 1 - n))
+                if not chunk:
+                    break
+                n += len(chunk)
+                h.update(chunk)
+                if not big:
+                    kept.append(chunk)
+                if n > size:
+                    break
+        if n != size:
+            raise Bad("member %s does not inflate to its declared size" % name)
+        hashes[name] = h.hexdigest()
+        if not big:
+            small[name] = b"".join(kept)
+    return small, hashes
+
+
+# --- strict JSON -----------------------------------------------------------------------------
+
+def is_int(v):
+    return type(v) is int and 0 <= v < 2 ** 63
+
+
+def is_hex(v):
+    return isinstance(v, str) and HEX64.match(v) is not None
+
+
+def strict(obj, spec, what, optional=()):
+    """obj must be a dict with exactly spec's keys (optional ones may be absent), each valid."""
+    if not isinstance(obj, dict):
+        raise Bad("%s is not an object" % what)
+    extra = set(obj) - set(spec)
+    if extra:
+        raise Bad("%s has unknown field(s) %s" % (what, sorted(extra)))
+    for k, ok in spec.items():
+        if k not in obj:
+            if k in optional:
+                continue
+            raise Bad("%s lacks %s" % (what, k))
+        if not ok(obj[k]):
+            raise Bad("%s.%s is not valid" % (what, k))
+    return obj
+
+
+def parse_json(b, what):
+    try:
+        return json.loads(b.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise Bad("%s is not JSON: %s" % (what, e))
+
+
+def file_ref(v):
+    try:
+        strict(v, {"file": lambda x: isinstance(x, str), "sha256": is_hex}, "member reference")
+        return True
+    except Bad:
+        return False
+
+
+def clip_ref(v):
+    if v is None:
+        return True
+    try:
+        strict(v, {"file": lambda x: isinstance(x, str), "sha256": is_hex,
+                   "from_ms": is_int, "to_ms": is_int}, "clip")
+        return True
+    except Bad:
+        return False
+
+
+STATEMENT = {
+    "format": lambda v: v == FORMAT, "session": lambda v: isinstance(v, str),
+    "created_at": lambda v: isinstance(v, str), "from_ms": is_int, "to_ms": is_int,
+    "first_index": is_int, "last_index": is_int, "transcript_root": is_hex, "clip": clip_ref,
+    "members": lambda v: isinstance(v, list) and all(file_ref(x) for x in v),
+}
+SIGNATURE = {"algorithm": lambda v: v == "ed25519", "domain": lambda v: isinstance(v, str),
+             "public_key": is_hex, "signature": lambda v: isinstance(v, str)}
+
+
+def proof_list(v):
+    return isinstance(v, list) and all(is_hex(x) for x in v)
+
+
+def segment_ok(v):
+    try:
+        strict(v, {"index": is_int, "start_ms": is_int, "end_ms": is_int,
+                   "text": lambda x: isinstance(x, str), "proof": proof_list}, "segment")
+        return True
+    except Bad:
+        return False
+
+
+def gap_ok(v):
+    try:
+        strict(v, {"index": is_int, "start_ms": is_int, "end_ms": is_int,
+                   "reason": lambda x: isinstance(x, str), "proof": proof_list}, "gap")
+        return True
+    except Bad:
+        return False
+
+
+EXCERPT = {
+    "session": lambda v: isinstance(v, str), "transcript_root": is_hex, "segment_count": is_int,
+    "segments": lambda v: isinstance(v, list) and all(segment_ok(x) for x in v),
+    "claims": lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
+    "gap_count": is_int, "gaps": lambda v: isinstance(v, list) and all(gap_ok(x) for x in v),
+}
+
+
+def tree_head_ok(v):
+    try:
+        strict(v, {"size": is_int, "root": is_hex, "timestamp": lambda x: isinstance(x, str),
+                   "public_key": is_hex, "signature": lambda x: isinstance(x, str)}, "tree_head")
+        return True
+    except Bad:
+        return False
+
+
+LOG = {"session": lambda v: isinstance(v, str), "manifest_sha256": is_hex, "index": is_int,
+       "proof": proof_list, "tree_head": tree_head_ok}
+
+
+# --- §6 Merkle trees -------------------------------------------------------------------------
+
+def leaf_hash(d):
+    return sha256(b"\x00" + d)
+
+
+def node_hash(l, r):
+    return sha256(b"\x01" + l + r)
+
+
+def included(leaf, index, size, proof, root):
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def segment_leaf(session, s):
+    return leaf_hash(SEGMENT_DOMAIN.encode() + b"\x00" + lstr(session) + u64(s["index"])
+                     + u64(s["start_ms"]) + u64(s["end_ms"]) + lstr(s["text"]))
+
+
+def gap_leaf(session, g):
+    return leaf_hash(GAP_DOMAIN.encode() + b"\x00" + lstr(session) + u64(g["index"])
+                     + u64(g["start_ms"]) + u64(g["end_ms"]) + lstr(g["reason"]))
+
+
+def tree_head_message(h):
+    return u64(h["size"]) + bytes.fromhex(h["root"]) + h["timestamp"].encode("ascii")
+
+
+# --- §9 verification -------------------------------------------------------------------------
+
+def signature_ok(sig_bytes, domain, key, message):
+    sig = strict(parse_json(sig_bytes, "signature"), SIGNATURE, "signature")
+    if sig["domain"] != domain or sig["public_key"] != key.hex():
+        return False
+    try:
+        raw = bytes.fromhex(sig["signature"])
+    except ValueError:
+        return False
+    return len(raw) == 64 and ed25519_ok(key, domain, message, raw)
+
+
+def verify(path, trusted, tsa_cert=None):
+    checks = []
+
+    def add(name, ok, detail=""):
+        checks.append({"name": name, "ok": bool(ok), "detail": detail})
+        return ok
+
+    def result(signer):
+        ok = bool(checks) and all(c["ok"] for c in checks)
+        intact = bool(checks) and all(c["ok"] or c["name"] == "key.trusted" for c in checks)
+        status = "verified" if ok else ("unknown_signer" if intact and signer else "not_verified")
+        return {"ok": ok, "status": status, "signer": signer, "checks": checks,
+                "failed": [c["name"] for c in checks if not c["ok"]]}
+
+    try:
+        m, hashes = read_members(path)
+    except (Bad, OSError, zipfile.BadZipFile, struct.error, zlib.error) as e:
+        add("bundle.read", False, str(e))
+        return result(None)
+    add("bundle.read", True, "%d members" % len(hashes))
+
+    # Step 2: the key and whose it is.
+    text = m.get("public_key.txt", b"").decode("utf-8", "replace").strip()
+    key, signer = None, None
+    if HEX64.match(text.lower()):
+        key = bytes.fromhex(text)
+        name = trusted.get(key)
+        signer = {"fingerprint": sha256(key).hex()[:16], "public_key": key.hex(),
+                  "trusted": name is not None, "name": name}
+        add("key.trusted", name is not None)
+    else:
+        add("public_key", False, "public_key.txt is not a key")
+        key = bytes(32)
+
+    # Step 3: the statement, strictly, signed over its exact bytes.
+    if "bundle.json" in m or "statement.json" not in m:
+        add("bundle.signature", False, "no v2 statement")
+        return result(signer)
+    try:
+        st = strict(parse_json(m["statement.json"], "statement.json"), STATEMENT, "statement")
+        signed = signature_ok(m.get("statement.sig", b""), STATEMENT_DOMAIN, key, m["statement.json"])
+    except Bad as e:
+        add("bundle.signature", False, str(e))
+        return result(signer)
+    add("bundle.signature", signed)
+
+    # Step 4: every member listed, with its hash.
+    listed = {r["file"]: r["sha256"] for r in st["members"]}
+    if st["clip"] is not None:
+        listed.setdefault(st["clip"]["file"], st["clip"]["sha256"])
+    for name in sorted(hashes):
+        if name in ("statement.json", "statement.sig"):
+            continue
+        add("member " + name, listed.get(name) == hashes[name])
+    for name in listed:
+        if name not in hashes:
+            add("member " + name, False, "missing")
+
+    # Step 5: the manifest.
+    manifest_bytes = m.get("manifest.json", b"")
+    try:
+        manifest = parse_json(manifest_bytes, "manifest.json")
+        if not isinstance(manifest, dict):
+            raise Bad("manifest.json is not an object")
+        msig = signature_ok(m.get("manifest.sig", b""), MANIFEST_DOMAIN, key, manifest_bytes)
+        text = lambda v: isinstance(v, str)
+        for k, ok in (("session", text), ("transcript_root", text), ("recording_sha256", text),
+                      ("recording_size", is_int), ("segment_count", is_int),
+                      ("duration_ms", is_int), ("model", text), ("ingested_at", text)):
+            if not ok(manifest.get(k)):
+                raise Bad("manifest.%s is missing or invalid" % k)
+        if not is_int(manifest.get("gap_count", 0)):
+            raise Bad("manifest.gap_count is invalid")
+    except Bad as e:
+        add("manifest.signature", False, str(e))
+        return result(signer)
+    add("manifest.signature", msig)
+
+    # Steps 6-9: the excerpt.
+    try:
+        ex = strict(parse_json(m.get("excerpt.json", b"null"), "excerpt.json"), EXCERPT, "excerpt",
+                    optional=("gap_count", "gaps"))
+    except Bad as e:
+        add("excerpt.segments", False, str(e))
+        return result(signer)
+    session = manifest["session"]
+    add("excerpt.session", ex["session"] == session and st["session"] == session
+        and ex["transcript_root"] == manifest["transcript_root"] == st["transcript_root"])
+    # A root that is not a hash proves nothing: no proof reaches it.
+    root = bytes.fromhex(manifest["transcript_root"]) if is_hex(manifest["transcript_root"]) else bytes(32)
+    gap_count = ex.get("gap_count", 0)
+    size = ex["segment_count"] + gap_count
+    proofs_ok = bool(ex["segments"])
+    for s in ex["segments"]:
+        p = [bytes.fromhex(x) for x in s["proof"]]
+        proofs_ok &= included(segment_leaf(session, s), s["index"], size, p, root)
+    for g in ex.get("gaps", []):
+        p = [bytes.fromhex(x) for x in g["proof"]]
+        proofs_ok &= g["index"] < gap_count and included(
+            gap_leaf(session, g), ex["segment_count"] + g["index"], size, p, root)
+    proofs_ok &= ex["segment_count"] == manifest["segment_count"] \
+        and gap_count == manifest.get("gap_count", 0)
+    add("excerpt.proofs", proofs_ok)
+    indices = [s["index"] for s in ex["segments"]]
+    add("excerpt.complete", indices == list(range(st["first_index"], st["last_index"] + 1)))
+    clip = st["clip"]
+    if clip is not None and ex["segments"]:
+        first, last = ex["segments"][0], ex["segments"][-1]
+        end = min(last["end_ms"], manifest["duration_ms"])
+        add("clip.range", clip["from_ms"] <= first["start_ms"] and clip["to_ms"] >= end
+            and clip["from_ms"] < clip["to_ms"])
+
+    # Step 10: the log.
+    try:
+        inc = strict(parse_json(m.get("log.json", b"null"), "log.json"), LOG, "log")
+        head = inc["tree_head"]
+        entry = (LOG_ENTRY_DOMAIN.encode() + b"\x00" + lstr(inc["session"])
+                 + bytes.fromhex(inc["manifest_sha256"]))
+        head_sig = bytes.fromhex(head["signature"])
+        ok = (inc["manifest_sha256"] == sha256(manifest_bytes).hex()
+              and inc["session"] == session and head["public_key"] == key.hex()
+              and len(head_sig) == 64
+              and ed25519_ok(key, TREE_HEAD_DOMAIN, tree_head_message(head), head_sig)
+              and included(leaf_hash(entry), inc["index"], head["size"],
+                           [bytes.fromhex(x) for x in inc["proof"]], bytes.fromhex(head["root"])))
+        add("log.inclusion", ok)
+    except (Bad, ValueError) as e:
+        add("log.inclusion", False, str(e))
+        inc = None
+
+    # Step 11: the timestamp.
+    if "timestamp.tsr" in m:
+        add("timestamp", inc is not None and timestamp_ok(m, inc["tree_head"], tsa_cert))
+
+    # Step 12: the recording inside.
+    for name in sorted(hashes):
+        if name.startswith("recording."):
+            add("recording.included", hashes[name] == manifest["recording_sha256"])
+    return result(signer)
+
+
+def timestamp_ok(m, head, tsa_cert):
+    digest = sha256(dm(TREE_HEAD_DOMAIN, tree_head_message(head))).hex()
+    with tempfile.TemporaryDirectory() as d:
+        tsr = os.path.join(d, "t.tsr")
+        open(tsr, "wb").write(m["timestamp.tsr"])
+        ca = tsa_cert
+        if ca is None:
+            if "tsa.pem" not in m:
+                return False
+            ca = os.path.join(d, "tsa.pem")
+            open(ca, "wb").write(m["tsa.pem"])
+        r = subprocess.run(["openssl", "ts", "-verify", "-in", tsr, "-digest", digest, "-CAfile", ca],
+                           capture_output=True, text=True)
+        return r.returncode == 0 and "Verification: OK" in r.stdout + r.stderr
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("bundle")
+    ap.add_argument("--key", action="append", default=[], help="a trusted key (hex, ed25519: prefix allowed)")
+    ap.add_argument("--trust", help="a file of trusted keys, `KEY NAME` per line")
+    ap.add_argument("--tsa-cert", help="the TSA certificate (chain) you trust, PEM")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    trusted = {}
+    for k in a.key:
+        trusted[bytes.fromhex(k.strip().removeprefix("ed25519:"))] = "the key you gave"
+    if a.trust:
+        for line in open(a.trust, encoding="utf-8"):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                k, name = line.split(None, 1)
+                trusted[bytes.fromhex(k.removeprefix("ed25519:"))] = name.strip()
+    v = verify(a.bundle, trusted, a.tsa_cert)
+    if a.json:
+        print(json.dumps(v, ensure_ascii=False, indent=2))
+    else:
+        for c in v["checks"]:
+            print("PASS" if c["ok"] else "FAIL", c["name"], c["detail"])
+        print(v["status"].upper().replace("_", " "))
+    sys.exit({"verified": 0, "unknown_signer": 6}.get(v["status"], 5))
+
+
+if __name__ == "__main__":
+    main()
