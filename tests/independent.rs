@@ -225,3 +225,18 @@ fn the_independent_verifier_agrees_on_fresh_forged_and_tampered_bundles() {
     std::fs::write(&t, b"not a zip").unwrap();
     assert_eq!(agree("not a zip", &t, &trust), "not_verified");
 }
+
+#[test]
+fn the_independent_verifier_reproduces_the_published_vectors() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = std::process::Command::new(python())
+        .arg(dir.join("verifiers/python/check_vectors.py"))
+        .arg(dir.join("tests/vectors/seal.json"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && o.stdout.starts_with(b"ok"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

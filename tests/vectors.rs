@@ -34,8 +34,17 @@ fn compute() -> Value {
     let enc = seal::segment_encoding("59dfb9a4acb36fe2", 3, 12_000, 15_500, "这是全网最低价");
     let key = SigningKey::from_bytes(&[1u8; 32]);
     let sig = seal::sign(&key, seal::MANIFEST_DOMAIN, b"{\"session\":\"x\"}\n");
+    let gap = seal::gap_encoding("59dfb9a4acb36fe2", 0, 20_000, 26_000, "no text");
+    let manifest_sha = seal::sha256(b"{\"session\":\"x\"}\n");
+    let entry = seal::log_entry("59dfb9a4acb36fe2", &manifest_sha);
+    let head = seal::TreeHead::create(&key, 5, &all[4], "2026-11-26T12:00:00.000Z");
+    let mut head_message = 5u64.to_be_bytes().to_vec();
+    head_message.extend_from_slice(&all[4]);
+    head_message.extend_from_slice(b"2026-11-26T12:00:00.000Z");
+    let statement = b"{\n  \"format\": \"liveproof/bundle/v2\"\n}\n";
+    let statement_sig = seal::DetachedSignature::create(&key, seal::STATEMENT_DOMAIN, statement);
     json!({
-        "about": "liveproof seal test vectors. Leaf i's data is the UTF-8 string \"leaf i\"; leaf hash = SHA-256(0x00 || data); node = SHA-256(0x01 || left || right) (RFC 6962).",
+        "about": "liveproof seal test vectors (docs/evidence-format.md). Leaf i's data is the UTF-8 string \"leaf i\"; leaf hash = SHA-256(0x00 || data); node = SHA-256(0x01 || left || right) (RFC 6962).",
         "leaf_hashes": hexes(&all),
         "roots": roots,
         "inclusion": inclusion,
@@ -52,6 +61,29 @@ fn compute() -> Value {
             "message": "{\"session\":\"x\"}\n",
             "signed_bytes": "domain || 0x00 || message",
             "signature": hex::encode(sig),
+        },
+        "gap": {
+            "session": "59dfb9a4acb36fe2", "index": 0, "start_ms": 20000, "end_ms": 26000, "reason": "no text",
+            "encoding": hex::encode(&gap),
+            "leaf_hash": hex::encode(merkle::leaf_hash(&gap)),
+        },
+        "log_entry": {
+            "session": "59dfb9a4acb36fe2",
+            "manifest": "{\"session\":\"x\"}\n",
+            "manifest_sha256": hex::encode(manifest_sha),
+            "encoding": hex::encode(&entry),
+            "leaf_hash": hex::encode(merkle::leaf_hash(&entry)),
+        },
+        "tree_head": {
+            "seed": hex::encode([1u8; 32]),
+            "head": head,
+            "message": hex::encode(&head_message),
+            "timestamped_digest": hex::encode(head.digest().unwrap()),
+        },
+        "statement": {
+            "seed": hex::encode([1u8; 32]),
+            "file": String::from_utf8(statement.to_vec()).unwrap(),
+            "statement_sig": statement_sig,
         },
     })
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Checks lpverify's encodings against the published vectors (tests/vectors/seal.json).
+
+    python3 check_vectors.py PATH/TO/seal.json      (prints "ok", exits 1 on a mismatch)
+"""
+
+import json
+import sys
+
+import lpverify as lp
+
+
+def main():
+    v = json.load(open(sys.argv[1], encoding="utf-8"))
+    leaves = [bytes.fromhex(h) for h in v["leaf_hashes"]]
+    for i, h in enumerate(leaves):
+        assert lp.leaf_hash(("leaf %d" % i).encode()) == h, "leaf %d" % i
+    for c in v["inclusion"]:
+        proof = [bytes.fromhex(p) for p in c["proof"]]
+        root = bytes.fromhex(next(r["root"] for r in v["roots"] if r["size"] == c["size"]))
+        assert lp.included(leaves[c["index"]], c["index"], c["size"], proof, root), c
+    s = v["segment"]
+    assert lp.segment_leaf(s["session"], s).hex() == s["leaf_hash"], "segment"
+    g = v["gap"]
+    assert lp.gap_leaf(g["session"], g).hex() == g["leaf_hash"], "gap"
+    e = v["log_entry"]
+    assert lp.sha256(e["manifest"].encode()).hex() == e["manifest_sha256"]
+    enc = (lp.LOG_ENTRY_DOMAIN.encode() + b"\x00" + lp.lstr(e["session"])
+           + bytes.fromhex(e["manifest_sha256"]))
+    assert enc.hex() == e["encoding"] and lp.leaf_hash(enc).hex() == e["leaf_hash"], "log entry"
+    t = v["tree_head"]
+    head = t["head"]
+    msg = lp.tree_head_message(head)
+    assert msg.hex() == t["message"], "tree head message"
+    assert lp.ed25519_ok(bytes.fromhex(head["public_key"]), lp.TREE_HEAD_DOMAIN, msg,
+                         bytes.fromhex(head["signature"])), "tree head signature"
+    assert lp.sha256(lp.dm(lp.TREE_HEAD_DOMAIN, msg)).hex() == t["timestamped_digest"]
+    st = v["statement"]
+    sig = st["statement_sig"]
+    assert lp.signature_ok(json.dumps(sig).encode(), lp.STATEMENT_DOMAIN,
+                           bytes.fromhex(sig["public_key"]), st["file"].encode()), "statement"
+    m = v["signature"]
+    assert lp.ed25519_ok(bytes.fromhex(m["public_key"]), m["domain"], m["message"].encode(),
+                         bytes.fromhex(m["signature"])), "manifest signature"
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
