@@ -172,8 +172,10 @@ The audio clip was cut losslessly by the archive from that original; its hash is
 <li>公钥属于谁需要另行确认：请与归档方公布的公钥指纹核对。 That the key belongs to the archive operator must be checked separately: compare the fingerprint with the one they publish.</li>
 </ul>
 <h2>如何验证 · How to verify</h2>
-<p>离线运行 Run offline: <code>liveproof verify bundle.zip --key {pk}</code>，如有原始录像 add <code>--recording ORIGINAL</code> to re-hash it. 每一项检查都会列出结果；任何被改动的字节都会导致验证失败。 Every check is listed; any changed byte makes verification fail.</p>
-<p>公钥 Public key (ed25519): <code>{pk}</code></p>
+<p>离线运行 Run offline: <code>liveproof verify bundle.zip --key {pk}</code>，如有原始录像 add <code>--recording ORIGINAL</code> to re-hash it and check the clip's samples against it. 每一项检查都会列出结果；任何被改动的字节都会导致验证失败。 Every check is listed; any changed byte makes verification fail.</p>
+<p>不必使用 liveproof：证据包格式已公开（liveproof 源码中的 <code>docs/evidence-format.md</code>），任何人都可按其独立实现验证；源码中附有一个独立的 Python 验证程序 <code>verifiers/python/lpverify.py</code>。 You need not use liveproof: the bundle format is published (<code>docs/evidence-format.md</code> in liveproof's source), so anyone can write their own verifier from it; an independent one in Python ships with the source: <code>python3 lpverify.py bundle.zip --key {pk}</code>.</p>
+<p>只有由您信任的密钥签名时，证据包才算通过验证：请将以下指纹与归档方公布的指纹核对。 A bundle counts as verified only when signed by a key you trust: compare this fingerprint with the one the archive publishes.</p>
+<p>公钥 Public key (ed25519): <code>{pk}</code><br>指纹 Fingerprint: <code>{fp}</code></p>
 </body></html>
 "#,
         session = esc(&m.session),
