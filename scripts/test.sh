@@ -20,7 +20,7 @@ if [ ! -x target/verifier-venv/bin/python ]; then
 fi
 cargo fmt --all -- --check
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --release --locked --no-fail-fast
+  cargo nextest run --workspace --release --locked --no-fail-fast
 else
-  cargo test --release --locked --no-fail-fast
+  cargo test --workspace --release --locked --no-fail-fast
 fi

@@ -13,15 +13,11 @@
 
 pub mod clipcheck;
 pub mod report;
-pub mod trust;
-pub mod verify;
-pub mod zipcheck;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::claims::SegmentFlag;
@@ -29,41 +25,8 @@ use crate::manifest::Manifest;
 use crate::seal::{self, log::Inclusion, merkle, DetachedSignature};
 use crate::store::{Store, StoreError};
 
-/// Format tag of bundle statements.
-pub const FORMAT: &str = "liveproof/bundle/v2";
-/// Format tag of the first bundles (statement inside `bundle.json`, signed as re-serialised
-/// JSON); still verified.
-pub const FORMAT_V1: &str = "liveproof/bundle/v1";
-
-/// Bundle member names, in one place.
-pub mod member {
-    /// The signed statement (v2): its exact bytes are what `statement.sig` signs.
-    pub const STATEMENT: &str = "statement.json";
-    /// Detached signature over `statement.json`'s bytes.
-    pub const STATEMENT_SIG: &str = "statement.sig";
-    /// v1 bundles: statement and signature in one JSON document.
-    pub const LEGACY_BUNDLE: &str = "bundle.json";
-    /// The session manifest, as signed at ingest.
-    pub const MANIFEST: &str = "manifest.json";
-    /// Detached signature over `manifest.json`'s bytes.
-    pub const MANIFEST_SIG: &str = "manifest.sig";
-    /// Segments and gaps with their inclusion proofs.
-    pub const EXCERPT: &str = "excerpt.json";
-    /// The manifest's inclusion proof in the log, with the signed tree head.
-    pub const LOG: &str = "log.json";
-    /// The signer's public key, hex.
-    pub const PUBLIC_KEY: &str = "public_key.txt";
-    /// The excerpt's audio, lossless.
-    pub const CLIP: &str = "clip.flac";
-    /// Printable report.
-    pub const REPORT: &str = "report.html";
-    /// RFC 3161 timestamp token over the tree head.
-    pub const TIMESTAMP: &str = "timestamp.tsr";
-    /// The certificate (chain) of the TSA that issued the token.
-    pub const TSA_PEM: &str = "tsa.pem";
-    /// Prefix of the included original recording (`recording.<ext>`).
-    pub const RECORDING_PREFIX: &str = "recording.";
-}
+pub use liveproof_verify::bundle::*;
+pub use liveproof_verify::{trust, verify, zipcheck};
 
 /// Why a bundle could not be made.
 #[derive(Debug, Error)]
@@ -91,166 +54,6 @@ pub enum EvidenceError {
         /// What failed.
         detail: String,
     },
-}
-
-/// A segment in an excerpt, with its proof.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProvenSegment {
-    /// Index in the transcript.
-    pub index: u64,
-    /// Start (ms).
-    pub start_ms: u64,
-    /// End (ms).
-    pub end_ms: u64,
-    /// Normalised text (what was sealed).
-    pub text: String,
-    /// Audit path to the transcript root, hex.
-    pub proof: Vec<String>,
-}
-
-/// `excerpt.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Excerpt {
-    /// Session id.
-    pub session: String,
-    /// Transcript Merkle root, hex.
-    pub transcript_root: String,
-    /// Segments in the whole transcript.
-    pub segment_count: u64,
-    /// The excerpt's segments, in order.
-    pub segments: Vec<ProvenSegment>,
-    /// Claim flags on these segments.
-    #[serde(default)]
-    pub claims: Vec<SegmentFlag>,
-    /// Gaps in the whole transcript (sealed after the segments: gap `i` is leaf
-    /// `segment_count + i`).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub gap_count: u64,
-    /// Gaps inside the excerpt's range: speech there was not transcribed.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub gaps: Vec<ProvenGap>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-/// A gap in an excerpt, with its proof.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProvenGap {
-    /// Index among the transcript's gaps.
-    pub index: u64,
-    /// Start (ms).
-    pub start_ms: u64,
-    /// End (ms).
-    pub end_ms: u64,
-    /// Why there is no text.
-    pub reason: String,
-    /// Audit path to the transcript root (leaf `segment_count + index`), hex.
-    pub proof: Vec<String>,
-}
-
-/// A file described in the statement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileRef {
-    /// Member name.
-    pub file: String,
-    /// SHA-256, hex.
-    pub sha256: String,
-}
-
-/// The clip in the statement: which member, its hash, and (v2) the range of the original it
-/// was cut from, which covers every quoted segment whole.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClipRef {
-    /// Member name.
-    pub file: String,
-    /// SHA-256, hex.
-    pub sha256: String,
-    /// Start of the clip in the original (ms); absent in v1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_ms: Option<u64>,
-    /// End of the clip in the original (ms); absent in v1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_ms: Option<u64>,
-}
-
-/// What the archive signs about the bundle.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Statement {
-    /// Always [`FORMAT`].
-    pub format: String,
-    /// Session id.
-    pub session: String,
-    /// When the bundle was made (archive clock).
-    pub created_at: String,
-    /// Requested range start (ms).
-    pub from_ms: u64,
-    /// Requested range end (ms).
-    pub to_ms: u64,
-    /// First segment index in the excerpt.
-    pub first_index: u64,
-    /// Last segment index in the excerpt.
-    pub last_index: u64,
-    /// Transcript root, hex.
-    pub transcript_root: String,
-    /// The audio clip: cut from the recording whose hash is in the manifest.
-    pub clip: Option<ClipRef>,
-    /// Every other member and its SHA-256.
-    pub members: Vec<FileRef>,
-}
-
-/// The fields of a signed manifest a verifier reads (docs/evidence-format.md §5); the
-/// archive's other fields are signed too, and left to the reader.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ManifestView {
-    /// Session id.
-    pub session: String,
-    /// SHA-256 of the original recording, hex.
-    pub recording_sha256: String,
-    /// Its size in bytes.
-    pub recording_size: u64,
-    /// Its duration (ms).
-    pub duration_ms: u64,
-    /// Transcript Merkle root, hex.
-    pub transcript_root: String,
-    /// Segments in the transcript.
-    pub segment_count: usize,
-    /// Gaps in the transcript.
-    #[serde(default)]
-    pub gap_count: usize,
-    /// Model that transcribed it.
-    pub model: String,
-    /// When it was archived (RFC 3339).
-    pub ingested_at: String,
-}
-
-/// `bundle.json` of v1 bundles.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BundleFile {
-    /// The statement.
-    pub statement: Statement,
-    /// Signature over the statement's canonical JSON.
-    pub signature: DetachedSignature,
-}
-
-/// The bytes a v1 signature covers: the statement re-serialised compactly in field order.
-pub fn statement_bytes_v1(s: &Statement) -> Vec<u8> {
-    serde_json::to_vec(s).expect("statement serialises")
-}
-
-/// The bytes of `statement.json` (v2): what `statement.sig` signs, exactly as written.
-pub fn statement_file(s: &Statement) -> Vec<u8> {
-    let mut b = serde_json::to_vec_pretty(s).expect("statement serialises");
-    b.push(b'\n');
-    b
 }
 
 /// Parses `HH:MM:SS(.mmm)`, `MM:SS` or seconds into milliseconds.
@@ -439,7 +242,13 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
         transcript_root: manifest.transcript_root.clone(),
         segment_count: n_segments as u64,
         segments,
-        claims,
+        claims: claims
+            .iter()
+            .filter_map(|c| match serde_json::to_value(c) {
+                Ok(serde_json::Value::Object(o)) => Some(o),
+                _ => None,
+            })
+            .collect(),
         gap_count: transcript.gaps.len() as u64,
         gaps,
     };
@@ -490,6 +299,7 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
         members.push((member::TSA_PEM.into(), t.tsa_cert.clone().into_bytes()));
     }
     let report = report::render(&report::Facts {
+        claims: &claims,
         tsa_time: token.as_ref().map(|t| t.tsa_time.as_str()),
         manifest: &manifest,
         excerpt: &excerpt,

@@ -10,6 +10,8 @@ use super::Excerpt;
 
 /// Everything the report states.
 pub struct Facts<'a> {
+    /// Claim flags on the excerpt's segments.
+    pub claims: &'a [SegmentFlag],
     /// The session manifest.
     pub manifest: &'a Manifest,
     /// The excerpt.
@@ -83,7 +85,7 @@ pub fn render(f: &Facts) -> String {
                     clock(s.start_ms),
                     clock(s.end_ms),
                     esc(&s.text),
-                    flags_for(&f.excerpt.claims, s.index)
+                    flags_for(f.claims, s.index)
                 ),
             )
         })
@@ -103,12 +105,11 @@ pub fn render(f: &Facts) -> String {
     }));
     lines.sort_by_key(|l| l.0);
     let rows: String = lines.into_iter().map(|l| l.1).collect();
-    let claims_note = if f.excerpt.claims.is_empty() {
+    let claims_note = if f.claims.is_empty() {
         "<p>本片段未发现风险宣传用语。 No risky sales claims were flagged in this excerpt.</p>"
             .to_string()
     } else {
         let list: String = f
-            .excerpt
             .claims
             .iter()
             .map(|c| {

@@ -77,10 +77,7 @@ pub fn public_hex(key: &SigningKey) -> String {
     hex::encode(key.verifying_key().to_bytes())
 }
 
-/// Short fingerprint of a public key (first 16 hex digits of its SHA-256), for reading aloud.
-pub fn fingerprint(public: &[u8; 32]) -> String {
-    hex::encode(super::sha256(public))[..16].to_string()
-}
+pub use liveproof_verify::seal::fingerprint;
 
 #[cfg(test)]
 mod tests {

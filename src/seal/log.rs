@@ -4,10 +4,10 @@
 
 use ed25519_dalek::SigningKey;
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
 
 use super::merkle::{self, Hash};
 use super::TreeHead;
+pub use liveproof_verify::log::{verify_consistency, verify_inclusion, Consistency, Inclusion};
 
 /// Creates the log tables if needed.
 pub fn init(conn: &Connection) -> rusqlite::Result<()> {
@@ -103,22 +103,6 @@ pub fn head_at(conn: &Connection, size: u64) -> rusqlite::Result<Option<TreeHead
     .transpose()
 }
 
-/// Proof that a session's manifest is in the log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Inclusion {
-    /// Session id.
-    pub session: String,
-    /// SHA-256 of the manifest file, hex.
-    pub manifest_sha256: String,
-    /// Position in the log.
-    pub index: u64,
-    /// Audit path, hex, bottom first.
-    pub proof: Vec<String>,
-    /// The signed head the proof is against.
-    pub tree_head: TreeHead,
-}
-
 /// Inclusion proof of the newest entry of `session` against the newest head.
 pub fn prove(conn: &Connection, session: &str) -> rusqlite::Result<Option<Inclusion>> {
     let entry: Option<(i64, String)> = conn
@@ -145,47 +129,6 @@ pub fn prove(conn: &Connection, session: &str) -> rusqlite::Result<Option<Inclus
     }))
 }
 
-/// Checks an inclusion proof and its head's signature; says what failed.
-pub fn verify_inclusion(inc: &Inclusion) -> Result<(), String> {
-    if !inc.tree_head.check() {
-        return Err("the tree head's signature does not verify".into());
-    }
-    let m = super::hex32(&inc.manifest_sha256).ok_or("manifest hash is not 64 hex digits")?;
-    let root = super::hex32(&inc.tree_head.root).ok_or("tree head root is not 64 hex digits")?;
-    let proof: Vec<Hash> = inc
-        .proof
-        .iter()
-        .map(|p| super::hex32(p))
-        .collect::<Option<_>>()
-        .ok_or("a proof hash is not 64 hex digits")?;
-    let leaf = merkle::leaf_hash(&super::log_entry(&inc.session, &m));
-    if merkle::verify_inclusion(
-        &leaf,
-        inc.index as usize,
-        inc.tree_head.size as usize,
-        &proof,
-        &root,
-    ) {
-        Ok(())
-    } else {
-        Err(format!(
-            "the manifest is not at position {} of the log with {} entries and root {}",
-            inc.index, inc.tree_head.size, inc.tree_head.root
-        ))
-    }
-}
-
-/// Proof that an older head is a prefix of a newer one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Consistency {
-    /// The older head.
-    pub old: TreeHead,
-    /// The newer head.
-    pub new: TreeHead,
-    /// The proof, hex.
-    pub proof: Vec<String>,
-}
-
 /// Consistency proof between the heads of sizes `old` and `new`.
 pub fn consistency(conn: &Connection, old: u64, new: u64) -> rusqlite::Result<Option<Consistency>> {
     let (Some(o), Some(n)) = (head_at(conn, old)?, head_at(conn, new)?) else {
@@ -203,30 +146,6 @@ pub fn consistency(conn: &Connection, old: u64, new: u64) -> rusqlite::Result<Op
         old: o,
         new: n,
     }))
-}
-
-/// Checks a consistency proof and both heads' signatures.
-pub fn verify_consistency(c: &Consistency) -> Result<(), String> {
-    if !c.old.check() || !c.new.check() {
-        return Err("a tree head's signature does not verify".into());
-    }
-    let (Some(a), Some(b)) = (super::hex32(&c.old.root), super::hex32(&c.new.root)) else {
-        return Err("a root is not 64 hex digits".into());
-    };
-    let proof: Vec<Hash> = c
-        .proof
-        .iter()
-        .map(|p| super::hex32(p))
-        .collect::<Option<_>>()
-        .ok_or("a proof hash is not 64 hex digits")?;
-    if merkle::verify_consistency(c.old.size as usize, c.new.size as usize, &proof, &a, &b) {
-        Ok(())
-    } else {
-        Err(format!(
-            "the log of size {} is not a prefix of the log of size {}: entries were changed or removed",
-            c.old.size, c.new.size
-        ))
-    }
 }
 
 /// An RFC 3161 timestamp token over a tree head.

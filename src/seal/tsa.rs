@@ -5,29 +5,7 @@
 //! `openssl ts -verify`, the reference implementation of RFC 3161 verification, which runs
 //! offline (see docs/decisions.md).
 
-use std::path::Path;
-use std::process::Command;
-
-use thiserror::Error;
-
-/// Why a timestamp could not be obtained or checked.
-#[derive(Debug, Error)]
-pub enum TsaError {
-    /// The TSA could not be reached or refused.
-    #[error("time-stamping authority {url}: {detail}")]
-    Request {
-        /// TSA URL.
-        url: String,
-        /// What went wrong.
-        detail: String,
-    },
-    /// The token does not verify.
-    #[error("timestamp token does not verify: {0}")]
-    Invalid(String),
-    /// OpenSSL is missing.
-    #[error("cannot run `openssl` to check timestamp tokens: {0} (apt-get install openssl)")]
-    Tool(String),
-}
+pub use liveproof_verify::tsa::{verify, TsaError};
 
 /// TSA settings from the environment: `LIVEPROOF_TSA_URL` and `LIVEPROOF_TSA_CERT` (PEM file
 /// with the TSA certificate and, if any, its chain).
@@ -82,43 +60,6 @@ pub fn fetch(url: &str, digest: &[u8; 32]) -> Result<Vec<u8>, TsaError> {
         .limit(1 << 20)
         .read_to_vec()
         .map_err(|e| err(e.to_string()))
-}
-
-/// Checks a `TimeStampResp` for `digest` against the TSA certificate(s) in `cert_pem`;
-/// returns the time the TSA attests.
-pub fn verify(response: &[u8], digest: &[u8; 32], cert_pem: &Path) -> Result<String, TsaError> {
-    let dir = tempfile::tempdir().map_err(|e| TsaError::Tool(e.to_string()))?;
-    let tsr = dir.path().join("token.tsr");
-    std::fs::write(&tsr, response).map_err(|e| TsaError::Tool(e.to_string()))?;
-    let out = Command::new("openssl")
-        .args(["ts", "-verify", "-in"])
-        .arg(&tsr)
-        .args(["-digest", &hex::encode(digest), "-CAfile"])
-        .arg(cert_pem)
-        .output()
-        .map_err(|e| TsaError::Tool(e.to_string()))?;
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() || !text.contains("Verification: OK") {
-        let why = text
-            .lines()
-            .filter(|l| l.contains(":error:"))
-            .filter_map(|l| l.rsplit_once(':').map(|(_, m)| m.trim().to_string()))
-            .next()
-            .unwrap_or_else(|| "signature, certificate or digest mismatch".into());
-        return Err(TsaError::Invalid(why));
-    }
-    let info = Command::new("openssl")
-        .args(["ts", "-reply", "-text", "-in"])
-        .arg(&tsr)
-        .output()
-        .map_err(|e| TsaError::Tool(e.to_string()))?;
-    Ok(String::from_utf8_lossy(&info.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("Time stamp: "))
-        .unwrap_or("unknown time")
-        .trim()
-        .to_string())
 }
 
 #[cfg(test)]

@@ -8,9 +8,13 @@ use std::path::Path;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::trust::{Signer, Trust};
-use super::{member, statement_bytes_v1, BundleFile, Excerpt, ManifestView, Statement};
-use crate::seal::{self, log::Inclusion, merkle, DetachedSignature};
+use crate::bundle::{
+    member, statement_bytes_v1, BundleFile, Excerpt, ManifestView, Statement, FORMAT, FORMAT_V1,
+};
+use crate::log::Inclusion;
+use crate::seal::{self, DetachedSignature};
+use crate::trust::{Signer, Trust};
+use crate::{clock, merkle};
 
 /// What a verification is given besides the bundle.
 #[derive(Debug, Clone, Default)]
@@ -165,12 +169,12 @@ fn read_statement(
         (Some(bytes), None) => {
             let st: Statement = serde_json::from_slice(bytes)
                 .map_err(|e| format!("{} is not a bundle statement: {e}", member::STATEMENT))?;
-            if st.format != super::FORMAT {
+            if st.format != FORMAT {
                 return Err(format!(
                     "{} says format {:?}; this verifier reads {:?}",
                     member::STATEMENT,
                     st.format,
-                    super::FORMAT
+                    FORMAT
                 ));
             }
             let sig: DetachedSignature = small
@@ -192,12 +196,12 @@ fn read_statement(
         (None, Some(bytes)) => {
             let bf: BundleFile = serde_json::from_slice(bytes)
                 .map_err(|e| format!("{} is not a bundle statement: {e}", member::LEGACY_BUNDLE))?;
-            if bf.statement.format != super::FORMAT_V1 {
+            if bf.statement.format != FORMAT_V1 {
                 return Err(format!(
                     "{} says format {:?}; a v1 bundle is {:?}",
                     member::LEGACY_BUNDLE,
                     bf.statement.format,
-                    super::FORMAT_V1
+                    FORMAT_V1
                 ));
             }
             let signed = bf.signature.public_key == key_hex
@@ -271,7 +275,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         }
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let declared = match super::zipcheck::check(&mut file, len, limits) {
+    let declared = match crate::zipcheck::check(&mut file, len, limits) {
         Ok(m) => m,
         Err(e) => {
             c.add(
@@ -365,7 +369,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         } else {
             match read_member(entry, m.size) {
                 Ok(b) => {
-                    hashes.insert(name.clone(), crate::hashing::sha256_hex(&b));
+                    hashes.insert(name.clone(), crate::sha256_hex(&b));
                     small.insert(name, b);
                 }
                 Err(e) => problems.push(format!("member {name}: {e}")),
@@ -561,8 +565,8 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             seg_problems.push(format!(
                 "segment {} ({} – {}): its text, times or position differ from the sealed transcript",
                 s.index,
-                crate::media::clock(s.start_ms),
-                crate::media::clock(s.end_ms)
+                clock(s.start_ms),
+                clock(s.end_ms)
             ));
         }
     }
@@ -582,8 +586,8 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             seg_problems.push(format!(
                 "gap {} ({} – {}): its times or reason differ from the sealed transcript",
                 g.index,
-                crate::media::clock(g.start_ms),
-                crate::media::clock(g.end_ms)
+                clock(g.start_ms),
+                clock(g.end_ms)
             ));
         }
     }
@@ -637,18 +641,18 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
                 if ok {
                     format!(
                         "the clip runs {} – {} of the original and holds every quoted segment ({} – {}) whole",
-                        crate::media::clock(from),
-                        crate::media::clock(to),
-                        crate::media::clock(first.start_ms),
-                        crate::media::clock(last.end_ms)
+                        clock(from),
+                        clock(to),
+                        clock(first.start_ms),
+                        clock(last.end_ms)
                     )
                 } else {
                     format!(
                         "the clip runs {} – {}, but the quoted segments run {} – {}: the clip does not hold what is quoted",
-                        crate::media::clock(from),
-                        crate::media::clock(to),
-                        crate::media::clock(first.start_ms),
-                        crate::media::clock(last.end_ms)
+                        clock(from),
+                        clock(to),
+                        clock(first.start_ms),
+                        clock(last.end_ms)
                     )
                 },
             );
@@ -664,13 +668,13 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             c.add("log.inclusion", false, "log.json is missing or unreadable");
         }
         Some(inc) => {
-            let manifest_hash = crate::hashing::sha256_hex(&manifest_bytes);
+            let manifest_hash = crate::sha256_hex(&manifest_bytes);
             let r = if inc.manifest_sha256 != manifest_hash || inc.session != manifest.session {
                 Err("the log entry is for another manifest or session".to_string())
             } else if inc.tree_head.public_key != key_hex {
                 Err("the tree head is signed by another key".to_string())
             } else {
-                seal::log::verify_inclusion(&inc)
+                crate::log::verify_inclusion(&inc)
             };
             c.add(
                 "log.inclusion",
@@ -704,7 +708,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
                     Ok(f)
                 });
                 match f {
-                    Ok(f) => seal::tsa::verify(token, &d, f.path()).map_err(|e| e.to_string()),
+                    Ok(f) => crate::tsa::verify(token, &d, f.path()).map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 }
             }
@@ -746,7 +750,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         );
     }
     if let Some(path) = recording {
-        let r = crate::hashing::sha256_file(path);
+        let r = crate::sha256_file(path);
         match r {
             Ok(h) if h == manifest.recording_sha256 => {
                 c.add(
@@ -799,8 +803,8 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         format!(
             "the {} segments shown ({} – {}) are word for word in the transcript sealed for session {}",
             excerpt.segments.len(),
-            crate::media::clock(excerpt.segments.first().map(|s| s.start_ms).unwrap_or(0)),
-            crate::media::clock(excerpt.segments.last().map(|s| s.end_ms).unwrap_or(0)),
+            clock(excerpt.segments.first().map(|s| s.start_ms).unwrap_or(0)),
+            clock(excerpt.segments.last().map(|s| s.end_ms).unwrap_or(0)),
             manifest.session
         ),
         format!(

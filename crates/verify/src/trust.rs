@@ -132,7 +132,7 @@ impl Trust {
     pub fn signer(&self, public: &[u8; 32]) -> Signer {
         let known = self.find(public);
         Signer {
-            fingerprint: seal::keys::fingerprint(public),
+            fingerprint: seal::fingerprint(public),
             public_key: hex::encode(public),
             trusted: known.is_some(),
             name: known.map(|k| k.name.clone()),
