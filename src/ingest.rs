@@ -438,9 +438,22 @@ pub fn ingest(
         &append,
     )? {
         progress.phase("timestamping");
-        let timestamp_warning = crate::seal::log::timestamp_head(store.db())
-            .err()
-            .map(|e| format!("the log head has no trusted timestamp: {e}"));
+        // A token that cannot be had now is not lost: `liveproof log timestamp` (and the
+        // server, periodically) asks again.
+        let warnings: Vec<String> = [
+            crate::seal::log::timestamp_head(store.db())
+                .err()
+                .map(|e| format!("the log head has no trusted timestamp yet: {e}")),
+            crate::seal::log::timestamp_recording(store.db(), &manifest.recording_sha256)
+                .err()
+                .map(|e| format!("the recording has no trusted timestamp yet: {e}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let timestamp_warning = (!warnings.is_empty()).then(|| {
+            warnings.join("; ") + "; run `liveproof log timestamp` later to fetch the tokens"
+        });
         timings.seal_ms = clock.elapsed().as_millis() as u64;
         progress.phase("indexing");
         let clock = std::time::Instant::now();

@@ -277,6 +277,10 @@ enum Command {
         /// Seconds a bundle may take to arrive, and an upload may go without sending data.
         #[arg(long, default_value_t = 120)]
         body_timeout_secs: u64,
+        /// Minutes between attempts to fetch trusted timestamps a TSA could not give at ingest
+        /// (as `liveproof log timestamp`; only with LIVEPROOF_TSA_URL set). 0: never.
+        #[arg(long, default_value_t = 10)]
+        timestamp_minutes: u64,
         /// Model for uploads.
         #[arg(long, default_value = models::DEFAULT_MODEL)]
         model: String,
@@ -382,6 +386,13 @@ enum LogCmd {
         /// Newer size.
         new: u64,
     },
+    /// Fetch the trusted timestamps that could not be had at ingest (a TSA was down): the
+    /// newest tree head's and every archived recording's. Run it from cron; `serve` does it
+    /// every --timestamp-minutes. Needs LIVEPROOF_TSA_URL and LIVEPROOF_TSA_CERT.
+    ///
+    /// Exit code 1 while anything is still pending. --json prints {"tree_head": [size, time],
+    /// "recordings_timestamped", "pending", "errors"}.
+    Timestamp,
 }
 
 #[derive(Subcommand)]
@@ -1061,6 +1072,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             verify_concurrency,
             verify_rate_limit,
             body_timeout_secs,
+            timestamp_minutes,
             model,
         } => {
             Store::open(&cli.data)?;
@@ -1069,6 +1081,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             let config = liveproof::server::Config {
                 data: cli.data.clone(),
+                timestamp_every: (timestamp_minutes > 0)
+                    .then(|| std::time::Duration::from_secs(timestamp_minutes * 60)),
                 limits: liveproof::limits::Server {
                     max_upload: max_upload_mib.saturating_mul(1 << 20),
                     max_verify_body: max_verify_mib.saturating_mul(1 << 20),
@@ -1137,6 +1151,38 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         .ok_or_else(|| anyhow::anyhow!("no tree heads of sizes {old} and {new} (OLD must be ≤ NEW ≤ the log size, both ≥ 1)"))?;
                     liveproof::seal::log::verify_consistency(&c).map_err(anyhow::Error::msg)?;
                     serde_json::to_value(c)?
+                }
+                LogCmd::Timestamp => {
+                    if liveproof::seal::tsa::configured().is_none() {
+                        return Err(Failure {
+                            code: 2,
+                            error: anyhow::anyhow!("no time-stamping authority is configured: set LIVEPROOF_TSA_URL (one or more URLs) and LIVEPROOF_TSA_CERT (the PEM that vouches for them)"),
+                        });
+                    }
+                    let r = store.catch_up_timestamps().map_err(anyhow::Error::msg)?;
+                    if cli.json {
+                        print_json(&r)?;
+                    } else {
+                        match &r.tree_head {
+                            Some((size, t)) => {
+                                println!("tree head of size {size}: timestamped {t}")
+                            }
+                            None => println!("tree head: no token"),
+                        }
+                        println!("recordings timestamped now: {}", r.recordings_timestamped);
+                        println!("still pending: {}", r.pending);
+                        for e in &r.errors {
+                            println!("  {e}");
+                        }
+                    }
+                    if r.pending > 0 {
+                        return Err(anyhow::anyhow!(
+                            "{} timestamp(s) still pending; run `liveproof log timestamp` again when the TSA answers",
+                            r.pending
+                        )
+                        .into());
+                    }
+                    return Ok(());
                 }
             };
             if cli.json {

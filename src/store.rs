@@ -319,6 +319,20 @@ impl Store {
         }
     }
 
+    /// Fetches the trusted timestamps that could not be had at ingest: the newest tree head's
+    /// and every archived recording's (`seal::log::catch_up`).
+    pub fn catch_up_timestamps(&self) -> Result<crate::seal::log::CatchUp, String> {
+        let mut recordings: Vec<String> = self
+            .list()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|r| r.recording_sha256)
+            .collect();
+        recordings.sort();
+        recordings.dedup();
+        crate::seal::log::catch_up(self.db(), &recordings)
+    }
+
     /// All sessions, newest ingest first.
     pub fn list(&self) -> Result<Vec<SessionRow>, StoreError> {
         self.query("WHERE ?1 = ?1 ORDER BY ingested_at DESC, session", "")

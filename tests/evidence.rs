@@ -413,34 +413,6 @@ fn hostile_bundles_are_refused_without_harm() {
     assert_eq!(v["ok"], false);
 }
 
-/// The local test TSA: killed when dropped.
-struct Tsa(std::process::Child, PathBuf, u16);
-
-impl Drop for Tsa {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_tsa(dir: &Path) -> Tsa {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tsa_server.py");
-    let mut child = std::process::Command::new("python3")
-        .arg(script)
-        .arg(dir)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let port: u16 = line.trim().parse().expect("the TSA prints its port");
-    Tsa(child, dir.join("tsa.crt"), port)
-}
-
 #[test]
 fn tree_heads_get_a_trusted_timestamp_that_verifies_offline() {
     require_model("tiny.en");
@@ -474,12 +446,12 @@ fn tree_heads_get_a_trusted_timestamp_that_verifies_offline() {
     assert!(ts["detail"].as_str().unwrap().contains("GMT"), "{ts}");
     assert!(String::from_utf8_lossy(&m["report.html"]).contains("RFC 3161"));
 
-    // Another TSA's certificate does not vouch for this token.
+    // Another TSA's certificate does not vouch for these tokens.
     let other = tempfile::tempdir().unwrap();
     let other_tsa = start_tsa(other.path());
     let (code, v) = verify_in(&data, &b, &["--tsa-cert", other_tsa.1.to_str().unwrap()]);
     assert_ne!(code, 0);
-    assert_eq!(failed(&v), vec!["timestamp"]);
+    assert_eq!(failed(&v), vec!["timestamp", "timestamp.recording"]);
     // A token for another tree head does not fit this one.
     let mut changed = m.clone();
     let mut log: Value = serde_json::from_slice(&m["log.json"]).unwrap();
@@ -519,12 +491,21 @@ fn ingest_with_tsa(
     url: impl AsRef<std::ffi::OsStr>,
     cert: impl AsRef<std::ffi::OsStr>,
 ) -> std::process::Output {
+    ingest_file_with_tsa(data, &fixture("jfk.wav"), url, cert)
+}
+
+fn ingest_file_with_tsa(
+    data: &Path,
+    file: &Path,
+    url: impl AsRef<std::ffi::OsStr>,
+    cert: impl AsRef<std::ffi::OsStr>,
+) -> std::process::Output {
     bin()
         .env("LIVEPROOF_TSA_URL", url)
         .env("LIVEPROOF_TSA_CERT", cert)
         .args([
             "ingest",
-            fixture("jfk.wav").to_str().unwrap(),
+            file.to_str().unwrap(),
             "--model",
             "tiny.en",
             "--json",
@@ -788,4 +769,111 @@ fn the_clip_holds_the_quoted_segments_and_is_checked_against_the_original() {
     let (code, v) = verify_in(&data, &t, &[]);
     assert_eq!(code, 5);
     assert_eq!(failed(&v), vec!["clip.range"]);
+}
+
+fn check<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+}
+
+#[test]
+fn timestamps_from_a_ca_issued_tsa_with_fallback_and_a_queue() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let tsa = start_tsa_with(&d.path().join("tsa"), &["--ca"]);
+    let (ca, leaf) = (d.path().join("tsa/ca.crt"), d.path().join("tsa/tsa.crt"));
+    let good = format!("http://127.0.0.1:{}/", tsa.2);
+    // Two TSAs, the first down; the TSA's own certificate configured, as README says.
+    let data = d.path().join("data");
+    let out = ingest_with_tsa(&data, format!("http://127.0.0.1:9/ {good}"), &leaf);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(s.get("timestamp_warning").is_none(), "{s}");
+    let id = s["session"].as_str().unwrap().to_string();
+    let b = d.path().join("b.zip");
+    export(&data, &id, "0", "10", &b, &[]);
+    let m = members(&b);
+    assert!(m.contains_key("timestamp.tsr") && m.contains_key("recording-timestamp.tsr"));
+    // Trusting the CA, or exactly the TSA's certificate: both verify, both tokens.
+    for anchor in [&ca, &leaf] {
+        let (code, v) = verify_in(&data, &b, &["--tsa-cert", anchor.to_str().unwrap()]);
+        assert_eq!(code, 0, "{v:#}");
+        assert_eq!(check(&v, "timestamp").unwrap()["ok"], true);
+        assert_eq!(check(&v, "timestamp.recording").unwrap()["ok"], true);
+    }
+    // OpenSSL agrees, from the CA alone.
+    let dir = d.path().join("tokens");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log: liveproof::seal::log::Inclusion = serde_json::from_slice(&m["log.json"]).unwrap();
+    let manifest: Value = serde_json::from_slice(&m["manifest.json"]).unwrap();
+    for (file, digest) in [
+        (
+            "timestamp.tsr",
+            hex::encode(log.tree_head.digest().unwrap()),
+        ),
+        (
+            "recording-timestamp.tsr",
+            manifest["recording_sha256"].as_str().unwrap().to_string(),
+        ),
+    ] {
+        std::fs::write(dir.join(file), &m[file]).unwrap();
+        let o = std::process::Command::new("openssl")
+            .args(["ts", "-verify", "-in"])
+            .arg(dir.join(file))
+            .args(["-digest", &digest, "-CAfile"])
+            .arg(&ca)
+            .output()
+            .unwrap();
+        let text =
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        assert!(text.contains("Verification: OK"), "{file}: {text}");
+    }
+
+    // A TSA that is down: the session is archived, the tokens are queued...
+    let other = d.path().join("other.wav");
+    speech_in_silence(&fixture("jfk.wav"), 1, 1, &other, &[]);
+    let out = ingest_file_with_tsa(&data, &other, "http://127.0.0.1:9/", &leaf);
+    assert!(out.status.success());
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warning = s["timestamp_warning"].as_str().unwrap();
+    assert!(warning.contains("log timestamp"), "{warning}");
+    let id2 = s["session"].as_str().unwrap().to_string();
+    let b2 = d.path().join("b2.zip");
+    export(&data, &id2, "0", "5", &b2, &[]);
+    // ...a bundle without a token fails when a trusted time is asked for...
+    let (code, v) = verify_in(&data, &b2, &["--tsa-cert", ca.to_str().unwrap()]);
+    assert_eq!(code, 5);
+    assert_eq!(failed(&v), vec!["timestamp"]);
+    // ...and `log timestamp` fetches them once the TSA answers.
+    let lt = |url: &str| {
+        bin()
+            .env("LIVEPROOF_TSA_URL", url)
+            .env("LIVEPROOF_TSA_CERT", &ca)
+            .args(["log", "timestamp", "--json", "--data"])
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let o = lt("http://127.0.0.1:9/");
+    assert_eq!(o.status.code(), Some(1), "still pending");
+    let o = lt(&good);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["pending"], 0, "{r}");
+    assert_eq!(r["recordings_timestamped"], 1, "{r}");
+    export(&data, &id2, "0", "5", &b2, &[]);
+    let (code, v) = verify_in(&data, &b2, &["--tsa-cert", ca.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(check(&v, "timestamp.recording").is_some());
+    // Without a TSA configured, the command says what to set.
+    let (o, _) = run(&data, &["log", "timestamp"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("LIVEPROOF_TSA_URL"));
 }

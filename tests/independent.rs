@@ -240,3 +240,108 @@ fn the_independent_verifier_reproduces_the_published_vectors() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn the_independent_verifier_agrees_on_timestamps_from_a_ca_issued_tsa() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let tsa = start_tsa_with(&d.path().join("tsa"), &["--ca"]);
+    let data = d.path().join("data");
+    let o = bin()
+        .env("LIVEPROOF_TSA_URL", format!("http://127.0.0.1:{}/", tsa.2))
+        .env("LIVEPROOF_TSA_CERT", &tsa.1)
+        .args([
+            "ingest",
+            fixture("jfk.wav").to_str().unwrap(),
+            "--model",
+            "tiny.en",
+            "--json",
+            "--data",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(s.get("timestamp_warning").is_none(), "{s}");
+    drop(tsa);
+    let id = s["session"].as_str().unwrap();
+    let (_, k) = run(&data, &["key", "show"]);
+    let key = k.unwrap()["public_key"].as_str().unwrap().to_string();
+    let b = d.path().join("b.zip");
+    let (o, _) = run(
+        &data,
+        &[
+            "evidence",
+            id,
+            "--from",
+            "0",
+            "--to",
+            "9",
+            "-o",
+            b.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success());
+    let ca = d.path().join("tsa/ca.crt");
+    let leaf = d.path().join("tsa/tsa.crt");
+    for anchor in [&ca, &leaf] {
+        assert_eq!(
+            agree(
+                "CA-issued TSA",
+                &b,
+                &["--key", &key, "--tsa-cert", anchor.to_str().unwrap()]
+            ),
+            "verified"
+        );
+    }
+    assert_eq!(
+        agree("tokens checked against tsa.pem", &b, &["--key", &key]),
+        "verified"
+    );
+    // Another TSA's certificate, and the two tokens swapped.
+    let other = start_tsa(&d.path().join("other"));
+    assert_eq!(
+        agree(
+            "another TSA",
+            &b,
+            &["--key", &key, "--tsa-cert", other.1.to_str().unwrap()]
+        ),
+        "not_verified"
+    );
+    let mut m = members(&b);
+    let st: Value = serde_json::from_slice(&m["statement.json"]).unwrap();
+    let head = m["timestamp.tsr"].clone();
+    m.insert("timestamp.tsr".into(), m["recording-timestamp.tsr"].clone());
+    m.insert("recording-timestamp.tsr".into(), head);
+    forge::resign_statement(&mut m, st.clone(), &forge::archive_key(&data));
+    let t = d.path().join("t.zip");
+    write_bundle(&t, &m);
+    assert_eq!(
+        agree(
+            "tokens swapped",
+            &t,
+            &["--key", &key, "--tsa-cert", ca.to_str().unwrap()]
+        ),
+        "not_verified"
+    );
+    // No token, but a trusted time asked for.
+    let mut m = members(&b);
+    for name in ["timestamp.tsr", "recording-timestamp.tsr", "tsa.pem"] {
+        m.remove(name);
+    }
+    forge::resign_statement(&mut m, st, &forge::archive_key(&data));
+    write_bundle(&t, &m);
+    assert_eq!(
+        agree(
+            "no token",
+            &t,
+            &["--key", &key, "--tsa-cert", ca.to_str().unwrap()]
+        ),
+        "not_verified"
+    );
+    assert_eq!(
+        agree("no token, none asked for", &t, &["--key", &key]),
+        "verified"
+    );
+}

@@ -294,9 +294,25 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
             source,
         }
     })?;
-    if let Some(t) = &token {
-        members.push((member::TIMESTAMP.into(), t.token.clone()));
-        members.push((member::TSA_PEM.into(), t.tsa_cert.clone().into_bytes()));
+    let recording_token = seal::log::recording_token(store.db(), &manifest.recording_sha256)
+        .map_err(|source| StoreError::Catalog {
+            path: store.root().join("catalog.sqlite"),
+            source,
+        })?;
+    let mut tsa_pem = String::new();
+    for (name, t) in [
+        (member::TIMESTAMP, &token),
+        (member::RECORDING_TIMESTAMP, &recording_token),
+    ] {
+        if let Some(t) = t {
+            members.push((name.into(), t.token.clone()));
+            if !tsa_pem.contains(t.tsa_cert.trim()) {
+                tsa_pem.push_str(&t.tsa_cert);
+            }
+        }
+    }
+    if !tsa_pem.is_empty() {
+        members.push((member::TSA_PEM.into(), tsa_pem.into_bytes()));
     }
     let report = report::render(&report::Facts {
         claims: &claims,

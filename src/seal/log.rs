@@ -27,6 +27,12 @@ pub fn init(conn: &Connection) -> rusqlite::Result<()> {
             token BLOB NOT NULL,
             tsa_time TEXT NOT NULL,
             tsa_cert TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS recording_tokens (
+            recording_sha256 TEXT PRIMARY KEY,
+            token BLOB NOT NULL,
+            tsa_time TEXT NOT NULL,
+            tsa_cert TEXT NOT NULL
         );",
     )
 }
@@ -184,29 +190,115 @@ pub fn token(conn: &Connection, size: u64) -> rusqlite::Result<Option<Token>> {
     .optional()
 }
 
-/// Timestamps the newest head with the configured TSA (if any) and stores the checked token.
-/// Returns the attested time, None when no TSA is configured.
+/// Timestamps the newest head with the configured TSAs, unless it has a token already, and
+/// stores the checked token. Returns the attested time; None when no TSA is configured.
 pub fn timestamp_head(conn: &Connection) -> Result<Option<String>, String> {
-    let Some((url, cert)) = super::tsa::configured() else {
+    let Some(config) = super::tsa::configured() else {
         return Ok(None);
     };
     let head = head(conn)
         .map_err(|e| e.to_string())?
         .ok_or("the log is empty")?;
+    if let Some(t) = token(conn, head.size).map_err(|e| e.to_string())? {
+        return Ok(Some(t.tsa_time));
+    }
     let digest = head.digest().ok_or("the tree head is malformed")?;
-    let token = super::tsa::fetch(&url, &digest).map_err(|e| e.to_string())?;
-    let time = super::tsa::verify(&token, &digest, &cert).map_err(|e| e.to_string())?;
-    let pem = std::fs::read_to_string(&cert)
-        .map_err(|e| format!("cannot read TSA certificate {}: {e}", cert.display()))?;
+    let s = super::tsa::obtain(&config, &digest)?;
     put_token(
         conn,
         head.size,
         &Token {
-            token,
-            tsa_time: time.clone(),
-            tsa_cert: pem,
+            token: s.token,
+            tsa_time: s.time.clone(),
+            tsa_cert: s.pem,
         },
     )
     .map_err(|e| e.to_string())?;
-    Ok(Some(time))
+    Ok(Some(s.time))
+}
+
+/// The token over a recording's SHA-256, if one was obtained.
+pub fn recording_token(conn: &Connection, sha256: &str) -> rusqlite::Result<Option<Token>> {
+    conn.query_row(
+        "SELECT token, tsa_time, tsa_cert FROM recording_tokens WHERE recording_sha256 = ?1",
+        params![sha256],
+        |r| {
+            Ok(Token {
+                token: r.get(0)?,
+                tsa_time: r.get(1)?,
+                tsa_cert: r.get(2)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Timestamps a recording's SHA-256 (the hash itself is the message imprint), unless it has a
+/// token already. None when no TSA is configured.
+pub fn timestamp_recording(conn: &Connection, sha256: &str) -> Result<Option<String>, String> {
+    let Some(config) = super::tsa::configured() else {
+        return Ok(None);
+    };
+    if let Some(t) = recording_token(conn, sha256).map_err(|e| e.to_string())? {
+        return Ok(Some(t.tsa_time));
+    }
+    let digest = super::hex32(sha256).ok_or("the recording hash is malformed")?;
+    let s = super::tsa::obtain(&config, &digest)?;
+    conn.execute(
+        "INSERT OR REPLACE INTO recording_tokens (recording_sha256, token, tsa_time, tsa_cert) VALUES (?1, ?2, ?3, ?4)",
+        params![sha256, s.token, s.time, s.pem],
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Some(s.time))
+}
+
+/// What `liveproof log timestamp` did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CatchUp {
+    /// The newest tree head's size and attested time, once it has a token.
+    pub tree_head: Option<(u64, String)>,
+    /// Recordings timestamped in this run.
+    pub recordings_timestamped: usize,
+    /// What still has no token (the newest head counts as one), to be tried again later.
+    pub pending: usize,
+    /// Why, per failure.
+    pub errors: Vec<String>,
+}
+
+/// Fetches the tokens that could not be had earlier: the newest tree head's and those of
+/// `recordings` (SHA-256 hex of every archived recording). Needs a configured TSA.
+pub fn catch_up(conn: &Connection, recordings: &[String]) -> Result<CatchUp, String> {
+    if super::tsa::configured().is_none() {
+        return Err("no time-stamping authority is configured: set LIVEPROOF_TSA_URL (one or more URLs) and LIVEPROOF_TSA_CERT (the PEM that vouches for them)".into());
+    }
+    let mut out = CatchUp::default();
+    if head(conn).map_err(|e| e.to_string())?.is_some() {
+        match timestamp_head(conn) {
+            Ok(Some(t)) => {
+                let size = head(conn)
+                    .map_err(|e| e.to_string())?
+                    .map(|h| h.size)
+                    .unwrap_or(0);
+                out.tree_head = Some((size, t));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                out.pending += 1;
+                out.errors.push(format!("tree head: {e}"));
+            }
+        }
+    }
+    for sha in recordings {
+        match recording_token(conn, sha).map_err(|e| e.to_string())? {
+            Some(_) => {}
+            None => match timestamp_recording(conn, sha) {
+                Ok(_) => out.recordings_timestamped += 1,
+                Err(e) => {
+                    out.pending += 1;
+                    out.errors.push(format!("recording {sha}: {e}"));
+                }
+            },
+        }
+    }
+    Ok(out)
 }

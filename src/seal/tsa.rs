@@ -7,14 +7,66 @@
 
 pub use liveproof_verify::tsa::{verify, TsaError};
 
-/// TSA settings from the environment: `LIVEPROOF_TSA_URL` and `LIVEPROOF_TSA_CERT` (PEM file
-/// with the TSA certificate and, if any, its chain).
-pub fn configured() -> Option<(String, std::path::PathBuf)> {
-    let url = std::env::var("LIVEPROOF_TSA_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
+/// The time-stamping authorities to ask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// TSA URLs, asked in order until one gives a token that verifies.
+    pub urls: Vec<String>,
+    /// PEM file with the certificates that vouch for them: each TSA's own certificate, an
+    /// intermediate or its root CA (any certificate of the chain anchors trust).
+    pub cert: std::path::PathBuf,
+}
+
+/// TSA settings from the environment: `LIVEPROOF_TSA_URL` (one or more URLs, separated by
+/// spaces or commas) and `LIVEPROOF_TSA_CERT` (PEM).
+pub fn configured() -> Option<Config> {
+    let urls: Vec<String> = std::env::var("LIVEPROOF_TSA_URL")
+        .ok()?
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|u| !u.is_empty())
+        .map(String::from)
+        .collect();
     let cert = std::env::var_os("LIVEPROOF_TSA_CERT")?;
-    Some((url, cert.into()))
+    (!urls.is_empty()).then(|| Config {
+        urls,
+        cert: cert.into(),
+    })
+}
+
+/// A checked token: the DER response, the attested time, the PEM it was checked against.
+#[derive(Debug, Clone)]
+pub struct Stamped {
+    /// DER `TimeStampResp`.
+    pub token: Vec<u8>,
+    /// Time the TSA attests.
+    pub time: String,
+    /// The certificates it was checked against (PEM).
+    pub pem: String,
+}
+
+/// Asks each configured TSA in turn for a token over `digest` and returns the first that
+/// verifies against the configured certificates; the error names every TSA's failure.
+pub fn obtain(config: &Config, digest: &[u8; 32]) -> Result<Stamped, String> {
+    let mut failures = Vec::new();
+    for url in &config.urls {
+        let r = fetch(url, digest)
+            .and_then(|token| Ok((verify(&token, digest, &config.cert, None)?, token)))
+            .map_err(|e| e.to_string())
+            .and_then(|(time, token)| {
+                let pem = std::fs::read_to_string(&config.cert).map_err(|e| {
+                    format!(
+                        "cannot read the TSA certificate file {} (LIVEPROOF_TSA_CERT): {e}",
+                        config.cert.display()
+                    )
+                })?;
+                Ok(Stamped { token, time, pem })
+            });
+        match r {
+            Ok(s) => return Ok(s),
+            Err(e) => failures.push(format!("{url}: {e}")),
+        }
+    }
+    Err(failures.join("; "))
 }
 
 /// DER `TimeStampReq` for a SHA-256 digest, asking for the TSA certificate in the token.

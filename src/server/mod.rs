@@ -26,6 +26,8 @@ pub struct Config {
     pub limits: crate::limits::Server,
     /// Ingest options for uploads (model, models dir, threads).
     pub ingest: crate::ingest::Options,
+    /// How often to fetch timestamps a TSA could not give at ingest (None: never).
+    pub timestamp_every: Option<std::time::Duration>,
 }
 
 /// Shared state.
@@ -101,10 +103,34 @@ pub fn spool_dir(data: &std::path::Path) -> PathBuf {
     data.join("spool")
 }
 
+/// Fetches pending trusted timestamps every `timestamp_every`, when a TSA is configured.
+fn start_timestamper(config: &Config) {
+    let (Some(every), Some(_)) = (config.timestamp_every, crate::seal::tsa::configured()) else {
+        return;
+    };
+    let data = config.data.clone();
+    std::thread::spawn(move || loop {
+        let r = crate::store::Store::open(&data)
+            .map_err(|e| e.to_string())
+            .and_then(|s| s.catch_up_timestamps());
+        match r {
+            Ok(c) if c.pending > 0 => eprintln!(
+                "liveproof: {} trusted timestamp(s) still pending: {}",
+                c.pending,
+                c.errors.join("; ")
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("liveproof: fetching pending timestamps failed: {e}"),
+        }
+        std::thread::sleep(every);
+    });
+}
+
 /// Runs the server until it is stopped.
 pub async fn serve(addr: &str, config: Config) -> std::io::Result<()> {
     clean_up(&config.data);
     jobs::start_worker(config.clone());
+    start_timestamper(&config);
     let state = web::Data::new(State::new(config));
     HttpServer::new(move || {
         App::new()

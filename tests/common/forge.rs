@@ -17,8 +17,16 @@ fn pretty(v: &impl serde::Serialize) -> Vec<u8> {
 }
 
 /// Signs `statement` (a JSON value, written as is) with `key` into the bundle, recomputing the
-/// member hashes it lists from `m`.
+/// member hashes it lists from `m` (members no longer in `m` are dropped from the list).
 pub fn resign_statement(m: &mut BTreeMap<String, Vec<u8>>, mut statement: Value, key: &SigningKey) {
+    let listed: Vec<Value> = statement["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| m.contains_key(r["file"].as_str().unwrap()))
+        .cloned()
+        .collect();
+    statement["members"] = Value::Array(listed);
     for r in statement["members"].as_array_mut().unwrap() {
         let name = r["file"].as_str().unwrap().to_string();
         if let Some(b) = m.get(&name) {
@@ -109,14 +117,6 @@ pub fn forge(
 
     let mut statement: Value = serde_json::from_slice(&m["statement.json"]).unwrap();
     statement["transcript_root"] = Value::from(root);
-    let listed: Vec<Value> = statement["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| m.contains_key(r["file"].as_str().unwrap()))
-        .cloned()
-        .collect();
-    statement["members"] = Value::Array(listed);
     resign_statement(&mut m, statement, key);
     m
 }

@@ -278,3 +278,38 @@ pub fn mandarin_script(out: &Path, times: u32) {
         .expect("ffmpeg runs");
     assert!(st.success(), "ffmpeg failed making {}", out.display());
 }
+
+/// The local test TSA: killed when dropped.
+pub struct Tsa(pub std::process::Child, pub PathBuf, pub u16);
+
+impl Drop for Tsa {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A local RFC 3161 TSA (`tests/support/tsa_server.py`) with a self-signed certificate.
+pub fn start_tsa(dir: &Path) -> Tsa {
+    start_tsa_with(dir, &[])
+}
+
+/// A local TSA; `--ca` makes its certificate (`tsa.crt`) issued by a test CA (`ca.crt`).
+pub fn start_tsa_with(dir: &Path, args: &[&str]) -> Tsa {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tsa_server.py");
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .arg(dir)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let port: u16 = line.trim().parse().expect("the TSA prints its port");
+    Tsa(child, dir.join("tsa.crt"), port)
+}

@@ -510,9 +510,16 @@ def verify(path, trusted, tsa_cert=None):
         add("log.inclusion", False, str(e))
         inc = None
 
-    # Step 11: the timestamp.
+    # Step 11: the timestamps: the tree head's, and the recording's.
     if "timestamp.tsr" in m:
-        add("timestamp", inc is not None and timestamp_ok(m, inc["tree_head"], tsa_cert))
+        digest = sha256(dm(TREE_HEAD_DOMAIN, tree_head_message(inc["tree_head"]))) if inc else None
+        add("timestamp", digest is not None and timestamp_ok(m, m["timestamp.tsr"], digest, tsa_cert))
+    elif tsa_cert is not None:
+        add("timestamp", False, "a TSA certificate was given but the bundle has no token")
+    if "recording-timestamp.tsr" in m:
+        digest = bytes.fromhex(manifest["recording_sha256"]) if is_hex(manifest["recording_sha256"]) else None
+        add("timestamp.recording", digest is not None
+            and timestamp_ok(m, m["recording-timestamp.tsr"], digest, tsa_cert))
 
     # Step 12: the recording inside.
     for name in sorted(hashes):
@@ -521,19 +528,26 @@ def verify(path, trusted, tsa_cert=None):
     return result(signer)
 
 
-def timestamp_ok(m, head, tsa_cert):
-    digest = sha256(dm(TREE_HEAD_DOMAIN, tree_head_message(head))).hex()
+def timestamp_ok(m, token, digest, tsa_cert):
+    """RFC 3161: the token's imprint is `digest`, and its signer chains to the certificate the
+    user trusts (any certificate of the chain), or else to the bundle's tsa.pem."""
     with tempfile.TemporaryDirectory() as d:
         tsr = os.path.join(d, "t.tsr")
-        open(tsr, "wb").write(m["timestamp.tsr"])
-        ca = tsa_cert
-        if ca is None:
-            if "tsa.pem" not in m:
-                return False
-            ca = os.path.join(d, "tsa.pem")
-            open(ca, "wb").write(m["tsa.pem"])
-        r = subprocess.run(["openssl", "ts", "-verify", "-in", tsr, "-digest", digest, "-CAfile", ca],
-                           capture_output=True, text=True)
+        with open(tsr, "wb") as f:
+            f.write(token)
+        carried = None
+        if "tsa.pem" in m:
+            carried = os.path.join(d, "tsa.pem")
+            with open(carried, "wb") as f:
+                f.write(m["tsa.pem"])
+        cmd = ["openssl", "ts", "-verify", "-partial_chain", "-in", tsr, "-digest", digest.hex()]
+        if tsa_cert is not None:
+            cmd += ["-CAfile", tsa_cert] + (["-untrusted", carried] if carried else [])
+        elif carried is not None:
+            cmd += ["-CAfile", carried]
+        else:
+            return False
+        r = subprocess.run(cmd, capture_output=True, text=True)
         return r.returncode == 0 and "Verification: OK" in r.stdout + r.stderr
 
 

@@ -32,6 +32,8 @@ pub mod member {
     pub const REPORT: &str = "report.html";
     /// RFC 3161 timestamp token over the tree head.
     pub const TIMESTAMP: &str = "timestamp.tsr";
+    /// RFC 3161 timestamp token over the recording's SHA-256 (made at ingest).
+    pub const RECORDING_TIMESTAMP: &str = "recording-timestamp.tsr";
     /// The certificate (chain) of the TSA that issued the token.
     pub const TSA_PEM: &str = "tsa.pem";
     /// Prefix of the included original recording (`recording.<ext>`).

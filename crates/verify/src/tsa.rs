@@ -25,19 +25,31 @@ pub enum TsaError {
     Tool(String),
 }
 
-/// Checks a `TimeStampResp` for `digest` against the TSA certificate(s) in `cert_pem`;
-/// returns the time the TSA attests.
-pub fn verify(response: &[u8], digest: &[u8; 32], cert_pem: &Path) -> Result<String, TsaError> {
+/// Checks a `TimeStampResp` for `digest`; returns the time the TSA attests.
+///
+/// `anchors` (PEM) holds the certificates trusted to vouch for the TSA: its root CA, an
+/// intermediate, or the TSA's own certificate — any certificate of its chain is accepted as a
+/// trust anchor (`-partial_chain`), so a user can pin exactly the TSA they trust. `chain`
+/// (PEM) may add untrusted certificates that help build the path (e.g. the intermediates the
+/// bundle carries); the token usually carries the TSA's certificate itself.
+pub fn verify(
+    response: &[u8],
+    digest: &[u8; 32],
+    anchors: &Path,
+    chain: Option<&Path>,
+) -> Result<String, TsaError> {
     let dir = tempfile::tempdir().map_err(|e| TsaError::Tool(e.to_string()))?;
     let tsr = dir.path().join("token.tsr");
     std::fs::write(&tsr, response).map_err(|e| TsaError::Tool(e.to_string()))?;
-    let out = Command::new("openssl")
-        .args(["ts", "-verify", "-in"])
+    let mut cmd = Command::new("openssl");
+    cmd.args(["ts", "-verify", "-partial_chain", "-in"])
         .arg(&tsr)
         .args(["-digest", &hex::encode(digest), "-CAfile"])
-        .arg(cert_pem)
-        .output()
-        .map_err(|e| TsaError::Tool(e.to_string()))?;
+        .arg(anchors);
+    if let Some(c) = chain {
+        cmd.arg("-untrusted").arg(c);
+    }
+    let out = cmd.output().map_err(|e| TsaError::Tool(e.to_string()))?;
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     if !out.status.success() || !text.contains("Verification: OK") {

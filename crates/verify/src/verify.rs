@@ -145,6 +145,34 @@ fn hash_member<R: Read>(r: R, declared: u64) -> Result<(String, u64), String> {
     Ok((hex::encode(h.finalize()), n))
 }
 
+/// Checks an RFC 3161 token over `digest`: against `anchor` (the TSA certificate the user
+/// trusts) with the bundle's `tsa.pem` as untrusted chain, or else against `tsa.pem` itself.
+fn check_token(
+    token: &[u8],
+    digest: Option<[u8; 32]>,
+    anchor: Option<&Path>,
+    bundle_pem: Option<&Vec<u8>>,
+) -> Result<String, String> {
+    let digest = digest.ok_or("there is no hash to compare the token with")?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let carried = match bundle_pem {
+        Some(pem) => {
+            let p = dir.path().join("tsa.pem");
+            std::fs::write(&p, pem).map_err(|e| e.to_string())?;
+            Some(p)
+        }
+        None => None,
+    };
+    let (anchors, chain) = match (anchor, carried.as_deref()) {
+        (Some(a), chain) => (a, chain),
+        (None, Some(c)) => (c, None),
+        (None, None) => {
+            return Err("no TSA certificate: the bundle lacks tsa.pem and none was given".into())
+        }
+    };
+    crate::tsa::verify(token, &digest, anchors, chain).map_err(|e| e.to_string())
+}
+
 /// A statement as read from a bundle.
 struct ReadStatement {
     statement: Statement,
@@ -690,46 +718,55 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         }
     }
 
-    // 7. Trusted time, when the bundle carries a timestamp token.
+    // 7. Trusted time: the tree head's token, and the recording's.
+    let head_digest = small
+        .get(member::LOG)
+        .and_then(|b| serde_json::from_slice::<Inclusion>(b).ok())
+        .and_then(|i| i.tree_head.digest());
+    let recording_digest = seal::hex32(&manifest.recording_sha256);
     let mut tsa_time = None;
-    if let Some(token) = small.get("timestamp.tsr") {
-        let inc: Option<Inclusion> = small
-            .get("log.json")
-            .and_then(|b| serde_json::from_slice(b).ok());
-        let digest = inc.as_ref().and_then(|i| i.tree_head.digest());
-        let cert = match tsa_cert {
-            Some(p) => std::fs::read(p).ok(),
-            None => small.get("tsa.pem").cloned(),
-        };
-        let r = match (digest, cert) {
-            (Some(d), Some(pem)) => {
-                let f = tempfile::NamedTempFile::new().and_then(|mut f| {
-                    std::io::Write::write_all(&mut f, &pem)?;
-                    Ok(f)
-                });
-                match f {
-                    Ok(f) => crate::tsa::verify(token, &d, f.path()).map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-            (None, _) => {
-                Err("log.json has no usable tree head to compare the token with".to_string())
-            }
-            (_, None) => {
-                Err("no TSA certificate: the bundle lacks tsa.pem and none was given".to_string())
-            }
-        };
-        c.add(
+    let mut recording_time = None;
+    for (name, member_name, digest, what) in [
+        (
             "timestamp",
+            member::TIMESTAMP,
+            head_digest,
+            "the log's tree head",
+        ),
+        (
+            "timestamp.recording",
+            member::RECORDING_TIMESTAMP,
+            recording_digest,
+            "the recording's SHA-256",
+        ),
+    ] {
+        let Some(token) = small.get(member_name) else {
+            // Asking for a trusted time means a token must be there.
+            if tsa_cert.is_some() && name == "timestamp" {
+                c.add(
+                    name,
+                    false,
+                    format!("you gave --tsa-cert, but the bundle has no timestamp token ({member_name}): its time is only the archive's claim"),
+                );
+            }
+            continue;
+        };
+        let r = check_token(token, digest, tsa_cert, small.get(member::TSA_PEM));
+        c.add(
+            name,
             r.is_ok(),
             match &r {
-                Ok(t) => {
-                    format!("a time-stamping authority attests that the tree head existed by {t}")
+                Ok(t) => format!("a time-stamping authority attests that {what} existed by {t}"),
+                Err(e) => {
+                    format!("the timestamp token ({member_name}) does not verify for {what}: {e}")
                 }
-                Err(e) => format!("the timestamp token does not verify for this tree head: {e}"),
             },
         );
-        tsa_time = r.ok();
+        if name == "timestamp" {
+            tsa_time = r.ok();
+        } else {
+            recording_time = r.ok();
+        }
     }
 
     // 8. The original recording, inside the bundle or given.
@@ -816,6 +853,12 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
     ]);
     if let Some(t) = tsa_time {
         proven.push(format!("the log head covering this manifest existed by {t}, as a time-stamping authority attests"));
+    }
+    if let Some(t) = recording_time {
+        proven.push(format!(
+            "the recording with SHA-256 {} existed by {t}, as a time-stamping authority attests",
+            manifest.recording_sha256
+        ));
     }
     finish(c, proven, not_proven, signer)
 }
