@@ -1,7 +1,9 @@
 //! liveproof: archive live-commerce recordings as searchable, verifiable evidence.
 //!
-//! Data flows one way: ingest → media → transcribe → store (manifest, transcript), with the
-//! CLI on top. See ARCHITECTURE.md for the module map and each module's invariant.
+//! Data flows one way: ingest → media → transcription (with the coverage audit) → analysis
+//! (claims, disclosure) → seal → store → index, with the CLI and the HTTP server on top; the
+//! bundle verifier is its own crate (`liveproof-verify`). See ARCHITECTURE.md for the module
+//! map and each module's invariant.
 
 pub mod access;
 pub mod claims;
@@ -28,6 +30,7 @@ pub mod text;
 pub mod transcribe;
 pub mod transcript;
 pub mod vad;
+pub mod witness;
 pub mod workers;
 
 /// This build's version, recorded in every manifest.

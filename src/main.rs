@@ -219,6 +219,12 @@ enum Command {
         /// A file of keys to trust, one `KEY NAME` per line (`#` starts a comment).
         #[arg(long, value_name = "FILE")]
         trust: Option<PathBuf>,
+        /// A witness you trust, as the verifier key `liveproof witness key` prints
+        /// (`NAME+KEYID+BASE64`), or a file of them, one per line. Repeat for several. When
+        /// given, at least one of them must have cosigned a checkpoint of the log that
+        /// includes the bundle's manifest.
+        #[arg(long, value_name = "VKEY")]
+        witness: Vec<String>,
         /// The certificate (PEM) of the time-stamping authority you trust, to check the
         /// bundle's timestamp token against instead of the tsa.pem it carries.
         #[arg(long, value_name = "PEM")]
@@ -285,6 +291,13 @@ enum Command {
         #[arg(long, default_value = models::DEFAULT_MODEL)]
         model: String,
     },
+    /// Witness another archive's log: keep its own key and state, check that the log only
+    /// grows, and cosign its checkpoints (C2SP tlog-cosignature).
+    ///
+    /// Example: liveproof witness key --state w/ --name witness.example.org/w1
+    ///          liveproof witness cosign --state w/ --log-key ed25519:… --url https://archive.example
+    #[command(subcommand, verbatim_doc_comment)]
+    Witness(WitnessCmd),
     /// Show the archive's public key (created on first use).
     #[command(subcommand)]
     Key(KeyCmd),
@@ -386,6 +399,13 @@ enum LogCmd {
         /// Newer size.
         new: u64,
     },
+    /// Print a tree head as a C2SP signed note (tlog-checkpoint), signed by the archive key and
+    /// carrying the witnesses' cosignatures stored for it. Newest head unless --size.
+    Checkpoint {
+        /// Size of the head.
+        #[arg(long)]
+        size: Option<u64>,
+    },
     /// Fetch the trusted timestamps that could not be had at ingest (a TSA was down): the
     /// newest tree head's and every archived recording's. Run it from cron; `serve` does it
     /// every --timestamp-minutes. Needs LIVEPROOF_TSA_URL and LIVEPROOF_TSA_CERT.
@@ -393,6 +413,38 @@ enum LogCmd {
     /// Exit code 1 while anything is still pending. --json prints {"tree_head": [size, time],
     /// "recordings_timestamped", "pending", "errors"}.
     Timestamp,
+}
+
+#[derive(Subcommand)]
+enum WitnessCmd {
+    /// Print this witness's verifier key (NAME+KEYID+BASE64), creating the witness on first use.
+    /// Give the key to verifiers: `liveproof verify --witness KEY`.
+    Key {
+        /// The witness's own directory (its key, mode 0600, and what it cosigned).
+        #[arg(long)]
+        state: PathBuf,
+        /// Its name, a schema-less URL (required the first time).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Fetch the archive log's newest checkpoint, check it extends the last one this witness
+    /// cosigned, and cosign it. Exit 5 when refused (the log shrank or forked): nothing is
+    /// cosigned and the state is unchanged. --json prints {"origin", "size", "root",
+    /// "previous_size", "time"}.
+    Cosign {
+        /// The witness's own directory.
+        #[arg(long)]
+        state: PathBuf,
+        /// The archive's public key (as `liveproof key show` prints it).
+        #[arg(long)]
+        log_key: String,
+        /// The archive's server (its /api/log routes).
+        #[arg(long, conflicts_with = "archive", required_unless_present = "archive")]
+        url: Option<String>,
+        /// An archive directory on this machine instead of a server.
+        #[arg(long)]
+        archive: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -521,6 +573,29 @@ fn message(e: &anyhow::Error) -> String {
         }
     }
     out
+}
+
+/// Witness verifier keys from `--witness` values (a vkey, or a file of them).
+fn witness_keys(args: &[String]) -> Result<Vec<(String, [u8; 32])>> {
+    use liveproof_verify::note::{parse_vkey, TYPE_COSIGNATURE};
+    let mut out = Vec::new();
+    for a in args {
+        let text = if Path::new(a).is_file() {
+            std::fs::read_to_string(a).with_context(|| format!("--witness {a}"))?
+        } else {
+            a.clone()
+        };
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            out.push(parse_vkey(line, TYPE_COSIGNATURE).ok_or_else(|| {
+                BadInput(format!("--witness: {line:?} is not a witness verifier key (NAME+KEYID+BASE64, as `liveproof witness key` prints it)"))
+            })?);
+        }
+    }
+    Ok(out)
 }
 
 /// The keys `verify` trusts: those given, else this machine's own archive key (never created
@@ -830,6 +905,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             recording,
             key,
             trust,
+            witness,
             tsa_cert,
         } => {
             if !bundle.is_file() {
@@ -850,6 +926,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 &liveproof::evidence::verify::Options {
                     recording: recording.as_deref(),
                     trust,
+                    witnesses: witness_keys(&witness)?,
                     tsa_cert: tsa_cert.as_deref(),
                     limits: Default::default(),
                 },
@@ -881,6 +958,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         sg.fingerprint,
                         sg.public_key
                     );
+                }
+                if !v.witnessed_by.is_empty() {
+                    println!("Witnessed by: {}", v.witnessed_by.join(", "));
                 }
                 if v.status == liveproof::evidence::verify::Status::UnknownSigner {
                     println!("NOT VERIFIED: intact, but signed by a key you did not say to trust. Anyone can make such a bundle; compare the fingerprint with the one the archive publishes and pass --key or --trust.");
@@ -1110,6 +1190,67 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .block_on(liveproof::server::serve(&addr, config))
                 .with_context(|| format!("cannot serve on {addr}"))?;
         }
+        Command::Witness(cmd) => {
+            use liveproof::witness::{Source, Witness, WitnessError};
+            let refused = |e: WitnessError| -> Failure {
+                let code = if matches!(e, WitnessError::Refused(_)) {
+                    5
+                } else {
+                    1
+                };
+                Failure {
+                    code,
+                    error: e.into(),
+                }
+            };
+            match cmd {
+                WitnessCmd::Key { state, name } => {
+                    let w = Witness::open(&state, name.as_deref()).map_err(refused)?;
+                    if cli.json {
+                        print_json(&serde_json::json!({"vkey": w.vkey()}))?;
+                    } else {
+                        println!("{}", w.vkey());
+                    }
+                }
+                WitnessCmd::Cosign {
+                    state,
+                    log_key,
+                    url,
+                    archive,
+                } => {
+                    let w = Witness::open(&state, None).map_err(refused)?;
+                    let key = liveproof::evidence::trust::parse_key(&log_key)
+                        .map_err(|e| BadInput(format!("--log-key: {e}")))?;
+                    let store;
+                    let source = match (url, archive) {
+                        (Some(u), _) => Source::Http(u.trim_end_matches('/').to_string()),
+                        (None, Some(dir)) => {
+                            store = Store::open(&dir)?;
+                            Source::Local(&store)
+                        }
+                        (None, None) => unreachable!("clap requires one"),
+                    };
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0);
+                    let c = w.cosign(&source, &key, now).map_err(refused)?;
+                    if cli.json {
+                        print_json(&c)?;
+                    } else {
+                        println!(
+                            "cosigned {} at size {} (root {}){}",
+                            c.origin,
+                            c.size,
+                            c.root,
+                            c.previous_size
+                                .map(|p| format!(", consistent with size {p} cosigned before"))
+                                .unwrap_or_default()
+                        );
+                    }
+                }
+            }
+        }
         Command::Key(KeyCmd::Show) => {
             let key = liveproof::seal::keys::load_or_create(&cli.data)?;
             let pk = key.verifying_key().to_bytes();
@@ -1151,6 +1292,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         .ok_or_else(|| anyhow::anyhow!("no tree heads of sizes {old} and {new} (OLD must be ≤ NEW ≤ the log size, both ≥ 1)"))?;
                     liveproof::seal::log::verify_consistency(&c).map_err(anyhow::Error::msg)?;
                     serde_json::to_value(c)?
+                }
+                LogCmd::Checkpoint { size } => {
+                    let key = liveproof::seal::keys::load_or_create(&cli.data)?;
+                    let note = liveproof::seal::log::checkpoint(store.db(), &key, size)
+                        .map_err(db_err)?
+                        .ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "no tree head{}: ingest a recording first",
+                                size.map(|s| format!(" of size {s}")).unwrap_or_default()
+                            )
+                        })?;
+                    if cli.json {
+                        print_json(&serde_json::json!({"checkpoint": note.text()}))?;
+                    } else {
+                        print!("{}", note.text());
+                    }
+                    return Ok(());
                 }
                 LogCmd::Timestamp => {
                     if liveproof::seal::tsa::configured().is_none() {

@@ -11,25 +11,6 @@ use common::server::*;
 use common::*;
 use serde_json::Value;
 
-fn post(base: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Value) {
-    let mut r = agent().post(&format!("{base}{path}"));
-    if let Some(t) = token {
-        r = r.header("Authorization", &format!("Bearer {t}"));
-    }
-    match r.send(body) {
-        Ok(mut resp) => {
-            let status = resp.status().as_u16();
-            let bytes = resp.body_mut().read_to_vec().unwrap_or_default();
-            (
-                status,
-                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            )
-        }
-        // The server may answer early (413) and close while the client still sends.
-        Err(e) => (0, Value::String(e.to_string())),
-    }
-}
-
 /// `liveproof evidence ID --from 0 --to 5 -o OUT`.
 fn export_0_5(data: &Path, id: &str, out: &Path) -> (std::process::Output, Option<Value>) {
     run(

@@ -4,22 +4,12 @@
 
 mod common;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::forge::{self, members, write_bundle};
+use common::independent::{failed_checks, lpverify, python};
 use common::*;
 use serde_json::Value;
-
-/// The Python with `cryptography` that scripts/test.sh prepares.
-fn python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/verifier-venv/bin/python");
-    assert!(
-        venv.exists(),
-        "{} is missing: run scripts/test.sh (it makes the venv with cryptography from PyPI)",
-        venv.display()
-    );
-    venv
-}
 
 struct Outcome {
     status: String,
@@ -39,27 +29,18 @@ fn rust(bundle: &Path, extra: &[&str]) -> Outcome {
     let status = v["status"].as_str().unwrap().to_string();
     assert_eq!(code, exit_of(&status), "{v:#}");
     Outcome {
-        failed: failed(&v),
+        failed: failed_checks(&v),
         status,
         signer: v["signer"].clone(),
     }
 }
 
 fn python_verify(bundle: &Path, extra: &[&str]) -> Outcome {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("verifiers/python/lpverify.py");
-    let o = std::process::Command::new(python())
-        .arg(script)
-        .arg(bundle)
-        .arg("--json")
-        .args(extra)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let (code, v) = lpverify(bundle, extra);
     let status = v["status"].as_str().unwrap().to_string();
-    assert_eq!(o.status.code().unwrap(), exit_of(&status), "{v:#}");
+    assert_eq!(code, exit_of(&status), "{v:#}");
     Outcome {
-        failed: failed(&v),
+        failed: failed_checks(&v),
         status,
         signer: v["signer"].clone(),
     }
@@ -71,18 +52,6 @@ fn exit_of(status: &str) -> i32 {
         "unknown_signer" => 6,
         _ => 5,
     }
-}
-
-fn failed(v: &Value) -> Vec<String> {
-    let mut f: Vec<String> = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["ok"] == false)
-        .map(|c| c["name"].as_str().unwrap().to_string())
-        .collect();
-    f.sort();
-    f
 }
 
 /// Both verifiers on `bundle`: the same status, the same failed checks, the same signer.

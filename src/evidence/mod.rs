@@ -299,6 +299,18 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
             path: store.root().join("catalog.sqlite"),
             source,
         })?;
+    let witnessed = seal::log::witnessed(store.db(), &key, inclusion.index).map_err(|source| {
+        StoreError::Catalog {
+            path: store.root().join("catalog.sqlite"),
+            source,
+        }
+    })?;
+    if let Some(w) = &witnessed {
+        members.push((
+            member::WITNESSED.into(),
+            serde_json::to_vec_pretty(w).expect("serialises"),
+        ));
+    }
     let mut tsa_pem = String::new();
     for (name, t) in [
         (member::TIMESTAMP, &token),

@@ -28,6 +28,13 @@ pub fn init(conn: &Connection) -> rusqlite::Result<()> {
             tsa_time TEXT NOT NULL,
             tsa_cert TEXT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS cosignatures (
+            size INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            key_id BLOB NOT NULL,
+            line TEXT NOT NULL,
+            PRIMARY KEY (size, name, key_id)
+        );
         CREATE TABLE IF NOT EXISTS recording_tokens (
             recording_sha256 TEXT PRIMARY KEY,
             token BLOB NOT NULL,
@@ -301,4 +308,122 @@ pub fn catch_up(conn: &Connection, recordings: &[String]) -> Result<CatchUp, Str
         }
     }
     Ok(out)
+}
+
+/// Most cosignatures kept per tree head (anyone may submit; verifiers pick the witnesses they
+/// trust, so the count is bounded rather than the submitters).
+pub const MAX_COSIGNATURES: usize = 32;
+
+/// The head of `size` (newest when None; size 0 for an empty log) as a C2SP checkpoint signed
+/// by the archive key, with every cosignature stored for it.
+pub fn checkpoint(
+    conn: &Connection,
+    key: &SigningKey,
+    size: Option<u64>,
+) -> rusqlite::Result<Option<liveproof_verify::note::Note>> {
+    use liveproof_verify::note;
+    let head = match size {
+        Some(s) => head_at(conn, s)?,
+        None => head(conn)?,
+    };
+    let origin = note::origin(&key.verifying_key().to_bytes());
+    // The empty log has a checkpoint too (RFC 6962: the empty tree's hash is SHA-256 of
+    // nothing), so a witness or auditor can start from the beginning.
+    let (size, root) = match (&head, size) {
+        (Some(h), _) => match super::hex32(&h.root) {
+            Some(r) => (h.size, r),
+            None => return Ok(None),
+        },
+        (None, None) => (0, merkle::root(&[])),
+        (None, Some(_)) => return Ok(None),
+    };
+    let body = note::checkpoint_body(&origin, size, &root);
+    let mut signatures = vec![note::sign(&body, &origin, key)];
+    let mut st = conn.prepare("SELECT line FROM cosignatures WHERE size = ?1 ORDER BY name")?;
+    let lines = st.query_map(params![size as i64], |r| r.get::<_, String>(0))?;
+    for l in lines {
+        if let Some(s) = note::SigLine::parse(l?.trim_end()) {
+            signatures.push(s);
+        }
+    }
+    Ok(Some(note::Note { body, signatures }))
+}
+
+/// Stores the cosignatures on `text`, a checkpoint of this log as `checkpoint` gives it with
+/// witnesses' lines added. Only lines shaped like cosignature/v1 are kept (their validity is
+/// each verifier's to judge, against the witnesses it trusts); returns how many were new.
+pub fn add_cosignatures(conn: &Connection, key: &SigningKey, text: &str) -> Result<usize, String> {
+    use liveproof_verify::note::{self, Note};
+    let n = Note::parse(text)?;
+    let (origin, size, root) = n.checkpoint()?;
+    let ours = note::origin(&key.verifying_key().to_bytes());
+    if origin != ours {
+        return Err(format!(
+            "the checkpoint is of log {origin:?}, this archive is {ours:?}"
+        ));
+    }
+    let head = head_at(conn, size)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("this log has no tree head of size {size}"))?;
+    if super::hex32(&head.root) != Some(root) {
+        return Err(format!(
+            "the checkpoint's root is not this log's root at size {size}"
+        ));
+    }
+    let mut added = 0;
+    for s in n
+        .signatures
+        .iter()
+        .filter(|s| s.name != ours && s.signature.len() == 72)
+    {
+        let count: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM cosignatures WHERE size = ?1",
+                params![size as i64],
+                |r| r.get(0),
+            )
+            .map_err(|e| e.to_string())?;
+        if count as usize >= MAX_COSIGNATURES {
+            return Err(format!(
+                "the head of size {size} already has {MAX_COSIGNATURES} cosignatures"
+            ));
+        }
+        added += conn
+            .execute(
+                "INSERT OR IGNORE INTO cosignatures (size, name, key_id, line) VALUES (?1, ?2, ?3, ?4)",
+                params![size as i64, s.name, s.key_id.to_vec(), s.line()],
+            )
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(added)
+}
+
+/// The newest cosigned checkpoint that includes entry `index`, with the entry's inclusion
+/// proof against it.
+pub fn witnessed(
+    conn: &Connection,
+    key: &SigningKey,
+    index: u64,
+) -> rusqlite::Result<Option<liveproof_verify::bundle::Witnessed>> {
+    let size: Option<i64> = conn
+        .query_row(
+            "SELECT MAX(size) FROM cosignatures WHERE size > ?1",
+            params![index as i64],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    let Some(size) = size else { return Ok(None) };
+    let Some(note) = checkpoint(conn, key, Some(size as u64))? else {
+        return Ok(None);
+    };
+    let all = leaves(conn)?;
+    Ok(Some(liveproof_verify::bundle::Witnessed {
+        checkpoint: note.text(),
+        index,
+        proof: merkle::inclusion_proof(&all[..size as usize], index as usize)
+            .iter()
+            .map(hex::encode)
+            .collect(),
+    }))
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod jobs;
 pub mod routes;
+pub mod transparency;
 
 use std::path::PathBuf;
 use std::sync::Mutex;

@@ -18,7 +18,7 @@ pub const OPENAPI_JSON: &str = include_str!("../../data/openapi.json");
 
 /// Every route, as (method, path): the single list that `configure` registers and the
 /// OpenAPI test compares with the document.
-pub const ROUTES: [(&str, &str); 12] = [
+pub const ROUTES: [(&str, &str); 15] = [
     ("get", "/api/health"),
     ("get", "/api/openapi.json"),
     ("get", "/api/sessions"),
@@ -31,6 +31,9 @@ pub const ROUTES: [(&str, &str); 12] = [
     ("post", "/api/uploads"),
     ("get", "/api/jobs/{id}"),
     ("post", "/api/verify"),
+    ("get", "/api/log/checkpoint"),
+    ("get", "/api/log/consistency"),
+    ("post", "/api/log/cosignatures"),
 ];
 
 /// The web page's routes (not in the API document).
@@ -80,7 +83,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/search", web::get().to(search))
         .route("/api/uploads", web::post().to(upload))
         .route("/api/jobs/{id}", web::get().to(job))
-        .route("/api/verify", web::post().to(verify));
+        .route("/api/verify", web::post().to(verify))
+        .configure(super::transparency::configure);
 }
 
 async fn health() -> HttpResponse {

@@ -82,3 +82,23 @@ pub fn raw(base: &str, request: &str) -> String {
     let _ = s.read_to_end(&mut out);
     String::from_utf8_lossy(&out).to_string()
 }
+
+/// POSTs `body`; (status, JSON body or Null; status 0 when the server closed early).
+pub fn post(base: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, serde_json::Value) {
+    let mut r = agent().post(&format!("{base}{path}"));
+    if let Some(t) = token {
+        r = r.header("Authorization", &format!("Bearer {t}"));
+    }
+    match r.send(body) {
+        Ok(mut resp) => {
+            let status = resp.status().as_u16();
+            let bytes = resp.body_mut().read_to_vec().unwrap_or_default();
+            (
+                status,
+                serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+            )
+        }
+        // The server may answer early (413) and close while the client still sends.
+        Err(e) => (0, serde_json::Value::String(e.to_string())),
+    }
+}

@@ -10,6 +10,8 @@ Exit codes: 0 verified, 5 not verified, 6 intact but signed by a key not trusted
 """
 
 import argparse
+import base64
+import binascii
 import hashlib
 import json
 import os
@@ -367,6 +369,85 @@ def tree_head_message(h):
     return u64(h["size"]) + bytes.fromhex(h["root"]) + h["timestamp"].encode("ascii")
 
 
+# --- §7 checkpoints and witnesses (C2SP signed-note, tlog-checkpoint, tlog-cosignature) ------
+
+def raw_ed25519_ok(public, message, signature):
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def note_key_id(name, kind, public):
+    return sha256(name.encode() + b"\n" + bytes([kind]) + public)[:4]
+
+
+def b64(text):
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise Bad("not base64: %r" % text)
+
+
+def parse_note(text):
+    body, sep, sigs = text.partition("\n\n")
+    if not sep or not sigs.endswith("\n"):
+        raise Bad("not a signed note")
+    lines = sigs[:-1].split("\n")
+    if not 1 <= len(lines) <= 64:
+        raise Bad("a signed note has 1 to 64 signature lines")
+    out = []
+    for line in lines:
+        if not line.startswith("\u2014 ") or " " not in line[2:]:
+            raise Bad("not a signature line: %r" % line)
+        name, enc = line[2:].rsplit(" ", 1)
+        raw = b64(enc)
+        if not name or any(c.isspace() for c in name) or len(raw) < 5:
+            raise Bad("not a signature line: %r" % line)
+        out.append((name, raw[:4], raw[4:]))
+    body += "\n"
+    parts = body.split("\n")
+    if len(parts) < 4:
+        raise Bad("a checkpoint has an origin, a size and a root line")
+    origin, size, root = parts[0], parts[1], b64(parts[2])
+    if not size.isdigit() or (size.startswith("0") and size != "0") or len(root) != 32:
+        raise Bad("malformed checkpoint")
+    return body, origin, int(size), root, out
+
+
+def vkey(text):
+    name, kid, enc = text.strip().split("+", 2)
+    raw = b64(enc)
+    if len(raw) != 33 or raw[0] != 4 or bytes.fromhex(kid) != note_key_id(name, 4, raw[1:]):
+        raise Bad("not a witness verifier key: %r" % text)
+    return name, raw[1:]
+
+
+def check_witnessed(b, key, session, manifest_bytes, witnesses):
+    w = strict(parse_json(b, "witnessed.json"),
+               {"checkpoint": lambda v: isinstance(v, str), "index": is_int, "proof": proof_list},
+               "witnessed")
+    body, origin, size, root, sigs = parse_note(w["checkpoint"])
+    if origin != "liveproof/" + sha256(key).hex()[:16] or not any(
+            n == origin and kid == note_key_id(origin, 1, key) and raw_ed25519_ok(key, body.encode(), sig)
+            for n, kid, sig in sigs):
+        raise Bad("the witnessed checkpoint is not signed by the bundle's key as its log")
+    entry = LOG_ENTRY_DOMAIN.encode() + b"\x00" + lstr(session) + sha256(manifest_bytes)
+    if not included(leaf_hash(entry), w["index"], size, [bytes.fromhex(x) for x in w["proof"]], root):
+        raise Bad("the manifest is not in the witnessed checkpoint")
+    names = []
+    for name, public in witnesses:
+        for n, kid, sig in sigs:
+            if n == name and kid == note_key_id(name, 4, public) and len(sig) == 72:
+                t = int.from_bytes(sig[:8], "big")
+                msg = ("cosignature/v1\ntime %d\n" % t).encode() + body.encode()
+                if raw_ed25519_ok(public, msg, sig[8:]):
+                    names.append(name)
+                    break
+    return names
+
+
 # --- §9 verification -------------------------------------------------------------------------
 
 def signature_ok(sig_bytes, domain, key, message):
@@ -380,7 +461,7 @@ def signature_ok(sig_bytes, domain, key, message):
     return len(raw) == 64 and ed25519_ok(key, domain, message, raw)
 
 
-def verify(path, trusted, tsa_cert=None):
+def verify(path, trusted, tsa_cert=None, witnesses=()):
     checks = []
 
     def add(name, ok, detail=""):
@@ -510,6 +591,16 @@ def verify(path, trusted, tsa_cert=None):
         add("log.inclusion", False, str(e))
         inc = None
 
+    # Step 10b: witnesses.
+    if "witnessed.json" in m:
+        try:
+            names = check_witnessed(m["witnessed.json"], key, session, manifest_bytes, witnesses)
+            add("log.witnessed", not witnesses or bool(names), ", ".join(names))
+        except (Bad, ValueError) as e:
+            add("log.witnessed", False, str(e))
+    elif witnesses:
+        add("log.witnessed", False, "no cosigned checkpoint in the bundle")
+
     # Step 11: the timestamps: the tree head's, and the recording's.
     if "timestamp.tsr" in m:
         digest = sha256(dm(TREE_HEAD_DOMAIN, tree_head_message(inc["tree_head"]))) if inc else None
@@ -557,6 +648,7 @@ def main():
     ap.add_argument("--key", action="append", default=[], help="a trusted key (hex, ed25519: prefix allowed)")
     ap.add_argument("--trust", help="a file of trusted keys, `KEY NAME` per line")
     ap.add_argument("--tsa-cert", help="the TSA certificate (chain) you trust, PEM")
+    ap.add_argument("--witness", action="append", default=[], help="a trusted witness vkey (NAME+KEYID+BASE64)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     trusted = {}
@@ -568,7 +660,7 @@ def main():
             if line and not line.startswith("#"):
                 k, name = line.split(None, 1)
                 trusted[bytes.fromhex(k.removeprefix("ed25519:"))] = name.strip()
-    v = verify(a.bundle, trusted, a.tsa_cert)
+    v = verify(a.bundle, trusted, a.tsa_cert, [vkey(w) for w in a.witness])
     if a.json:
         print(json.dumps(v, ensure_ascii=False, indent=2))
     else:

@@ -34,6 +34,8 @@ pub mod member {
     pub const TIMESTAMP: &str = "timestamp.tsr";
     /// RFC 3161 timestamp token over the recording's SHA-256 (made at ingest).
     pub const RECORDING_TIMESTAMP: &str = "recording-timestamp.tsr";
+    /// A cosigned checkpoint that includes the session's log entry (`Witnessed`).
+    pub const WITNESSED: &str = "witnessed.json";
     /// The certificate (chain) of the TSA that issued the token.
     pub const TSA_PEM: &str = "tsa.pem";
     /// Prefix of the included original recording (`recording.<ext>`).
@@ -198,4 +200,18 @@ pub fn statement_file(s: &Statement) -> Vec<u8> {
     let mut b = serde_json::to_vec_pretty(s).expect("statement serialises");
     b.push(b'\n');
     b
+}
+
+/// `witnessed.json`: a checkpoint of the log that witnesses cosigned (a C2SP signed note
+/// carrying the archive's signature and the cosignatures), and the session's log entry's
+/// inclusion proof against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Witnessed {
+    /// The signed note, as text.
+    pub checkpoint: String,
+    /// The log entry's index.
+    pub index: u64,
+    /// Audit path to the checkpoint's root, hex, bottom first.
+    pub proof: Vec<String>,
 }

@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod limits;
 pub mod log;
 pub mod merkle;
+pub mod note;
 pub mod seal;
 pub mod trust;
 pub mod tsa;

@@ -23,6 +23,9 @@ pub struct Options<'a> {
     pub recording: Option<&'a Path>,
     /// The keys a signer must have for the bundle to count as verified.
     pub trust: Trust,
+    /// Witnesses (name, Ed25519 key) whose cosignatures count; when any are given, at least
+    /// one must have cosigned a checkpoint that includes the manifest.
+    pub witnesses: Vec<(String, [u8; 32])>,
     /// The TSA certificate timestamp tokens are checked against.
     pub tsa_cert: Option<&'a Path>,
     /// What the bundle may hold.
@@ -68,6 +71,8 @@ pub struct Verdict {
     pub proven: Vec<String>,
     /// What is not proven.
     pub not_proven: Vec<String>,
+    /// The trusted witnesses that cosigned a checkpoint of the log including this manifest.
+    pub witnessed_by: Vec<String>,
 }
 
 impl Verdict {
@@ -171,6 +176,43 @@ fn check_token(
         }
     };
     crate::tsa::verify(token, &digest, anchors, chain).map_err(|e| e.to_string())
+}
+
+/// Checks `witnessed.json`: a checkpoint signed by the bundle's key that includes the
+/// manifest's log entry; returns (size, cosignature lines, names of `witnesses` that cosigned).
+fn check_witnessed(
+    bytes: &[u8],
+    key: &[u8; 32],
+    session: &str,
+    manifest_bytes: &[u8],
+    witnesses: &[(String, [u8; 32])],
+) -> Result<(u64, usize, Vec<String>), String> {
+    let w: crate::bundle::Witnessed = serde_json::from_slice(bytes)
+        .map_err(|e| format!("{} is not a witnessed checkpoint: {e}", member::WITNESSED))?;
+    let note = crate::note::Note::parse(&w.checkpoint)?;
+    let (origin, size, root) = note.checkpoint()?;
+    if origin != crate::note::origin(key) || !note.signed_by(&origin, key) {
+        return Err("the witnessed checkpoint is not signed by the bundle's key as its log".into());
+    }
+    let proof: Vec<merkle::Hash> = w
+        .proof
+        .iter()
+        .map(|p| seal::hex32(p))
+        .collect::<Option<_>>()
+        .ok_or("a proof hash is not 64 hex digits")?;
+    let leaf = merkle::leaf_hash(&seal::log_entry(session, &seal::sha256(manifest_bytes)));
+    if !merkle::verify_inclusion(&leaf, w.index as usize, size as usize, &proof, &root) {
+        return Err(format!(
+            "the manifest is not at position {} of the witnessed checkpoint of size {size}",
+            w.index
+        ));
+    }
+    let names = witnesses
+        .iter()
+        .filter(|(name, pk)| note.cosigned_by(name, pk).is_some())
+        .map(|(name, _)| name.clone())
+        .collect();
+    Ok((size, note.signatures.len() - 1, names))
 }
 
 /// A statement as read from a bundle.
@@ -291,6 +333,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
                 checks: c.0,
                 proven: if ok { proven } else { Vec::new() },
                 not_proven,
+                witnessed_by: Vec::new(),
             }
         };
 
@@ -718,6 +761,49 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         }
     }
 
+    // 6b. Witnesses: a cosigned checkpoint that includes the manifest.
+    let mut witnessed_by = Vec::new();
+    match small.get(member::WITNESSED) {
+        None if !opts.witnesses.is_empty() => {
+            c.add(
+                "log.witnessed",
+                false,
+                "you named witnesses, but the bundle carries no cosigned checkpoint: no witness had vouched for this part of the log when the bundle was made",
+            );
+        }
+        None => {}
+        Some(b) => {
+            let r = check_witnessed(
+                b,
+                &bundle_key,
+                &manifest.session,
+                &manifest_bytes,
+                &opts.witnesses,
+            );
+            let detail = match &r {
+                Ok((size, all, names)) if opts.witnesses.is_empty() => format!(
+                    "the log's checkpoint of size {size}, which includes this manifest, carries {all} cosignature(s); name the witnesses you trust with --witness to count them"
+                ),
+                Ok((size, _, names)) if names.is_empty() => format!(
+                    "none of the witnesses you named cosigned the log's checkpoint of size {size}"
+                ),
+                Ok((size, _, names)) => format!(
+                    "witnessed by {}: they cosigned the log's checkpoint of size {size}, which includes this manifest",
+                    names.join(", ")
+                ),
+                Err(e) => e.clone(),
+            };
+            let ok = match &r {
+                Ok((_, _, names)) => opts.witnesses.is_empty() || !names.is_empty(),
+                Err(_) => false,
+            };
+            c.add("log.witnessed", ok, detail);
+            if let Ok((_, _, names)) = r {
+                witnessed_by = names;
+            }
+        }
+    }
+
     // 7. Trusted time: the tree head's token, and the recording's.
     let head_digest = small
         .get(member::LOG)
@@ -854,11 +940,19 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
     if let Some(t) = tsa_time {
         proven.push(format!("the log head covering this manifest existed by {t}, as a time-stamping authority attests"));
     }
+    if !witnessed_by.is_empty() {
+        proven.push(format!(
+            "witnesses you trust ({}) saw the same log, including this manifest: the archive did not show them a different history",
+            witnessed_by.join(", ")
+        ));
+    }
     if let Some(t) = recording_time {
         proven.push(format!(
             "the recording with SHA-256 {} existed by {t}, as a time-stamping authority attests",
             manifest.recording_sha256
         ));
     }
-    finish(c, proven, not_proven, signer)
+    let mut v = finish(c, proven, not_proven, signer);
+    v.witnessed_by = witnessed_by;
+    v
 }

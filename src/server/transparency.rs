@@ -1,0 +1,72 @@
+//! The log's public routes, for witnesses and auditors: the newest checkpoint (a C2SP signed
+//! note with the cosignatures stored for it), consistency proofs between heads, and a door for
+//! witnesses to hand cosignatures back. No token: the log is public by design.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::State;
+use crate::store::Store;
+
+/// Largest cosigned note accepted (a checkpoint with 64 signature lines fits easily).
+const MAX_NOTE: usize = 16 << 10;
+
+/// Registers the log routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/log/checkpoint", web::get().to(checkpoint))
+        .route("/api/log/consistency", web::get().to(consistency))
+        .route("/api/log/cosignatures", web::post().to(cosignatures));
+}
+
+fn open(state: &web::Data<State>) -> Result<(Store, ed25519_dalek::SigningKey), ApiError> {
+    let store = Store::open(&state.config.data)?;
+    let key = crate::seal::keys::load_or_create(store.root())
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok((store, key))
+}
+
+async fn checkpoint(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    let (store, key) = open(&state)?;
+    let note = crate::seal::log::checkpoint(store.db(), &key, None)
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .ok_or_else(|| ApiError::internal("the log's newest tree head is damaged"))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(note.text()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sizes {
+    old: u64,
+    new: u64,
+}
+
+async fn consistency(
+    state: web::Data<State>,
+    q: web::Query<Sizes>,
+) -> Result<HttpResponse, ApiError> {
+    let (store, _) = open(&state)?;
+    let c = crate::seal::log::consistency(store.db(), q.old, q.new)
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "no tree heads of sizes {} and {}: old must be at least 1 and at most new, new at most the log's size",
+                q.old, q.new
+            ))
+        })?;
+    Ok(HttpResponse::Ok().json(c))
+}
+
+async fn cosignatures(state: web::Data<State>, body: String) -> Result<HttpResponse, ApiError> {
+    if body.len() > MAX_NOTE {
+        return Err(ApiError::bad_request(format!(
+            "a cosigned checkpoint is at most {MAX_NOTE} bytes"
+        )));
+    }
+    let (store, key) = open(&state)?;
+    let added = crate::seal::log::add_cosignatures(store.db(), &key, &body)
+        .map_err(|e| ApiError::bad_request(format!("cosignature not accepted: {e}")))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"added": added})))
+}
