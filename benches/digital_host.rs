@@ -270,6 +270,7 @@ fn main() {
             vad: false,
             transcribe_repeats: false,
             owner: None,
+            by: None,
         };
         let s = ingest::ingest(&mut store, &c.file, &opts, &Quiet).unwrap();
         let r = liveproof::disclosure::report(

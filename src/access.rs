@@ -23,7 +23,8 @@ pub enum Role {
 }
 
 impl Role {
-    fn as_str(self) -> &'static str {
+    /// The role's name, as tokens and the API spell it.
+    pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
             Role::Auditor => "auditor",

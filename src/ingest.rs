@@ -44,6 +44,8 @@ pub struct Options {
     /// The API owner the session is archived for (`access::Access::owner`); `None` for the
     /// archive operator (the CLI).
     pub owner: Option<String>,
+    /// Who is ingesting, for the custody log (`token:ID (ROLE)`); `None`: the local user.
+    pub by: Option<String>,
 }
 
 /// Result of an ingest, as `ingest --json` prints it.
@@ -420,6 +422,19 @@ pub fn ingest(
         crate::seal::DetachedSignature::create(&key, crate::seal::MANIFEST_DOMAIN, &manifest_bytes);
     let sig_bytes = serde_json::to_vec_pretty(&signature).expect("serialises");
     let manifest_hash = crate::seal::sha256(&manifest_bytes);
+    let mut ingested = crate::custody::event(
+        "ingest",
+        &manifest.session,
+        &opts.by.clone().unwrap_or_else(crate::custody::local_user),
+        format!(
+            "archived {:?} ({} bytes, SHA-256 {}) and transcribed it with model {}",
+            manifest.original_name,
+            manifest.recording_size,
+            manifest.recording_sha256,
+            manifest.model
+        ),
+    );
+    ingested.at = manifest.ingested_at.clone();
     let append = |conn: &rusqlite::Connection| {
         crate::seal::log::append(
             conn,
@@ -427,8 +442,8 @@ pub fn ingest(
             &manifest.session,
             &manifest_hash,
             &manifest.ingested_at,
-        )
-        .map(|_| ())
+        )?;
+        crate::seal::log::append_custody(conn, &key, &ingested, &manifest.ingested_at).map(|_| ())
     };
     if store.commit(
         staged,

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod claims;
 pub mod coverage;
+pub mod custody;
 pub mod disclosure;
 pub mod evidence;
 pub mod fault;

@@ -380,6 +380,26 @@ enum TokenCmd {
 enum KeyCmd {
     /// Print the archive's Ed25519 public key and its fingerprint.
     Show,
+    /// Replace the archive key with a new one. The rotation is an entry of the log signed under
+    /// the old key; bundles made before stay valid under it. Publish the new key (and
+    /// `key trust-file`).
+    Rotate,
+    /// Log that a former archive key must no longer be believed (it leaked): verifiers given
+    /// the trust file accept bundles under it only with a trusted timestamp from before.
+    Revoke {
+        /// The key (hex or ed25519:hex).
+        key: String,
+        /// Why, in plain words (kept in the log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Print a trust file for verifiers (`verify --trust FILE`): the current and retired keys
+    /// and the revoked ones, from the log.
+    TrustFile {
+        /// The name verifiers see for this archive.
+        #[arg(long, default_value = "liveproof archive")]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -678,6 +698,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 vad,
                 transcribe_repeats,
                 owner: None,
+                by: None,
             };
             let bar = Bar::new(&file);
             let result = ingest::ingest(&mut store, &file, &opts, &bar);
@@ -882,10 +903,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 output: &output,
                 with_recording,
                 now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                by: liveproof::custody::local_user(),
             };
-            let st = liveproof::evidence::create(&store, &req)?;
+            let created = liveproof::evidence::create(&store, &req)?;
+            let st = &created.statement;
+            if let Some(w) = &created.timestamp_warning {
+                eprintln!("warning: {w}");
+            }
             if cli.json {
-                print_json(&serde_json::json!({"bundle": output, "statement": st}))?;
+                print_json(
+                    &serde_json::json!({"bundle": output, "statement": st, "timestamp_warning": created.timestamp_warning}),
+                )?;
             } else {
                 println!(
                     "wrote {}: session {}, segments {}–{}, {} – {}\nverify with: liveproof verify {} --key {}",
@@ -1183,6 +1211,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     vad: false,
                     transcribe_repeats: false,
                     owner: None,
+                    by: None,
                 },
             };
             eprintln!("liveproof serving {} on http://{addr}/", cli.data.display());
@@ -1250,6 +1279,48 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     }
                 }
             }
+        }
+        Command::Key(KeyCmd::Rotate) => {
+            let store = Store::open(&cli.data)?;
+            let (old, new) =
+                liveproof::custody::rotate_key(&store, &liveproof::custody::local_user())?;
+            let fp = liveproof::seal::keys::fingerprint;
+            if cli.json {
+                print_json(
+                    &serde_json::json!({"old_key": hex::encode(old), "new_key": hex::encode(new), "fingerprint": fp(&new)}),
+                )?;
+            } else {
+                println!(
+                    "rotated: the archive key is now ed25519:{} (fingerprint {}); the old one ({}) signed its last tree head. Publish the new key.",
+                    hex::encode(new),
+                    fp(&new),
+                    fp(&old)
+                );
+            }
+        }
+        Command::Key(KeyCmd::Revoke { key, reason }) => {
+            let store = Store::open(&cli.data)?;
+            let pk =
+                liveproof::evidence::trust::parse_key(&key).map_err(|e| BadInput(e.to_string()))?;
+            let e = liveproof::custody::revoke_key(
+                &store,
+                &pk,
+                &reason,
+                &liveproof::custody::local_user(),
+            )
+            .map_err(BadInput)?;
+            if cli.json {
+                print_json(&e)?;
+            } else {
+                println!("{}: {}", e.at, e.detail);
+            }
+        }
+        Command::Key(KeyCmd::TrustFile { name }) => {
+            let store = Store::open(&cli.data)?;
+            print!(
+                "{}",
+                liveproof::custody::trust_file(&store, &name).map_err(anyhow::Error::msg)?
+            );
         }
         Command::Key(KeyCmd::Show) => {
             let key = liveproof::seal::keys::load_or_create(&cli.data)?;

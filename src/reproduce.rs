@@ -99,6 +99,7 @@ pub fn reproduce(
         vad: settings.vad,
         transcribe_repeats: settings.vad && !settings.reuse_repeats,
         owner: None,
+        by: None,
     };
     let language = crate::transcribe::Language::parse(&opts.language).map_err(IngestError::from)?;
     let mut timings = crate::ingest::Timings::default();

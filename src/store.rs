@@ -462,6 +462,19 @@ impl Store {
         self.read_json(&self.session_dir(id).join("manifest.json"))
     }
 
+    /// Signs a session's manifest again with `key` (after a key rotation).
+    pub fn resign_manifest(
+        &self,
+        id: &str,
+        key: &ed25519_dalek::SigningKey,
+    ) -> Result<(), StoreError> {
+        let bytes = self.session_file(id, "manifest.json")?;
+        let sig = crate::seal::DetachedSignature::create(key, crate::seal::MANIFEST_DOMAIN, &bytes);
+        let path = self.session_dir(id).join("manifest.sig");
+        fsutil::write_atomic(&path, &serde_json::to_vec_pretty(&sig).expect("serialises"))
+            .map_err(io_err("cannot write", &path))
+    }
+
     /// The exact bytes of a stored session file (`manifest.json`, `manifest.sig`, ...).
     pub fn session_file(&self, id: &str, name: &str) -> Result<Vec<u8>, StoreError> {
         let p = self.session_dir(id).join(name);

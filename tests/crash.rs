@@ -39,7 +39,7 @@ fn check(data: &Path, heads: &[Value], all: bool) -> HashSet<String> {
         }
         ids.insert(id);
     }
-    // The log has exactly one entry per catalogued session, and its newest head verifies.
+    // The log has exactly two entries per catalogued session, and its newest head verifies.
     let size = if ids.is_empty() {
         let (o, _) = run(data, &["log", "head"]);
         assert!(!o.status.success(), "an empty catalog has an empty log");
@@ -47,7 +47,12 @@ fn check(data: &Path, heads: &[Value], all: bool) -> HashSet<String> {
     } else {
         json_of(data, &["log", "head"])["size"].as_u64().unwrap()
     };
-    assert_eq!(size as usize, ids.len(), "log size = catalogued sessions");
+    // Each session is two entries written in one transaction: its manifest and its ingest event.
+    assert_eq!(
+        size as usize,
+        2 * ids.len(),
+        "log size = 2 × catalogued sessions"
+    );
     // Every earlier head we saw is a prefix of today's log, with the root we saw then.
     let last = heads.len().saturating_sub(1);
     for (i, old) in heads.iter().enumerate() {

@@ -339,8 +339,9 @@ fn a_bundle_still_verifies_after_the_log_grows_and_the_heads_are_consistent() {
     let (a, _) = session(&data, d.path());
     let b = d.path().join("a.zip");
     export(&data, &a, "00:00:00", "00:00:10", &b, &[]);
+    // The manifest, its ingest event, the export event.
     let (_, head1) = run(&data, &["log", "head"]);
-    assert_eq!(head1.unwrap()["size"], 1);
+    assert_eq!(head1.unwrap()["size"], 3);
     ingest(&data, &fixture("jfk.wav"), &["--model", "tiny.en"]);
     ingest(
         &data,
@@ -348,25 +349,26 @@ fn a_bundle_still_verifies_after_the_log_grows_and_the_heads_are_consistent() {
         &["--model", "tiny.en"],
     );
     let (_, head3) = run(&data, &["log", "head"]);
-    assert_eq!(head3.unwrap()["size"], 3);
+    assert_eq!(head3.unwrap()["size"], 7);
     assert_eq!(
         verify_in(&data, &b, &[]).0,
         0,
         "an older bundle stays valid"
     );
-    let (o, c) = run(&data, &["log", "consistency", "1", "3"]);
+    let (o, c) = run(&data, &["log", "consistency", "3", "7"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let c = c.unwrap();
-    assert_eq!(c["old"]["size"], 1);
-    assert_eq!(c["new"]["size"], 3);
+    assert_eq!(c["old"]["size"], 3);
+    assert_eq!(c["new"]["size"], 7);
     let (o, p) = run(&data, &["log", "prove", &a]);
     assert!(o.status.success());
-    assert_eq!(p.unwrap()["tree_head"]["size"], 3);
+    assert_eq!(p.unwrap()["tree_head"]["size"], 7);
     // A new bundle for the same session is proven against the newer head.
     let b3 = d.path().join("a3.zip");
     export(&data, &a, "00:00:00", "00:00:10", &b3, &[]);
     let log: Value = serde_json::from_slice(&members(&b3)["log.json"]).unwrap();
-    assert_eq!(log["tree_head"]["size"], 3);
+    // Proven against the head that includes its own export event.
+    assert_eq!(log["tree_head"]["size"], 8);
     assert_eq!(verify_in(&data, &b3, &[]).0, 0);
 }
 
@@ -428,9 +430,15 @@ fn tree_heads_get_a_trusted_timestamp_that_verifies_offline() {
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(s.get("timestamp_warning").is_none(), "{s}");
     let id = s["session"].as_str().unwrap().to_string();
-    drop(tsa); // verification is offline
     let b = d.path().join("b.zip");
-    export(&data, &id, "0", "10", &b, &[]);
+    export_with_tsa(
+        &data,
+        &id,
+        &b,
+        &format!("http://127.0.0.1:{}/", tsa.2),
+        &tsa.1,
+    );
+    drop(tsa); // verification is offline
     let m = members(&b);
     assert!(m.contains_key("timestamp.tsr") && m.contains_key("tsa.pem"));
     let cert = d.path().join("tsa/tsa.crt");
@@ -483,6 +491,25 @@ fn an_unreachable_tsa_leaves_the_session_archived_with_a_warning() {
         "{s}"
     );
     assert_eq!(assert_consistent(&data).len(), 1);
+}
+
+/// Exports 0-10 s with a TSA configured (the export's own log head gets a token).
+fn export_with_tsa(data: &Path, id: &str, out: &Path, url: &str, cert: &Path) {
+    let o = bin()
+        .env("LIVEPROOF_TSA_URL", url)
+        .env("LIVEPROOF_TSA_CERT", cert)
+        .args(["evidence", id, "--from", "0", "--to", "10", "-o"])
+        .arg(out)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("warning"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// Ingests the JFK fixture with a TSA configured through the environment.
@@ -798,7 +825,7 @@ fn timestamps_from_a_ca_issued_tsa_with_fallback_and_a_queue() {
     assert!(s.get("timestamp_warning").is_none(), "{s}");
     let id = s["session"].as_str().unwrap().to_string();
     let b = d.path().join("b.zip");
-    export(&data, &id, "0", "10", &b, &[]);
+    export_with_tsa(&data, &id, &b, &good, &leaf);
     let m = members(&b);
     assert!(m.contains_key("timestamp.tsr") && m.contains_key("recording-timestamp.tsr"));
     // Trusting the CA, or exactly the TSA's certificate: both verify, both tokens.
@@ -868,7 +895,7 @@ fn timestamps_from_a_ca_issued_tsa_with_fallback_and_a_queue() {
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["pending"], 0, "{r}");
     assert_eq!(r["recordings_timestamped"], 1, "{r}");
-    export(&data, &id2, "0", "5", &b2, &[]);
+    export_with_tsa(&data, &id2, &b2, &good, &ca);
     let (code, v) = verify_in(&data, &b2, &["--tsa-cert", ca.to_str().unwrap()]);
     assert_eq!(code, 0, "{v:#}");
     assert!(check(&v, "timestamp.recording").is_some());

@@ -233,24 +233,20 @@ fn the_independent_verifier_agrees_on_timestamps_from_a_ca_issued_tsa() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let s: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(s.get("timestamp_warning").is_none(), "{s}");
-    drop(tsa);
     let id = s["session"].as_str().unwrap();
     let (_, k) = run(&data, &["key", "show"]);
     let key = k.unwrap()["public_key"].as_str().unwrap().to_string();
     let b = d.path().join("b.zip");
-    let (o, _) = run(
-        &data,
-        &[
-            "evidence",
-            id,
-            "--from",
-            "0",
-            "--to",
-            "9",
-            "-o",
-            b.to_str().unwrap(),
-        ],
-    );
+    let o = bin()
+        .env("LIVEPROOF_TSA_URL", format!("http://127.0.0.1:{}/", tsa.2))
+        .env("LIVEPROOF_TSA_CERT", &tsa.1)
+        .args(["evidence", id, "--from", "0", "--to", "9", "-o"])
+        .arg(&b)
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    drop(tsa);
     assert!(o.status.success());
     let ca = d.path().join("tsa/ca.crt");
     let leaf = d.path().join("tsa/tsa.crt");

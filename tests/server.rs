@@ -449,13 +449,16 @@ fn ingests_searches_and_exports_at_once_keep_log_catalog_and_index_consistent() 
         }
         assert!(done, "the upload job finished");
     });
-    // Five distinct recordings, five sessions, five log entries, all searchable, and the log
+    // Five distinct recordings, five sessions, their log entries, all searchable, and the log
     // still extends the head seen before the storm.
     let ids = assert_consistent(&data);
     assert_eq!(ids.len(), 5);
     let (_, h) = run(&data, &["log", "head"]);
-    assert_eq!(h.unwrap()["size"], 5);
-    let (o, c) = run(&data, &["log", "consistency", "1", "5"]);
+    let size = h.unwrap()["size"].as_u64().unwrap();
+    // Per session a manifest and its ingest event; per bundle its export event.
+    assert_eq!(size, 5 * 2 + 12);
+    let old = head0["size"].to_string();
+    let (o, c) = run(&data, &["log", "consistency", &old, &size.to_string()]);
     assert!(o.status.success());
     assert_eq!(c.unwrap()["old"], head0);
     for id in &ids {

@@ -105,6 +105,8 @@ pub struct Request<'a> {
     pub with_recording: bool,
     /// Current time (RFC 3339), from the caller.
     pub now: String,
+    /// Who is exporting, for the custody log (`custody::local_user` or `custody::token_user`).
+    pub by: String,
 }
 
 /// Cuts `from_ms`..`to_ms` of `blob` to FLAC, the same way for the archive and a verifier.
@@ -149,8 +151,19 @@ pub fn clip_range(from_ms: u64, to_ms: u64, quoted: (u64, u64), duration_ms: u64
     (from, to.max(from + 1))
 }
 
+/// What `create` made.
+#[derive(Debug, Clone)]
+pub struct Created {
+    /// The signed statement.
+    pub statement: Statement,
+    /// Why the tree head the bundle is proven against has no trusted timestamp, when a TSA is
+    /// configured but could not give one (the bundle is whole; `log timestamp` fetches it later
+    /// and a new export carries it).
+    pub timestamp_warning: Option<String>,
+}
+
 /// Makes an evidence bundle; returns the statement written.
-pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> {
+pub fn create(store: &Store, req: &Request) -> Result<Created, EvidenceError> {
     if req.to_ms <= req.from_ms {
         return Err(EvidenceError::Range(format!(
             "the range is empty or reversed ({} to {}): --to must be after --from",
@@ -252,6 +265,37 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
         gap_count: transcript.gaps.len() as u64,
         gaps,
     };
+    // Custody first: the export is logged, then proven, so the bundle carries its own export.
+    if seal::log::prove(store.db(), &id)
+        .map_err(|source| StoreError::Catalog {
+            path: store.root().join("catalog.sqlite"),
+            source,
+        })?
+        .is_none()
+    {
+        return Err(EvidenceError::NotLogged(id.clone()));
+    }
+    let mut exported = crate::custody::event(
+        "export",
+        &id,
+        &req.by,
+        format!(
+            "exported an evidence bundle of {} – {}{}",
+            crate::media::clock(req.from_ms),
+            crate::media::clock(req.to_ms),
+            if req.with_recording {
+                ", with the original recording"
+            } else {
+                ""
+            }
+        ),
+    );
+    exported.at = req.now.clone();
+    crate::custody::record(store, &exported)?;
+    // The export made a new head; a configured TSA timestamps it, so the bundle carries a token.
+    let timestamp_warning = seal::log::timestamp_head(store.db()).err().map(|e| {
+        format!("the log head this bundle is proven against has no trusted timestamp: {e}")
+    });
     let inclusion: Inclusion = seal::log::prove(store.db(), &id)
         .map_err(|source| StoreError::Catalog {
             path: store.root().join("catalog.sqlite"),
@@ -299,6 +343,17 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
             path: store.root().join("catalog.sqlite"),
             source,
         })?;
+    let custody =
+        seal::log::custody_chain(store.db(), &id, inclusion.tree_head.size).map_err(|source| {
+            StoreError::Catalog {
+                path: store.root().join("catalog.sqlite"),
+                source,
+            }
+        })?;
+    members.push((
+        member::CUSTODY.into(),
+        serde_json::to_vec_pretty(&custody).expect("serialises"),
+    ));
     let witnessed = seal::log::witnessed(store.db(), &key, inclusion.index).map_err(|source| {
         StoreError::Catalog {
             path: store.root().join("catalog.sqlite"),
@@ -326,7 +381,13 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
     if !tsa_pem.is_empty() {
         members.push((member::TSA_PEM.into(), tsa_pem.into_bytes()));
     }
+    let custody_events: Vec<crate::custody::CustodyEvent> = custody
+        .entries
+        .iter()
+        .filter_map(|c| serde_json::from_str(&c.event).ok())
+        .collect();
     let report = report::render(&report::Facts {
+        custody: &custody_events,
         claims: &claims,
         tsa_time: token.as_ref().map(|t| t.tsa_time.as_str()),
         manifest: &manifest,
@@ -437,7 +498,10 @@ pub fn create(store: &Store, req: &Request) -> Result<Statement, EvidenceError> 
         .map_err(|e| write_err(e.to_string()))?;
     tmp.persist(req.output)
         .map_err(|e| write_err(e.error.to_string()))?;
-    Ok(statement)
+    Ok(Created {
+        statement,
+        timestamp_warning,
+    })
 }
 
 #[cfg(test)]

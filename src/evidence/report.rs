@@ -10,6 +10,8 @@ use super::Excerpt;
 
 /// Everything the report states.
 pub struct Facts<'a> {
+    /// The session's custody chain (and the archive's key events), in log order.
+    pub custody: &'a [crate::custody::CustodyEvent],
     /// Claim flags on the excerpt's segments.
     pub claims: &'a [SegmentFlag],
     /// The session manifest.
@@ -57,6 +59,34 @@ fn flags_for(flags: &[SegmentFlag], index: u64) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The custody chain in plain words, one line per event.
+fn custody_list(events: &[crate::custody::CustodyEvent]) -> String {
+    if events.is_empty() {
+        return String::new();
+    }
+    let word = |e: &str| match e {
+        "ingest" => "归档 archived",
+        "export" => "导出 exported",
+        "verify" => "在服务器上验证 verified on the server",
+        "key_rotate" => "更换密钥 rotated the archive key",
+        "key_revoke" => "吊销密钥 revoked a key",
+        _ => "其他 other",
+    };
+    let items: String = events
+        .iter()
+        .map(|e| {
+            format!(
+                "<li>{} — {} — {}: {}</li>",
+                esc(&e.at),
+                esc(&e.by),
+                word(&e.event),
+                esc(&e.detail)
+            )
+        })
+        .collect();
+    format!("<h2>保管记录 · Chain of custody</h2><p>以下每一项都记录在归档日志中，并由上述树头覆盖。 Each of these is an entry of the archive's log, covered by the tree head below.</p><ol>{items}</ol>")
 }
 
 /// Renders the report.
@@ -153,6 +183,7 @@ code{{word-break:break-all;font-size:.85em}}.flag{{background:#fde68a;padding:0 
 <table><tr><th>#</th><th>时间 Time</th><th>文字 Text</th><th>标注 Flags</th></tr>
 {rows}</table>
 {claims}
+{custody}
 <h2>本证据包证明了什么 · What this bundle proves</h2>
 <ol>
 <li>上表每一句文字及其时间，与归档时封存的完整转写完全一致（每句都有到转写默克尔根 <code>{root}</code> 的包含证明）。<br>
@@ -195,6 +226,7 @@ The audio clip was cut losslessly by the archive from that original; its hash is
         model_sha = esc(&m.model_sha256),
         rows = rows,
         claims = claims_note,
+        custody = custody_list(f.custody),
         root = esc(&f.excerpt.transcript_root),
         fp = fp,
         idx = f.inclusion.index,

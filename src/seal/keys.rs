@@ -64,6 +64,26 @@ pub fn load_or_create(data: &Path) -> Result<SigningKey, KeyError> {
     Ok(SigningKey::from_bytes(&seed))
 }
 
+/// Replaces the archive key with `seed` (atomically; the old secret is gone afterwards).
+pub fn replace(data: &Path, seed: &[u8; 32]) -> Result<(), KeyError> {
+    let path = secret_path(data);
+    let io = |source| KeyError::Io {
+        path: path.clone(),
+        source,
+    };
+    let dir = path.parent().expect("key path has a parent");
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".key-")
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)
+        .map_err(io)?;
+    writeln!(tmp, "{}", hex::encode(seed)).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(&path).map_err(|e| io(e.error))?;
+    crate::fsutil::sync_dir(dir);
+    Ok(())
+}
+
 /// The archive's public key, if it has one (never creates a key).
 pub fn load_public(data: &Path) -> Result<Option<[u8; 32]>, KeyError> {
     if !secret_path(data).is_file() {

@@ -35,6 +35,11 @@ pub fn init(conn: &Connection) -> rusqlite::Result<()> {
             line TEXT NOT NULL,
             PRIMARY KEY (size, name, key_id)
         );
+        CREATE TABLE IF NOT EXISTS custody (
+            idx INTEGER PRIMARY KEY,
+            session TEXT NOT NULL,
+            event TEXT NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS recording_tokens (
             recording_sha256 TEXT PRIMARY KEY,
             token BLOB NOT NULL,
@@ -62,8 +67,38 @@ pub fn append(
     manifest_sha256: &Hash,
     timestamp: &str,
 ) -> rusqlite::Result<(u64, TreeHead)> {
-    let mut all = leaves(conn)?;
     let leaf = merkle::leaf_hash(&super::log_entry(session, manifest_sha256));
+    append_leaf(conn, key, session, manifest_sha256, leaf, timestamp)
+}
+
+/// Appends a custody event (its exact JSON bytes are kept) and signs the new head. Call inside
+/// a write transaction.
+pub fn append_custody(
+    conn: &Connection,
+    key: &SigningKey,
+    event: &liveproof_verify::bundle::CustodyEvent,
+    timestamp: &str,
+) -> rusqlite::Result<(u64, TreeHead)> {
+    let text = serde_json::to_string(event).expect("serialises");
+    let sha = super::sha256(text.as_bytes());
+    let leaf = merkle::leaf_hash(&super::custody_entry(&event.session, &sha));
+    let (idx, head) = append_leaf(conn, key, &event.session, &sha, leaf, timestamp)?;
+    conn.execute(
+        "INSERT INTO custody (idx, session, event) VALUES (?1, ?2, ?3)",
+        params![idx as i64, event.session, text],
+    )?;
+    Ok((idx, head))
+}
+
+fn append_leaf(
+    conn: &Connection,
+    key: &SigningKey,
+    session: &str,
+    entry_sha256: &Hash,
+    leaf: Hash,
+    timestamp: &str,
+) -> rusqlite::Result<(u64, TreeHead)> {
+    let mut all = leaves(conn)?;
     let idx = all.len() as u64;
     all.push(leaf);
     let head = TreeHead::create(key, all.len() as u64, &merkle::root(&all), timestamp);
@@ -72,7 +107,7 @@ pub fn append(
         params![
             idx as i64,
             session,
-            hex::encode(manifest_sha256),
+            hex::encode(entry_sha256),
             leaf.to_vec()
         ],
     )?;
@@ -86,6 +121,36 @@ pub fn append(
     )?;
     crate::fault::point("log.head_inserted");
     Ok((idx, head))
+}
+
+/// The custody chain of `session` (its events and the archive's key events) within the head
+/// of `size`, each with its inclusion proof against that head.
+pub fn custody_chain(
+    conn: &Connection,
+    session: &str,
+    size: u64,
+) -> rusqlite::Result<liveproof_verify::bundle::Custody> {
+    let mut st = conn.prepare(
+        "SELECT idx, event FROM custody WHERE (session = ?1 OR session = '') AND idx < ?2 ORDER BY idx",
+    )?;
+    let rows = st.query_map(params![session, size as i64], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let all = leaves(conn)?;
+    let all = &all[..(size as usize).min(all.len())];
+    let mut entries = Vec::new();
+    for row in rows {
+        let (idx, event) = row?;
+        entries.push(liveproof_verify::bundle::CustodyEntry {
+            index: idx as u64,
+            event,
+            proof: merkle::inclusion_proof(all, idx as usize)
+                .iter()
+                .map(hex::encode)
+                .collect(),
+        });
+    }
+    Ok(liveproof_verify::bundle::Custody { entries })
 }
 
 fn parse_head(s: String) -> rusqlite::Result<TreeHead> {
@@ -116,11 +181,12 @@ pub fn head_at(conn: &Connection, size: u64) -> rusqlite::Result<Option<TreeHead
     .transpose()
 }
 
-/// Inclusion proof of the newest entry of `session` against the newest head.
+/// Inclusion proof of the newest manifest entry of `session` against the newest head.
 pub fn prove(conn: &Connection, session: &str) -> rusqlite::Result<Option<Inclusion>> {
     let entry: Option<(i64, String)> = conn
         .query_row(
-            "SELECT idx, manifest_sha256 FROM log_entries WHERE session = ?1 ORDER BY idx DESC LIMIT 1",
+            "SELECT idx, manifest_sha256 FROM log_entries WHERE session = ?1
+             AND idx NOT IN (SELECT idx FROM custody) ORDER BY idx DESC LIMIT 1",
             params![session],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )

@@ -189,9 +189,10 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
             opts.meta = meta_path;
             opts.language = language;
             // Whose session it becomes is decided by the same rules as reading (access.rs).
-            opts.owner = crate::access::token_access(store.db(), token_id)
-                .map_err(|e| e.to_string())?
-                .and_then(|a| a.owner());
+            let access =
+                crate::access::token_access(store.db(), token_id).map_err(|e| e.to_string())?;
+            opts.owner = access.as_ref().and_then(|a| a.owner());
+            opts.by = access.as_ref().map(crate::custody::token_user);
             let progress = Progress {
                 data: config.data.clone(),
                 job: id,

@@ -223,6 +223,7 @@ async fn evidence(
             output: &out,
             with_recording: q.with_recording,
             now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            by: crate::custody::token_user(&who.0),
         };
         crate::evidence::create(&store, &req).map_err(|e| match e {
             crate::evidence::EvidenceError::Range(m) => ApiError::bad_request(m),
@@ -550,6 +551,7 @@ impl Drop for Admitted<'_> {
 async fn verify(
     req: HttpRequest,
     state: web::Data<State>,
+    who: Option<Caller>,
     mut body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let limits = state.config.limits.clone();
@@ -608,6 +610,32 @@ async fn verify(
         )
     })
     .await?;
+    // Custody: a token holder verifying one of this archive's sessions is handling it.
+    if let (Some(Caller(a)), Some(session)) = (who, v.session.clone()) {
+        if v.status == crate::evidence::verify::Status::Verified {
+            let d = data(&state);
+            let status = v.status;
+            web::block(move || -> Result<(), ApiError> {
+                let store = Store::open(&d)?;
+                let readable = store
+                    .get(&session)?
+                    .is_some_and(|row| a.can_read(store.db(), &session, row.platform.as_deref()));
+                if readable {
+                    let e = crate::custody::event(
+                        "verify",
+                        &session,
+                        &crate::custody::token_user(&a),
+                        format!(
+                            "verified an evidence bundle of this session on the server: {status:?}"
+                        ),
+                    );
+                    crate::custody::record(&store, &e)?;
+                }
+                Ok(())
+            })
+            .await??;
+        }
+    }
     Ok(HttpResponse::Ok().json(v))
 }
 

@@ -51,8 +51,8 @@ async fn consistency(
     let c = crate::seal::log::consistency(store.db(), q.old, q.new)
         .map_err(|e| ApiError::internal(e.to_string()))?
         .ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "no tree heads of sizes {} and {}: old must be at least 1 and at most new, new at most the log's size",
+            ApiError::not_found(&format!(
+                "pair of tree heads of sizes {} and {} (old must be at least 1 and at most new, new at most the log's size)",
                 q.old, q.new
             ))
         })?;

@@ -112,8 +112,16 @@ pub fn forge(
         "public_key.txt".into(),
         format!("{}\n", hex::encode(key.verifying_key().to_bytes())).into_bytes(),
     );
-    m.remove("timestamp.tsr");
-    m.remove("tsa.pem");
+    // The forger's one-entry log has no custody, witnesses or timestamps to show.
+    for name in [
+        "timestamp.tsr",
+        "recording-timestamp.tsr",
+        "tsa.pem",
+        "custody.json",
+        "witnessed.json",
+    ] {
+        m.remove(name);
+    }
 
     let mut statement: Value = serde_json::from_slice(&m["statement.json"]).unwrap();
     statement["transcript_root"] = Value::from(root);

@@ -32,6 +32,7 @@ TREE_HEAD_DOMAIN = "liveproof/tree-head/v1"
 SEGMENT_DOMAIN = "liveproof/segment/v1"
 GAP_DOMAIN = "liveproof/gap/v1"
 LOG_ENTRY_DOMAIN = "liveproof/log-entry/v1"
+CUSTODY_DOMAIN = "liveproof/custody/v1"
 FORMAT = "liveproof/bundle/v2"
 
 MAX_MEMBERS = 32
@@ -448,6 +449,44 @@ def check_witnessed(b, key, session, manifest_bytes, witnesses):
     return names
 
 
+CUSTODY_EVENT = {
+    "format": lambda v: v == "liveproof/custody/v1", "event": lambda v: isinstance(v, str),
+    "session": lambda v: isinstance(v, str), "at": lambda v: isinstance(v, str),
+    "by": lambda v: isinstance(v, str), "detail": lambda v: isinstance(v, str),
+    "key": lambda v: isinstance(v, str), "new_key": lambda v: isinstance(v, str),
+}
+
+
+def check_custody(b, head, session):
+    chain = strict(parse_json(b, "custody.json"), {"entries": lambda v: isinstance(v, list)}, "custody")
+    if head is None:
+        raise Bad("no tree head to check the custody chain against")
+    events = []
+    for e in chain["entries"]:
+        strict(e, {"index": is_int, "event": lambda v: isinstance(v, str), "proof": proof_list}, "custody entry")
+        ev = strict(parse_json(e["event"].encode(), "custody event"), CUSTODY_EVENT, "custody event",
+                    optional=("key", "new_key"))
+        if ev["session"] not in (session, ""):
+            raise Bad("a custody event of another session")
+        data = (CUSTODY_DOMAIN.encode() + b"\x00" + lstr(ev["session"]) + sha256(e["event"].encode()))
+        if not included(leaf_hash(data), e["index"], head["size"], [bytes.fromhex(x) for x in e["proof"]],
+                        bytes.fromhex(head["root"])):
+            raise Bad("custody entry %d is not in the log" % e["index"])
+        events.append(ev)
+    return events
+
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def tsa_time_utc(text):
+    """OpenSSL's `Nov 26 12:00:00 2026 GMT` as `2026-11-26T12:00:00`."""
+    p = text.split()
+    if len(p) != 5 or p[4] != "GMT" or p[0] not in MONTHS:
+        return None
+    return "%s-%02d-%02dT%s" % (p[3], MONTHS.index(p[0]) + 1, int(p[1]), p[2].split(".")[0])
+
+
 # --- §9 verification -------------------------------------------------------------------------
 
 def signature_ok(sig_bytes, domain, key, message):
@@ -461,7 +500,8 @@ def signature_ok(sig_bytes, domain, key, message):
     return len(raw) == 64 and ed25519_ok(key, domain, message, raw)
 
 
-def verify(path, trusted, tsa_cert=None, witnesses=()):
+def verify(path, trusted, tsa_cert=None, witnesses=(), revoked=None):
+    revoked = revoked or {}
     checks = []
 
     def add(name, ok, detail=""):
@@ -601,10 +641,22 @@ def verify(path, trusted, tsa_cert=None, witnesses=()):
     elif witnesses:
         add("log.witnessed", False, "no cosigned checkpoint in the bundle")
 
+    # Step 10c: the chain of custody.
+    if "custody.json" in m:
+        try:
+            check_custody(m["custody.json"], inc["tree_head"] if inc else None, session)
+            add("custody", True)
+        except (Bad, ValueError) as e:
+            add("custody", False, str(e))
+
     # Step 11: the timestamps: the tree head's, and the recording's.
+    head_time = None
     if "timestamp.tsr" in m:
         digest = sha256(dm(TREE_HEAD_DOMAIN, tree_head_message(inc["tree_head"]))) if inc else None
-        add("timestamp", digest is not None and timestamp_ok(m, m["timestamp.tsr"], digest, tsa_cert))
+        ok = digest is not None and timestamp_ok(m, m["timestamp.tsr"], digest, tsa_cert)
+        add("timestamp", ok)
+        if ok:
+            head_time = token_time(m["timestamp.tsr"])
     elif tsa_cert is not None:
         add("timestamp", False, "a TSA certificate was given but the bundle has no token")
     if "recording-timestamp.tsr" in m:
@@ -616,7 +668,23 @@ def verify(path, trusted, tsa_cert=None, witnesses=()):
     for name in sorted(hashes):
         if name.startswith("recording."):
             add("recording.included", hashes[name] == manifest["recording_sha256"])
+    # A revoked key counts only for what a trusted time shows existed before.
+    if key in revoked:
+        t = tsa_time_utc(head_time) if head_time else None
+        add("key.revoked", t is not None and t < revoked[key][:19])
     return result(signer)
+
+
+def token_time(token):
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "t.tsr")
+        with open(p, "wb") as f:
+            f.write(token)
+        r = subprocess.run(["openssl", "ts", "-reply", "-text", "-in", p], capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            if line.startswith("Time stamp: "):
+                return line[len("Time stamp: "):].strip()
+    return None
 
 
 def timestamp_ok(m, token, digest, tsa_cert):
@@ -654,13 +722,17 @@ def main():
     trusted = {}
     for k in a.key:
         trusted[bytes.fromhex(k.strip().removeprefix("ed25519:"))] = "the key you gave"
+    revoked = {}
     if a.trust:
         for line in open(a.trust, encoding="utf-8"):
             line = line.strip()
-            if line and not line.startswith("#"):
+            if line.startswith("revoked "):
+                parts = line.split(None, 3)
+                revoked[bytes.fromhex(parts[1].removeprefix("ed25519:"))] = parts[2]
+            elif line and not line.startswith("#"):
                 k, name = line.split(None, 1)
                 trusted[bytes.fromhex(k.removeprefix("ed25519:"))] = name.strip()
-    v = verify(a.bundle, trusted, a.tsa_cert, [vkey(w) for w in a.witness])
+    v = verify(a.bundle, trusted, a.tsa_cert, [vkey(w) for w in a.witness], revoked)
     if a.json:
         print(json.dumps(v, ensure_ascii=False, indent=2))
     else:

@@ -34,6 +34,8 @@ pub mod member {
     pub const TIMESTAMP: &str = "timestamp.tsr";
     /// RFC 3161 timestamp token over the recording's SHA-256 (made at ingest).
     pub const RECORDING_TIMESTAMP: &str = "recording-timestamp.tsr";
+    /// The session's custody chain, each event proven in the log (`Custody`).
+    pub const CUSTODY: &str = "custody.json";
     /// A cosigned checkpoint that includes the session's log entry (`Witnessed`).
     pub const WITNESSED: &str = "witnessed.json";
     /// The certificate (chain) of the TSA that issued the token.
@@ -214,4 +216,53 @@ pub struct Witnessed {
     pub index: u64,
     /// Audit path to the checkpoint's root, hex, bottom first.
     pub proof: Vec<String>,
+}
+
+/// Format tag of custody events.
+pub const CUSTODY_FORMAT: &str = "liveproof/custody/v1";
+
+/// One custody event, as its exact JSON bytes are logged: who did what to a session (or, with
+/// an empty session, to the archive: key changes), and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustodyEvent {
+    /// Always [`CUSTODY_FORMAT`].
+    pub format: String,
+    /// `ingest`, `export`, `verify`, `key_rotate` or `key_revoke`.
+    pub event: String,
+    /// Session id; empty for archive-wide events.
+    pub session: String,
+    /// When (RFC 3339, the archive's clock).
+    pub at: String,
+    /// Who: `local:USER` for the command line, `token:ID (ROLE)` for the server.
+    pub by: String,
+    /// What, in plain words.
+    pub detail: String,
+    /// The key concerned (key events), hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The key that replaces it (`key_rotate`), hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_key: Option<String>,
+}
+
+/// One custody entry in a bundle: the event's exact JSON text, its log index and proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustodyEntry {
+    /// Position in the log.
+    pub index: u64,
+    /// The event's JSON, exactly as logged.
+    pub event: String,
+    /// Audit path to the tree head in `log.json`, hex, bottom first.
+    pub proof: Vec<String>,
+}
+
+/// `custody.json`: the session's custody chain (and the archive's key events) up to the tree
+/// head in `log.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Custody {
+    /// Entries in log order.
+    pub entries: Vec<CustodyEntry>,
 }

@@ -21,6 +21,8 @@ pub const SEGMENT_DOMAIN: &str = "liveproof/segment/v1";
 pub const GAP_DOMAIN: &str = "liveproof/gap/v1";
 /// Domain of log entries.
 pub const LOG_ENTRY_DOMAIN: &str = "liveproof/log-entry/v1";
+/// Domain of custody entries in the log.
+pub const CUSTODY_DOMAIN: &str = "liveproof/custody/v1";
 
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(&(b.len() as u32).to_be_bytes());
@@ -74,6 +76,17 @@ pub fn log_entry(session: &str, manifest_sha256: &Hash) -> Vec<u8> {
     out.push(0);
     put_bytes(&mut out, session.as_bytes());
     out.extend_from_slice(manifest_sha256);
+    out
+}
+
+/// Log entry data for a custody event: domain, session id (empty for archive-wide events such
+/// as key changes), SHA-256 of the event's exact JSON bytes.
+pub fn custody_entry(session: &str, event_sha256: &Hash) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(CUSTODY_DOMAIN.as_bytes());
+    out.push(0);
+    put_bytes(&mut out, session.as_bytes());
+    out.extend_from_slice(event_sha256);
     out
 }
 

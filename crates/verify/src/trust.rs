@@ -3,7 +3,10 @@
 //!
 //! A trust file has one key per line, `KEY NAME`: the key as 64 hex digits (optionally
 //! `ed25519:` in front, as `liveproof key show` prints it), then the name shown when that key
-//! signed. Blank lines and lines starting with `#` are ignored.
+//! signed. A line `revoked KEY SINCE [REASON]` (SINCE in RFC 3339, UTC) says a key must not be
+//! believed for anything signed from SINCE on: a bundle under it verifies only if a trusted
+//! timestamp shows its tree head existed before. `liveproof key trust-file` writes such a file
+//! from the archive's log. Blank lines and lines starting with `#` are ignored.
 
 use std::path::Path;
 
@@ -49,6 +52,18 @@ pub struct TrustedKey {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Trust {
     keys: Vec<TrustedKey>,
+    revoked: Vec<Revoked>,
+}
+
+/// A key revoked from a time on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revoked {
+    /// Ed25519 public key.
+    pub public: [u8; 32],
+    /// From when (RFC 3339, UTC).
+    pub since: String,
+    /// Why, as given.
+    pub reason: String,
 }
 
 /// Who signed a bundle, as the verifier sees it.
@@ -107,6 +122,22 @@ impl Trust {
                 path: path.into(),
                 line: i + 1,
             };
+            if let Some(rest) = line.strip_prefix("revoked ") {
+                let mut parts = rest.trim().splitn(3, char::is_whitespace);
+                let key = parts.next().unwrap_or("");
+                let key =
+                    seal::hex32(key.strip_prefix("ed25519:").unwrap_or(key)).ok_or_else(bad)?;
+                let since = parts
+                    .next()
+                    .filter(|s| s.len() >= 19 && s.ends_with('Z'))
+                    .ok_or_else(bad)?;
+                self.revoked.push(Revoked {
+                    public: key,
+                    since: since.to_string(),
+                    reason: parts.next().unwrap_or("").trim().to_string(),
+                });
+                continue;
+            }
             let (key, name) = line.split_once(char::is_whitespace).ok_or_else(bad)?;
             let key = seal::hex32(key.strip_prefix("ed25519:").unwrap_or(key)).ok_or_else(bad)?;
             let name = name.trim();
@@ -121,6 +152,11 @@ impl Trust {
     /// The trusted key equal to `public`, if any.
     pub fn find(&self, public: &[u8; 32]) -> Option<&TrustedKey> {
         self.keys.iter().find(|k| &k.public == public)
+    }
+
+    /// The revocation of `public`, if any.
+    pub fn revoked(&self, public: &[u8; 32]) -> Option<&Revoked> {
+        self.revoked.iter().find(|r| &r.public == public)
     }
 
     /// True when no key is trusted.
@@ -168,6 +204,30 @@ mod tests {
             Trust::default().add_file(&f),
             Err(TrustError::Line { line: 1, .. })
         ));
+    }
+
+    #[test]
+    fn revocations_are_read_with_their_time() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("trust.txt");
+        let k = [6u8; 32];
+        std::fs::write(
+            &f,
+            format!(
+                "revoked ed25519:{} 2026-11-26T12:00:00Z key leaked\n",
+                hex::encode(k)
+            ),
+        )
+        .unwrap();
+        let mut t = Trust::default();
+        t.add_file(&f).unwrap();
+        let r = t.revoked(&k).unwrap();
+        assert_eq!(
+            (r.since.as_str(), r.reason.as_str()),
+            ("2026-11-26T12:00:00Z", "key leaked")
+        );
+        std::fs::write(&f, format!("revoked {} yesterday\n", hex::encode(k))).unwrap();
+        assert!(Trust::default().add_file(&f).is_err());
     }
 
     #[test]

@@ -73,6 +73,10 @@ pub struct Verdict {
     pub not_proven: Vec<String>,
     /// The trusted witnesses that cosigned a checkpoint of the log including this manifest.
     pub witnessed_by: Vec<String>,
+    /// The session's chain of custody (and the archive's key events), each proven in the log.
+    pub custody: Vec<crate::bundle::CustodyEvent>,
+    /// The session the bundle is about, once its manifest was read.
+    pub session: Option<String>,
 }
 
 impl Verdict {
@@ -215,6 +219,70 @@ fn check_witnessed(
     Ok((size, note.signatures.len() - 1, names))
 }
 
+/// OpenSSL's time (`Nov 26 12:00:00 2026 GMT`, maybe with a fraction) as `YYYY-MM-DDTHH:MM:SS`.
+fn tsa_time_utc(s: &str) -> Option<String> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let [mon, day, time, year, "GMT"] = parts[..] else {
+        return None;
+    };
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = months.iter().position(|x| *x == mon)? + 1;
+    let day: u32 = day.parse().ok()?;
+    let hms = time.split('.').next()?;
+    if hms.len() != 8 || year.len() != 4 {
+        return None;
+    }
+    Some(format!("{year}-{m:02}-{day:02}T{hms}"))
+}
+
+/// Checks `custody.json` against the tree head in `log.json`; returns the events.
+fn check_custody(
+    bytes: &[u8],
+    log: Option<&Vec<u8>>,
+    session: &str,
+) -> Result<Vec<crate::bundle::CustodyEvent>, String> {
+    let chain: crate::bundle::Custody = serde_json::from_slice(bytes)
+        .map_err(|e| format!("{} is not a custody chain: {e}", member::CUSTODY))?;
+    let head = log
+        .and_then(|b| serde_json::from_slice::<Inclusion>(b).ok())
+        .map(|i| i.tree_head)
+        .ok_or("log.json has no tree head to check it against")?;
+    let root = seal::hex32(&head.root).ok_or("the tree head's root is not 64 hex digits")?;
+    let mut events = Vec::new();
+    for e in &chain.entries {
+        let ev: crate::bundle::CustodyEvent = serde_json::from_str(&e.event)
+            .map_err(|err| format!("entry {} is not a custody event: {err}", e.index))?;
+        if ev.format != crate::bundle::CUSTODY_FORMAT
+            || !(ev.session == session || ev.session.is_empty())
+        {
+            return Err(format!(
+                "entry {} is about another session or in another format",
+                e.index
+            ));
+        }
+        let proof: Vec<merkle::Hash> = e
+            .proof
+            .iter()
+            .map(|p| seal::hex32(p))
+            .collect::<Option<_>>()
+            .ok_or("a proof hash is not 64 hex digits")?;
+        let leaf = merkle::leaf_hash(&seal::custody_entry(
+            &ev.session,
+            &seal::sha256(e.event.as_bytes()),
+        ));
+        if !merkle::verify_inclusion(&leaf, e.index as usize, head.size as usize, &proof, &root) {
+            return Err(format!(
+                "the {} event of {} is not entry {} of the log: it was changed or made up",
+                ev.event, ev.at, e.index
+            ));
+        }
+        events.push(ev);
+    }
+    Ok(events)
+}
+
 /// A statement as read from a bundle.
 struct ReadStatement {
     statement: Statement,
@@ -334,6 +402,8 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
                 proven: if ok { proven } else { Vec::new() },
                 not_proven,
                 witnessed_by: Vec::new(),
+                custody: Vec::new(),
+                session: None,
             }
         };
 
@@ -804,6 +874,25 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         }
     }
 
+    // 6c. Custody: every event shown is in the log under the tree head of log.json.
+    let mut custody = Vec::new();
+    if let Some(b) = small.get(member::CUSTODY) {
+        let r = check_custody(b, small.get(member::LOG), &manifest.session);
+        c.add(
+            "custody",
+            r.is_ok(),
+            match &r {
+                Ok(events) => format!(
+                    "{} custody event(s) ({}) are entries of the archive's log under the signed tree head",
+                    events.len(),
+                    events.iter().map(|e| e.event.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                Err(e) => format!("the custody chain does not check out: {e}"),
+            },
+        );
+        custody = r.unwrap_or_default();
+    }
+
     // 7. Trusted time: the tree head's token, and the recording's.
     let head_digest = small
         .get(member::LOG)
@@ -937,7 +1026,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         "the manifest is in the archive's append-only log: deleting, replacing or back-dating it would break the signed tree head".to_string(),
         "the audio clip is the one the archive cut from that recording for this range".to_string(),
     ]);
-    if let Some(t) = tsa_time {
+    if let Some(t) = &tsa_time {
         proven.push(format!("the log head covering this manifest existed by {t}, as a time-stamping authority attests"));
     }
     if !witnessed_by.is_empty() {
@@ -952,7 +1041,35 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             manifest.recording_sha256
         ));
     }
+    // A revoked key counts only for what a trusted time shows existed before the revocation.
+    if let Some(rev) = key_text.and_then(|k| opts.trust.revoked(&k)) {
+        let before = tsa_time
+            .as_deref()
+            .and_then(tsa_time_utc)
+            .map(|t| t.as_str() < &rev.since[..19]);
+        let ok = before == Some(true);
+        c.0.push(Check {
+            name: "key.revoked".into(),
+            ok,
+            detail: if ok {
+                format!("the key was revoked from {} ({}), but a trusted timestamp shows the log head existed before", rev.since, rev.reason)
+            } else {
+                format!("the key was revoked from {} ({}); no trusted timestamp shows this bundle's log head existed before, so anything it signed may be forged", rev.since, rev.reason)
+            },
+        });
+        if !ok {
+            proven.clear();
+        }
+    }
+    if !custody.is_empty() {
+        proven.push(format!(
+            "the chain of custody shown ({} events: who archived, exported or verified it, and key changes) is in the archive's log",
+            custody.len()
+        ));
+    }
     let mut v = finish(c, proven, not_proven, signer);
     v.witnessed_by = witnessed_by;
+    v.custody = custody;
+    v.session = Some(manifest.session.clone());
     v
 }

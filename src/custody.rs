@@ -1,0 +1,184 @@
+//! Chain of custody: who ingested, exported or verified a session, and the archive's key
+//! changes, each an entry of the append-only log (so the signed tree heads cover them and a
+//! bundle can prove its session's chain).
+//!
+//! Invariant: an event is logged in its own write transaction, before the act it records is
+//! handed out (an export is logged before the bundle is built, so the bundle carries it).
+
+use rusqlite::TransactionBehavior;
+
+pub use liveproof_verify::bundle::{CustodyEvent, CUSTODY_FORMAT};
+
+use crate::seal;
+use crate::store::{Store, StoreError};
+
+/// Who is acting on the command line: `local:USER`.
+pub fn local_user() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| format!("uid {}", unsafe { libc::getuid() }));
+    format!("local:{user}")
+}
+
+/// Who is acting through the server: `token:ID (ROLE)`.
+pub fn token_user(who: &crate::access::Access) -> String {
+    format!("token:{} ({})", who.token_id, who.role.as_str())
+}
+
+/// The current time as custody events record it.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A custody event about `session` (empty: the archive itself).
+pub fn event(kind: &str, session: &str, by: &str, detail: impl Into<String>) -> CustodyEvent {
+    CustodyEvent {
+        format: CUSTODY_FORMAT.into(),
+        event: kind.into(),
+        session: session.into(),
+        at: now(),
+        by: by.into(),
+        detail: detail.into(),
+        key: None,
+        new_key: None,
+    }
+}
+
+/// Appends `e` to the log under the archive key, in its own transaction; returns its index.
+pub fn record(store: &Store, e: &CustodyEvent) -> Result<u64, StoreError> {
+    let key = seal::keys::load_or_create(store.root()).map_err(|k| StoreError::Damaged {
+        path: seal::keys::secret_path(store.root()),
+        detail: k.to_string(),
+    })?;
+    record_with(store, &key, e)
+}
+
+/// As [`record`], signing the new head with `key` (a key rotation's last act of the old key).
+pub fn record_with(
+    store: &Store,
+    key: &ed25519_dalek::SigningKey,
+    e: &CustodyEvent,
+) -> Result<u64, StoreError> {
+    let cat = |source| StoreError::Catalog {
+        path: store.root().join("catalog.sqlite"),
+        source,
+    };
+    let tx = rusqlite::Transaction::new_unchecked(store.db(), TransactionBehavior::Immediate)
+        .map_err(cat)?;
+    let (idx, _) = seal::log::append_custody(&tx, key, e, &e.at).map_err(cat)?;
+    tx.commit().map_err(cat)?;
+    Ok(idx)
+}
+
+/// Replaces the archive key with a new one. The rotation is logged first, under the old key
+/// (its last signed head commits to the new key); the old secret is then deleted. Returns
+/// (old, new) public keys.
+pub fn rotate_key(store: &Store, by: &str) -> Result<([u8; 32], [u8; 32]), StoreError> {
+    let path = seal::keys::secret_path(store.root());
+    let damaged = |detail: String| StoreError::Damaged {
+        path: path.clone(),
+        detail,
+    };
+    let old = seal::keys::load_or_create(store.root()).map_err(|e| damaged(e.to_string()))?;
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| damaged(e.to_string()))?;
+    let new = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let (o, n) = (
+        old.verifying_key().to_bytes(),
+        new.verifying_key().to_bytes(),
+    );
+    let mut e = event(
+        "key_rotate",
+        "",
+        by,
+        format!(
+            "rotated the archive key from fingerprint {} to {}",
+            seal::keys::fingerprint(&o),
+            seal::keys::fingerprint(&n)
+        ),
+    );
+    e.key = Some(hex::encode(o));
+    e.new_key = Some(hex::encode(n));
+    record_with(store, &old, &e)?;
+    seal::keys::replace(store.root(), &seed).map_err(|e| damaged(e.to_string()))?;
+    // Manifests are re-attested under the new key (their bytes, and their log entries under
+    // the old key's heads, do not change), so bundles made from now on carry one signer.
+    for row in store.list()? {
+        store.resign_manifest(&row.session, &new)?;
+    }
+    Ok((o, n))
+}
+
+/// Logs that `public` must no longer be believed, from now on, for `reason`. The current key
+/// cannot be revoked: rotate it first.
+pub fn revoke_key(
+    store: &Store,
+    public: &[u8; 32],
+    reason: &str,
+    by: &str,
+) -> Result<CustodyEvent, String> {
+    let current = seal::keys::load_or_create(store.root()).map_err(|e| e.to_string())?;
+    if current.verifying_key().to_bytes() == *public {
+        return Err("that is the current archive key: run `liveproof key rotate` first, then revoke the old one".into());
+    }
+    let mut e = event(
+        "key_revoke",
+        "",
+        by,
+        format!(
+            "revoked key fingerprint {}: {reason}",
+            seal::keys::fingerprint(public)
+        ),
+    );
+    e.key = Some(hex::encode(public));
+    record(store, &e).map_err(|e| e.to_string())?;
+    Ok(e)
+}
+
+/// A trust file for verifiers (`verify --trust`), from the log's key events: the current key
+/// and every retired one under `name`, and `revoked` lines for revoked keys.
+pub fn trust_file(store: &Store, name: &str) -> Result<String, String> {
+    let current = seal::keys::load_or_create(store.root()).map_err(|e| e.to_string())?;
+    let mut st = store
+        .db()
+        .prepare("SELECT event FROM custody WHERE session = '' ORDER BY idx")
+        .map_err(|e| e.to_string())?;
+    let events: Vec<CustodyEvent> = st
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(|e| e.to_string())?
+        .filter_map(|r| r.ok().and_then(|t| serde_json::from_str(&t).ok()))
+        .collect();
+    let mut out = format!(
+        "# Keys of {name}, from its log ({}). Pass to: liveproof verify --trust THIS_FILE\n",
+        now()
+    );
+    out.push_str(&format!(
+        "ed25519:{} {name}\n",
+        hex::encode(current.verifying_key().to_bytes())
+    ));
+    for e in &events {
+        match (e.event.as_str(), &e.key) {
+            ("key_rotate", Some(k))
+                if !events
+                    .iter()
+                    .any(|r| r.event == "key_revoke" && r.key.as_ref() == Some(k)) =>
+            {
+                out.push_str(&format!("ed25519:{k} {name} (retired {})\n", e.at));
+            }
+            ("key_revoke", Some(k)) => {
+                out.push_str(&format!(
+                    "revoked ed25519:{k} {} {}\n",
+                    utc_seconds(&e.at),
+                    e.detail
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// RFC 3339 with milliseconds → `YYYY-MM-DDTHH:MM:SSZ`, as trust files write times.
+fn utc_seconds(at: &str) -> String {
+    format!("{}Z", &at[..19.min(at.len())])
+}
