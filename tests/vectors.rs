@@ -41,9 +41,33 @@ fn compute() -> Value {
     let mut head_message = 5u64.to_be_bytes().to_vec();
     head_message.extend_from_slice(&all[4]);
     head_message.extend_from_slice(b"2026-11-26T12:00:00.000Z");
+    let custody_event = r#"{"format":"liveproof/custody/v1","event":"export","session":"59dfb9a4acb36fe2","at":"2026-11-26T12:00:00.000Z","by":"local:auditor","detail":"exported an evidence bundle of 00:00:00.000 – 00:00:05.000"}"#;
+    let custody = seal::custody_entry("59dfb9a4acb36fe2", &seal::sha256(custody_event.as_bytes()));
+    let witness = SigningKey::from_bytes(&[2u8; 32]);
+    let origin = liveproof_verify::note::origin(&key.verifying_key().to_bytes());
+    let body = liveproof_verify::note::checkpoint_body(&origin, 5, &all[4]);
+    let note = liveproof_verify::note::Note {
+        signatures: vec![
+            liveproof_verify::note::sign(&body, &origin, &key),
+            liveproof_verify::note::cosign(&body, "witness.example/w1", &witness, 1_764_158_400),
+        ],
+        body,
+    };
     let statement = b"{\n  \"format\": \"liveproof/bundle/v2\"\n}\n";
     let statement_sig = seal::DetachedSignature::create(&key, seal::STATEMENT_DOMAIN, statement);
     json!({
+        "custody_entry": {
+            "session": "59dfb9a4acb36fe2",
+            "event": custody_event,
+            "encoding": hex::encode(&custody),
+            "leaf_hash": hex::encode(merkle::leaf_hash(&custody)),
+        },
+        "checkpoint": {
+            "log_seed": hex::encode([1u8; 32]),
+            "witness_seed": hex::encode([2u8; 32]),
+            "witness_vkey": liveproof_verify::note::vkey("witness.example/w1", liveproof_verify::note::TYPE_COSIGNATURE, &witness.verifying_key().to_bytes()),
+            "note": note.text(),
+        },
         "about": "liveproof seal test vectors (docs/evidence-format.md). Leaf i's data is the UTF-8 string \"leaf i\"; leaf hash = SHA-256(0x00 || data); node = SHA-256(0x01 || left || right) (RFC 6962).",
         "leaf_hashes": hexes(&all),
         "roots": roots,

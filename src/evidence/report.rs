@@ -179,6 +179,7 @@ code{{word-break:break-all;font-size:.85em}}.flag{{background:#fde68a;padding:0 
 <tr><th>原始录像 Original</th><td colspan=3>{name}, {size} bytes, SHA-256 <code>{rec}</code></td></tr>
 <tr><th>归档时间 Archived</th><td>{ingested}</td><th>识别模型 Model</th><td>{model} (<code>{model_sha}</code>)</td></tr>
 </table>
+<p class="note">平台、直播间、主播与开播时间来自归档时提供的元数据文件（sidecar），原样记入已签名的清单，但未经核实。 Platform, room, host and start time come from the metadata file supplied at ingest (the sidecar): they are kept verbatim in the signed manifest, but nobody verified them.</p>
 <h2>片段文字 · Excerpt</h2>
 <table><tr><th>#</th><th>时间 Time</th><th>文字 Text</th><th>标注 Flags</th></tr>
 {rows}</table>

@@ -39,6 +39,17 @@ def main():
     sig = st["statement_sig"]
     assert lp.signature_ok(json.dumps(sig).encode(), lp.STATEMENT_DOMAIN,
                            bytes.fromhex(sig["public_key"]), st["file"].encode()), "statement"
+    c = v["custody_entry"]
+    enc = (lp.CUSTODY_DOMAIN.encode() + b"\x00" + lp.lstr(c["session"]) + lp.sha256(c["event"].encode()))
+    assert enc.hex() == c["encoding"] and lp.leaf_hash(enc).hex() == c["leaf_hash"], "custody entry"
+    cp = v["checkpoint"]
+    body, origin, size, root, sigs = lp.parse_note(cp["note"])
+    log_key = bytes.fromhex(v["tree_head"]["head"]["public_key"])
+    assert origin == "liveproof/" + lp.sha256(log_key).hex()[:16], "origin"
+    assert any(n == origin and kid == lp.note_key_id(origin, 1, log_key)
+               and lp.raw_ed25519_ok(log_key, body.encode(), sig) for n, kid, sig in sigs), "note signature"
+    wname, wkey = lp.vkey(cp["witness_vkey"])
+    assert lp.check_cosigned(body, sigs, wname, wkey), "cosignature"
     m = v["signature"]
     assert lp.ed25519_ok(bytes.fromhex(m["public_key"]), m["domain"], m["message"].encode(),
                          bytes.fromhex(m["signature"])), "manifest signature"

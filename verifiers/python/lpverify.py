@@ -437,16 +437,18 @@ def check_witnessed(b, key, session, manifest_bytes, witnesses):
     entry = LOG_ENTRY_DOMAIN.encode() + b"\x00" + lstr(session) + sha256(manifest_bytes)
     if not included(leaf_hash(entry), w["index"], size, [bytes.fromhex(x) for x in w["proof"]], root):
         raise Bad("the manifest is not in the witnessed checkpoint")
-    names = []
-    for name, public in witnesses:
-        for n, kid, sig in sigs:
-            if n == name and kid == note_key_id(name, 4, public) and len(sig) == 72:
-                t = int.from_bytes(sig[:8], "big")
-                msg = ("cosignature/v1\ntime %d\n" % t).encode() + body.encode()
-                if raw_ed25519_ok(public, msg, sig[8:]):
-                    names.append(name)
-                    break
-    return names
+    return [name for name, public in witnesses if check_cosigned(body, sigs, name, public)]
+
+
+def check_cosigned(body, sigs, name, public):
+    """Whether `sigs` hold a valid cosignature/v1 of `body` by witness `name` with `public`."""
+    for n, kid, sig in sigs:
+        if n == name and kid == note_key_id(name, 4, public) and len(sig) == 72:
+            t = int.from_bytes(sig[:8], "big")
+            msg = ("cosignature/v1\ntime %d\n" % t).encode() + body.encode()
+            if raw_ed25519_ok(public, msg, sig[8:]):
+                return True
+    return False
 
 
 CUSTODY_EVENT = {

@@ -379,6 +379,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         "that the speech recognition is right: the audio clip is the evidence, the text a guide"
             .to_string(),
         "who was speaking, or that the recording was unedited before it was archived".to_string(),
+        "that the platform, room, host or start time in the manifest are true: they are what the metadata file supplied at ingest said, kept verbatim".to_string(),
         "the time, beyond the archive's own clock (no trusted timestamp token is checked)"
             .to_string(),
     ];
