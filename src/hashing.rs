@@ -1,29 +1,10 @@
 //! SHA-256 helpers: hash a file, or hash bytes while they are written elsewhere (one pass).
 
-use std::io::{self, Read, Write};
-use std::path::Path;
+use std::io::{self, Write};
 
 use sha2::{Digest, Sha256};
 
-/// Lower-case hex SHA-256 of some bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-/// Lower-case hex SHA-256 of a file's contents, read in blocks.
-pub fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex::encode(h.finalize()))
-}
+pub use liveproof_verify::{sha256_file, sha256_hex};
 
 /// A writer that hashes everything passing through it.
 pub struct HashingWriter<W> {

@@ -192,20 +192,7 @@ fn search_click_a_hit_and_the_player_is_at_the_segment_start() {
     // bundle forged and re-signed by a stranger is not, and shows the stranger's fingerprint
     // until the user pins that key.
     let real = d.path().join("real.zip");
-    let (o, _) = run(
-        &data,
-        &[
-            "evidence",
-            &id,
-            "--from",
-            "0",
-            "--to",
-            "10",
-            "-o",
-            real.to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    export_bundle(&data, &id, "0", "10", &real, &[]);
     let forger = ed25519_dalek::SigningKey::from_bytes(&[42u8; 32]);
     let forged = d.path().join("forged.zip");
     forge::write_bundle(

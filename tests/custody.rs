@@ -11,32 +11,12 @@ use common::*;
 use serde_json::Value;
 
 fn export(data: &Path, id: &str, out: &Path) {
-    let (o, _) = run(
-        data,
-        &[
-            "evidence",
-            id,
-            "--from",
-            "0",
-            "--to",
-            "5",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    export_bundle(data, id, "0", "5", out, &[]);
 }
 
 /// `liveproof verify` as a stranger with `extra`; and the independent verifier must agree.
 fn verify(bundle: &Path, extra: &[&str]) -> (i32, Value) {
-    let o = bin()
-        .args(["verify", bundle.to_str().unwrap(), "--json", "--data"])
-        .arg(bundle.with_extension("nowhere"))
-        .args(extra)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let code = o.status.code().unwrap();
+    let (code, v) = verify_json(&bundle.with_extension("nowhere"), bundle, extra);
     let (pcode, pv) = lpverify(bundle, extra);
     assert_eq!(
         (pcode, failed_checks(&pv)),

@@ -37,19 +37,7 @@ fn public_key(data: &Path) -> String {
 }
 
 fn export(data: &Path, id: &str, from: &str, to: &str, out: &Path, extra: &[&str]) {
-    let mut args = vec![
-        "evidence",
-        id,
-        "--from",
-        from,
-        "--to",
-        to,
-        "-o",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let (o, _) = run(data, &args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    export_bundle(data, id, from, to, out, extra)
 }
 
 /// `liveproof verify` as a stranger: no archive of its own, so only the keys in `extra` are
@@ -59,15 +47,7 @@ fn verify(bundle: &Path, extra: &[&str]) -> (i32, Value) {
 }
 
 fn verify_as(data: &Path, bundle: &Path, extra: &[&str]) -> (i32, Value) {
-    let mut c = bin();
-    c.args(["verify", bundle.to_str().unwrap(), "--json", "--data"])
-        .arg(data)
-        .args(extra);
-    let o = c.output().unwrap();
-    (
-        o.status.code().unwrap(),
-        serde_json::from_slice(&o.stdout).unwrap(),
-    )
+    verify_json(data, bundle, extra)
 }
 
 /// `liveproof verify` on the archive's own machine: its key is trusted.

@@ -18,14 +18,7 @@ struct Outcome {
 }
 
 fn rust(bundle: &Path, extra: &[&str]) -> Outcome {
-    let o = bin()
-        .args(["verify", bundle.to_str().unwrap(), "--json", "--data"])
-        .arg(bundle.with_extension("no-archive"))
-        .args(extra)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let code = o.status.code().unwrap();
+    let (code, v) = verify_json(&bundle.with_extension("no-archive"), bundle, extra);
     let status = v["status"].as_str().unwrap().to_string();
     assert_eq!(code, exit_of(&status), "{v:#}");
     Outcome {
@@ -79,36 +72,9 @@ fn the_independent_verifier_agrees_on_fresh_forged_and_tampered_bundles() {
     let key = k.unwrap()["public_key"].as_str().unwrap().to_string();
     let trust = ["--key", key.as_str()];
     let b = d.path().join("b.zip");
-    let (o, _) = run(
-        &data,
-        &[
-            "evidence",
-            &id,
-            "--from",
-            "2",
-            "--to",
-            "8",
-            "-o",
-            b.to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    export_bundle(&data, &id, "2", "8", &b, &[]);
     let with_rec = d.path().join("rec.zip");
-    let (o, _) = run(
-        &data,
-        &[
-            "evidence",
-            &id,
-            "--from",
-            "0",
-            "--to",
-            "5",
-            "-o",
-            with_rec.to_str().unwrap(),
-            "--with-recording",
-        ],
-    );
-    assert!(o.status.success());
+    export_bundle(&data, &id, "0", "5", &with_rec, &["--with-recording"]);
 
     assert_eq!(agree("fresh", &b, &trust), "verified");
     assert_eq!(

@@ -33,19 +33,6 @@ fn vkey(state: &Path, name: &str) -> String {
     v.unwrap()["vkey"].as_str().unwrap().to_string()
 }
 
-fn verify(data: &Path, bundle: &Path, extra: &[&str]) -> (i32, Value) {
-    let o = bin()
-        .args(["verify", bundle.to_str().unwrap(), "--json", "--data"])
-        .arg(data)
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap(),
-        serde_json::from_slice(&o.stdout).unwrap(),
-    )
-}
-
 #[test]
 fn a_witness_cosigns_a_growing_log_refuses_a_fork_and_bundles_carry_it() {
     require_model("tiny.en");
@@ -115,29 +102,16 @@ fn a_witness_cosigns_a_growing_log_refuses_a_fork_and_bundles_carry_it() {
 
     // A bundle carries the cosigned checkpoint; verify names the witnesses it was told to trust.
     let b = d.path().join("b.zip");
-    let (o, _) = run(
-        &data,
-        &[
-            "evidence",
-            &id,
-            "--from",
-            "0",
-            "--to",
-            "5",
-            "-o",
-            b.to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success());
+    export_bundle(&data, &id, "0", "5", &b, &[]);
     assert!(members(&b).contains_key("witnessed.json"));
-    let (code, v) = verify(&data, &b, &["--witness", &w1]);
+    let (code, v) = verify_json(&data, &b, &["--witness", &w1]);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(v["witnessed_by"], serde_json::json!(["witness.test/w1"]));
-    let (code, v) = verify(&data, &b, &[]);
+    let (code, v) = verify_json(&data, &b, &[]);
     assert_eq!(code, 0, "{v:#}");
     // A witness that never cosigned does not count.
     let w2 = vkey(&d.path().join("w2"), "witness.test/w2");
-    let (code, v) = verify(&data, &b, &["--witness", &w2]);
+    let (code, v) = verify_json(&data, &b, &["--witness", &w2]);
     assert_eq!(code, 5);
     // The independent verifier reads the cosignatures the same way.
     for (args, expect) in [
@@ -146,7 +120,7 @@ fn a_witness_cosigns_a_growing_log_refuses_a_fork_and_bundles_carry_it() {
         (vec!["--key", key.as_str()], 0),
     ] {
         let (py, pv) = common::independent::lpverify(&b, &args);
-        let (rs, rv) = verify(&data, &b, &args);
+        let (rs, rv) = verify_json(&data, &b, &args);
         assert_eq!(
             (py, common::independent::failed_checks(&pv)),
             (rs, common::independent::failed_checks(&rv)),

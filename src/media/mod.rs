@@ -179,13 +179,7 @@ pub enum MediaError {
 
 /// Formats milliseconds as `HH:MM:SS.mmm`.
 pub fn clock(ms: u64) -> String {
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000
-    )
+    liveproof_verify::clock(ms)
 }
 
 fn sniff_bytes(b: &[u8]) -> Option<Container> {

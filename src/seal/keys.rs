@@ -45,13 +45,7 @@ pub fn load_or_create(data: &Path) -> Result<SigningKey, KeyError> {
         let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| KeyError::Random(e.to_string()))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".key-")
-            .permissions(fs::Permissions::from_mode(0o600))
-            .tempfile_in(dir)
-            .map_err(io)?;
-        writeln!(tmp, "{}", hex::encode(seed)).map_err(io)?;
-        tmp.as_file().sync_all().map_err(io)?;
+        let tmp = secret_file(dir, &seed).map_err(io)?;
         // Never replace an existing key: if another process created one first, use that.
         match tmp.persist_noclobber(&path) {
             Ok(_) => crate::fsutil::sync_dir(dir),
@@ -64,6 +58,17 @@ pub fn load_or_create(data: &Path) -> Result<SigningKey, KeyError> {
     Ok(SigningKey::from_bytes(&seed))
 }
 
+/// A synced temporary file (mode 0600) in `dir` holding `seed` in hex, to be persisted.
+fn secret_file(dir: &Path, seed: &[u8; 32]) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".key-")
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    writeln!(tmp, "{}", hex::encode(seed))?;
+    tmp.as_file().sync_all()?;
+    Ok(tmp)
+}
+
 /// Replaces the archive key with `seed` (atomically; the old secret is gone afterwards).
 pub fn replace(data: &Path, seed: &[u8; 32]) -> Result<(), KeyError> {
     let path = secret_path(data);
@@ -72,13 +77,7 @@ pub fn replace(data: &Path, seed: &[u8; 32]) -> Result<(), KeyError> {
         source,
     };
     let dir = path.parent().expect("key path has a parent");
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".key-")
-        .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(dir)
-        .map_err(io)?;
-    writeln!(tmp, "{}", hex::encode(seed)).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
+    let tmp = secret_file(dir, seed).map_err(io)?;
     tmp.persist(&path).map_err(|e| io(e.error))?;
     crate::fsutil::sync_dir(dir);
     Ok(())

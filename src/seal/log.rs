@@ -249,17 +249,25 @@ pub fn put_token(conn: &Connection, size: u64, t: &Token) -> rusqlite::Result<()
 
 /// The token for the head of `size`, if one was obtained.
 pub fn token(conn: &Connection, size: u64) -> rusqlite::Result<Option<Token>> {
-    conn.query_row(
+    token_row(
+        conn,
         "SELECT token, tsa_time, tsa_cert FROM tree_head_tokens WHERE size = ?1",
-        params![size as i64],
-        |r| {
-            Ok(Token {
-                token: r.get(0)?,
-                tsa_time: r.get(1)?,
-                tsa_cert: r.get(2)?,
-            })
-        },
+        size as i64,
     )
+}
+
+fn token_row(
+    conn: &Connection,
+    sql: &str,
+    key: impl rusqlite::ToSql,
+) -> rusqlite::Result<Option<Token>> {
+    conn.query_row(sql, params![key], |r| {
+        Ok(Token {
+            token: r.get(0)?,
+            tsa_time: r.get(1)?,
+            tsa_cert: r.get(2)?,
+        })
+    })
     .optional()
 }
 
@@ -292,18 +300,11 @@ pub fn timestamp_head(conn: &Connection) -> Result<Option<String>, String> {
 
 /// The token over a recording's SHA-256, if one was obtained.
 pub fn recording_token(conn: &Connection, sha256: &str) -> rusqlite::Result<Option<Token>> {
-    conn.query_row(
+    token_row(
+        conn,
         "SELECT token, tsa_time, tsa_cert FROM recording_tokens WHERE recording_sha256 = ?1",
-        params![sha256],
-        |r| {
-            Ok(Token {
-                token: r.get(0)?,
-                tsa_time: r.get(1)?,
-                tsa_cert: r.get(2)?,
-            })
-        },
+        sha256,
     )
-    .optional()
 }
 
 /// Timestamps a recording's SHA-256 (the hash itself is the message imprint), unless it has a

@@ -314,3 +314,34 @@ pub fn start_tsa_with(dir: &Path, args: &[&str]) -> Tsa {
     let port: u16 = line.trim().parse().expect("the TSA prints its port");
     Tsa(child, dir.join("tsa.crt"), port)
 }
+
+/// `liveproof evidence ID --from FROM --to TO -o OUT EXTRA…`, which must succeed.
+pub fn export_bundle(data: &Path, id: &str, from: &str, to: &str, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "evidence",
+        id,
+        "--from",
+        from,
+        "--to",
+        to,
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let (o, _) = run(data, &args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// `liveproof verify BUNDLE --json --data DATA EXTRA…`: (exit code, verdict). DATA's archive
+/// key, if it has one, is trusted when no key is given.
+pub fn verify_json(data: &Path, bundle: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let o = bin()
+        .args(["verify", bundle.to_str().unwrap(), "--json", "--data"])
+        .arg(data)
+        .args(extra)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    (o.status.code().unwrap(), v)
+}
