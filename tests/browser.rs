@@ -239,6 +239,10 @@ fn search_click_a_hit_and_the_player_is_at_the_segment_start() {
     };
     let v = upload(&real);
     assert!(
+        v.contains("Chain of custody") && v.contains("ingest") && v.contains("export"),
+        "{v}"
+    );
+    assert!(
         v.contains("VERIFIED") && !v.contains("NOT VERIFIED") && v.contains("this archive"),
         "{v}"
     );

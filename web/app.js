@@ -172,6 +172,8 @@ function verifyPage() {
     out.innerHTML = `<h3 class="status-${esc(v.status)}">${heading}</h3>` + signer +
       (v.status === "unknown_signer" ? "<p>内容完整，但任何人都能用自己的密钥制作这样的证据包。请将指纹与存档公布的指纹核对，然后在上方信任该密钥。 Intact, but anyone can make such a bundle with a key of their own: compare the fingerprint with the one the archive publishes, then trust its key above.</p>" : "") +
       v.checks.map((c) => `<div class="check ${c.ok ? "pass" : "fail"}">${c.ok ? "✓" : "✗"} ${esc(c.name)}: ${esc(c.detail)}</div>`).join("") +
+      ((v.witnessed_by || []).length ? `<p>见证 Witnessed by: ${v.witnessed_by.map(esc).join(", ")}</p>` : "") +
+      ((v.custody || []).length ? "<h4>保管记录 Chain of custody</h4><ol class=\"custody\">" + v.custody.map((e) => `<li>${esc(e.at)} — ${esc(e.by)} — ${esc(e.event)}: ${esc(e.detail)}</li>`).join("") + "</ol>" : "") +
       (v.ok ? "<h4>证明 Proves</h4><ul>" + v.proven.map((p) => `<li>${esc(p)}</li>`).join("") + "</ul>" : "") +
       "<h4>不能证明 Does not prove</h4><ul>" + v.not_proven.map((p) => `<li>${esc(p)}</li>`).join("") + "</ul>";
   };
