@@ -48,6 +48,26 @@ pub struct Options {
     pub by: Option<String>,
 }
 
+impl Default for Options {
+    /// What `ingest` and `serve` use unless told otherwise: the default model from the models
+    /// directory, language detected, every core, greedy decoding, plain 30-s windows.
+    fn default() -> Self {
+        Self {
+            meta: None,
+            model: crate::models::DEFAULT_MODEL.into(),
+            models_dir: crate::models::models_dir(),
+            language: "auto".into(),
+            threads: crate::transcribe::default_threads(),
+            beam: 1,
+            allow_truncated: false,
+            vad: false,
+            transcribe_repeats: false,
+            owner: None,
+            by: None,
+        }
+    }
+}
+
 /// Result of an ingest, as `ingest --json` prints it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {

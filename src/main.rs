@@ -1187,33 +1187,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if verify_concurrency == 0 {
                 return Err(BadInput("--verify-concurrency must be at least 1".into()).into());
             }
-            let config = liveproof::server::Config {
-                data: cli.data.clone(),
-                timestamp_every: (timestamp_minutes > 0)
-                    .then(|| std::time::Duration::from_secs(timestamp_minutes * 60)),
-                limits: liveproof::limits::Server {
-                    max_upload: max_upload_mib.saturating_mul(1 << 20),
-                    max_verify_body: max_verify_mib.saturating_mul(1 << 20),
-                    verify_concurrency,
-                    verify_per_ip_per_minute: verify_rate_limit,
-                    token_per_minute: rate_limit,
-                    body_timeout: std::time::Duration::from_secs(body_timeout_secs.max(1)),
-                    ..Default::default()
-                },
-                ingest: ingest::Options {
-                    meta: None,
-                    model,
-                    models_dir: models::models_dir(),
-                    language: "auto".into(),
-                    threads: liveproof::transcribe::default_threads(),
-                    beam: 1,
-                    allow_truncated: false,
-                    vad: false,
-                    transcribe_repeats: false,
-                    owner: None,
-                    by: None,
-                },
+            let mut config = liveproof::server::Config::new(&cli.data);
+            config.timestamp_every = (timestamp_minutes > 0)
+                .then(|| std::time::Duration::from_secs(timestamp_minutes * 60));
+            config.limits = liveproof::limits::Server {
+                max_upload: max_upload_mib.saturating_mul(1 << 20),
+                max_verify_body: max_verify_mib.saturating_mul(1 << 20),
+                verify_concurrency,
+                verify_per_ip_per_minute: verify_rate_limit,
+                token_per_minute: rate_limit,
+                body_timeout: std::time::Duration::from_secs(body_timeout_secs.max(1)),
+                ..Default::default()
             };
+            config.ingest.model = model;
             eprintln!("liveproof serving {} on http://{addr}/", cli.data.display());
             actix_web::rt::System::new()
                 .block_on(liveproof::server::serve(&addr, config))

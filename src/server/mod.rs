@@ -31,6 +31,19 @@ pub struct Config {
     pub timestamp_every: Option<std::time::Duration>,
 }
 
+impl Config {
+    /// The defaults for an archive in `data`: documented limits, default ingest options,
+    /// pending timestamps fetched every ten minutes.
+    pub fn new(data: impl Into<PathBuf>) -> Self {
+        Self {
+            data: data.into(),
+            limits: Default::default(),
+            ingest: Default::default(),
+            timestamp_every: Some(std::time::Duration::from_secs(600)),
+        }
+    }
+}
+
 /// Shared state.
 pub struct State {
     /// Settings.
