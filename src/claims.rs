@@ -1,7 +1,7 @@
 //! Risky sales claims: absolute terms, health claims, fake authority, pressure, after-sales
 //! promises, found in transcript text with the versioned lexicon `data/claims-lexicon.json`.
 //!
-//! Matching runs on the folded text (see `search::analyzer::fold`) and respects jieba's word
+//! Matching runs on the folded text (see `text::fold`) and respects jieba's word
 //! boundaries, so 第一次 or 最近 are not 第一 or 最. Context the SAMR guideline exempts
 //! (self-comparison, trademarks, official awards, time-limited facts) marks a flag for review
 //! instead of dropping it. Invariant: pure functions of the text and the lexicon.
@@ -11,8 +11,6 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-
-use crate::search::analyzer;
 
 /// The lexicon shipped with this build.
 pub const LEXICON_JSON: &str = include_str!("../data/claims-lexicon.json");
@@ -161,7 +159,7 @@ impl Lexicon {
 
     /// Flags in one sentence or segment, one per category, in category order.
     pub fn check(&self, text: &str) -> Vec<Flag> {
-        let folded = analyzer::fold(text);
+        let folded = crate::text::fold(text);
         // Byte offset in `folded` → byte offset in `text` (folding is char for char).
         let fold_starts: Vec<usize> = folded.char_indices().map(|(i, _)| i).collect();
         let text_starts: Vec<usize> = text
@@ -178,7 +176,7 @@ impl Lexicon {
         let mut boundaries: HashSet<usize> = HashSet::new();
         // Without HMM: jieba's guesses at unknown words glue verbs to what follows (能助眠),
         // while dictionary words (第一次, 最近) still keep their boundaries.
-        for w in analyzer::jieba().cut(&folded, false) {
+        for w in crate::text::jieba().cut(&folded, false) {
             boundaries.insert(w.byte_start);
             boundaries.insert(w.byte_end);
         }

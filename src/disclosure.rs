@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::manifest::Manifest;
-use crate::search::analyzer;
 use crate::transcript::Transcript;
 
 /// The phrase list shipped with this build.
@@ -172,7 +171,7 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
     }
     let mut hits = Vec::new();
     for s in &t.segments {
-        let folded = analyzer::fold(&s.text);
+        let folded = crate::text::fold(&s.text);
         if let Some(phrase) = p.phrases.iter().find(|ph| folded.contains(ph.as_str())) {
             hits.push(json!({"start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text, "phrase": phrase}));
         }

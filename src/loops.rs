@@ -18,7 +18,6 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::search::analyzer;
 use crate::transcript::Segment;
 
 /// Thresholds (versioned with the code; see `data/digital-host.json` for the verdict rules).
@@ -87,7 +86,7 @@ pub struct Loops {
 }
 
 fn key_chars(text: &str) -> Vec<char> {
-    analyzer::fold(text)
+    crate::text::fold(text)
         .chars()
         .filter(|c| c.is_alphanumeric())
         .collect()

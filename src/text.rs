@@ -1,5 +1,8 @@
-//! Text normalisation shared by transcription and display: Unicode NFC, whitespace, and
-//! Mandarin in simplified characters (Whisper sometimes writes traditional ones).
+//! Text normalisation shared by transcription, analysis (claims, loops, disclosure), search and
+//! display: Unicode NFC, whitespace, Mandarin in simplified characters (Whisper sometimes
+//! writes traditional ones), folding for matching, and jieba word segmentation.
+
+use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -38,6 +41,52 @@ pub fn is_non_speech_annotation(text: &str) -> bool {
             && t.chars().count() >= 2
             && !t[open.len_utf8()..t.len() - close.len_utf8()].contains([open, close])
     })
+}
+
+/// The shared jieba segmenter (its dictionary loads once).
+pub fn jieba() -> &'static jieba_rs::Jieba {
+    static JIEBA: OnceLock<jieba_rs::Jieba> = OnceLock::new();
+    JIEBA.get_or_init(jieba_rs::Jieba::new)
+}
+
+fn fold_char(c: char) -> char {
+    let c = match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    };
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
+}
+
+/// Folds `text` character for character; returns the folded string, whose n-th character
+/// stands for the n-th character of `text`.
+pub fn fold(text: &str) -> String {
+    let folded: String = text.chars().map(fold_char).collect();
+    if !folded.chars().any(is_han) {
+        return folded;
+    }
+    let simplified = zhconv::zhconv(&folded, zhconv::Variant::ZhHans);
+    if simplified.chars().count() == folded.chars().count() {
+        return simplified;
+    }
+    // A phrase-level conversion changed the length: convert character by character instead,
+    // so that offsets stay aligned.
+    let mut buf = [0u8; 4];
+    folded
+        .chars()
+        .map(|c| {
+            let s = zhconv::zhconv(c.encode_utf8(&mut buf), zhconv::Variant::ZhHans);
+            let mut it = s.chars();
+            match (it.next(), it.next()) {
+                (Some(x), None) => x,
+                _ => c,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

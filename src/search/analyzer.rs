@@ -8,20 +8,14 @@
 //! query for a word finds it inside longer words, and phrases match word by word whatever the
 //! punctuation and spacing between them.
 
-use std::sync::OnceLock;
-
 use tantivy::tokenizer::{
     Language, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 
+pub use crate::text::{fold, jieba};
+
 /// Name under which the analyzer is registered with tantivy.
 pub const NAME: &str = "liveproof";
-
-/// The shared jieba segmenter (its dictionary loads once).
-pub fn jieba() -> &'static jieba_rs::Jieba {
-    static JIEBA: OnceLock<jieba_rs::Jieba> = OnceLock::new();
-    JIEBA.get_or_init(jieba_rs::Jieba::new)
-}
 
 /// Builds the analyzer (tokenizer + filters).
 pub fn analyzer() -> TextAnalyzer {
@@ -29,46 +23,6 @@ pub fn analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(64))
         .filter(Stemmer::new(Language::English))
         .build()
-}
-
-fn fold_char(c: char) -> char {
-    let c = match c {
-        '\u{3000}' => ' ',
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        _ => c,
-    };
-    let mut lower = c.to_lowercase();
-    match (lower.next(), lower.next()) {
-        (Some(l), None) => l,
-        _ => c,
-    }
-}
-
-/// Folds `text` character for character; returns the folded string, whose n-th character
-/// stands for the n-th character of `text`.
-pub fn fold(text: &str) -> String {
-    let folded: String = text.chars().map(fold_char).collect();
-    if !folded.chars().any(crate::text::is_han) {
-        return folded;
-    }
-    let simplified = zhconv::zhconv(&folded, zhconv::Variant::ZhHans);
-    if simplified.chars().count() == folded.chars().count() {
-        return simplified;
-    }
-    // A phrase-level conversion changed the length: convert character by character instead,
-    // so that offsets stay aligned.
-    let mut buf = [0u8; 4];
-    folded
-        .chars()
-        .map(|c| {
-            let s = zhconv::zhconv(c.encode_utf8(&mut buf), zhconv::Variant::ZhHans);
-            let mut it = s.chars();
-            match (it.next(), it.next()) {
-                (Some(x), None) => x,
-                _ => c,
-            }
-        })
-        .collect()
 }
 
 /// Splits folded text into indexable words with positions and original byte offsets.

@@ -1,0 +1,70 @@
+//! The dependency rules ARCHITECTURE.md states, checked by reading the sources: analysis never
+//! imports search or the server; only `search/` touches tantivy, only `server/` (and the
+//! binary, to run it) actix; the verifier crate needs none of whisper, tantivy, actix, SQLite.
+
+use std::path::{Path, PathBuf};
+
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(sources(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Code lines (comments dropped) of a source file.
+fn code(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_dependency_rules_hold() {
+    let src = root().join("src");
+    let mut broken = Vec::new();
+    for f in sources(&src) {
+        let rel = f.strip_prefix(&src).unwrap().to_string_lossy().to_string();
+        let text = code(&f);
+        let analysis =
+            ["claims.rs", "loops.rs", "disclosure.rs", "text.rs"].contains(&rel.as_str());
+        if analysis && (text.contains("crate::search") || text.contains("crate::server")) {
+            broken.push(format!("{rel}: analysis imports search or the server"));
+        }
+        if !rel.starts_with("search/") && text.contains("tantivy::") {
+            broken.push(format!("{rel}: only search/ touches tantivy"));
+        }
+        if !rel.starts_with("server/") && rel != "main.rs" && text.contains("actix") {
+            broken.push(format!("{rel}: only server/ touches actix"));
+        }
+    }
+    let verify = root().join("crates/verify");
+    let manifest = std::fs::read_to_string(verify.join("Cargo.toml")).unwrap();
+    let deps = &manifest[manifest.find("[dependencies]").unwrap()..];
+    for banned in ["whisper", "tantivy", "actix", "rusqlite", "liveproof ="] {
+        if deps.contains(banned) {
+            broken.push(format!("crates/verify depends on {banned}"));
+        }
+    }
+    for f in sources(&verify.join("src")) {
+        let text = code(&f);
+        for banned in ["whisper_rs", "tantivy", "actix", "rusqlite", "ffmpeg\""] {
+            if text.contains(banned) {
+                broken.push(format!("{}: the verifier uses {banned}", f.display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{broken:#?}");
+}
