@@ -366,66 +366,30 @@ fn read_statement(
 /// Name of the check that the signer's key is trusted.
 pub const TRUST_CHECK: &str = "key.trusted";
 
-/// Verifies `bundle` (named by its path in messages).
-pub fn verify(bundle: &Path, opts: &Options) -> Verdict {
-    verify_with(bundle, &bundle.display().to_string(), opts)
+/// A bundle's members: the small ones' bytes, and every member's SHA-256.
+struct Members {
+    small: BTreeMap<String, Vec<u8>>,
+    hashes: BTreeMap<String, String>,
 }
 
-/// Verifies `bundle`, naming it `shown` in messages (a server does not show its paths).
-pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
-    let (recording, tsa_cert, limits) = (opts.recording, opts.tsa_cert, &opts.limits);
-    let mut c = Checks(Vec::new());
-    let not_proven = vec![
-        "that the speech recognition is right: the audio clip is the evidence, the text a guide"
-            .to_string(),
-        "who was speaking, or that the recording was unedited before it was archived".to_string(),
-        "that the platform, room, host or start time in the manifest are true: they are what the metadata file supplied at ingest said, kept verbatim".to_string(),
-        "the time, beyond the archive's own clock (no trusted timestamp token is checked)"
-            .to_string(),
-    ];
-    let finish =
-        |c: Checks, proven: Vec<String>, not_proven: Vec<String>, signer: Option<Signer>| {
-            let ok = !c.0.is_empty() && c.0.iter().all(|k| k.ok);
-            // Intact but unknown: every check but the signer's passed.
-            let intact = !c.0.is_empty() && c.0.iter().all(|k| k.ok || k.name == TRUST_CHECK);
-            let status = if ok {
-                Status::Verified
-            } else if intact && signer.is_some() {
-                Status::UnknownSigner
-            } else {
-                Status::NotVerified
-            };
-            Verdict {
-                ok,
-                status,
-                signer,
-                checks: c.0,
-                proven: if ok { proven } else { Vec::new() },
-                not_proven,
-                witnessed_by: Vec::new(),
-                custody: Vec::new(),
-                session: None,
-            }
-        };
-
-    // 1. One unambiguous zip, then its members, each to exactly its declared size.
+/// Step 1: one unambiguous zip (`zipcheck`), then its members, each read to exactly its
+/// declared size within `limits`; big members (clip, recording) only hashed as they stream.
+fn read_bundle(
+    bundle: &Path,
+    shown: &str,
+    limits: &crate::limits::Bundle,
+) -> Result<Members, String> {
     let mut file = match std::fs::File::open(bundle) {
         Ok(f) => f,
         Err(e) => {
-            c.add("bundle.read", false, format!("cannot open {shown}: {e}"));
-            return finish(c, vec![], not_proven, None);
+            return Err(format!("cannot open {shown}: {e}"));
         }
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let declared = match crate::zipcheck::check(&mut file, len, limits) {
         Ok(m) => m,
         Err(e) => {
-            c.add(
-                "bundle.read",
-                false,
-                format!("{shown} is not a bundle zip: {e}"),
-            );
-            return finish(c, vec![], not_proven, None);
+            return Err(format!("{shown} is not a bundle zip: {e}"));
         }
     };
     let mut problems = Vec::new();
@@ -454,26 +418,17 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         ));
     }
     if !problems.is_empty() {
-        c.add("bundle.read", false, problems.join("; "));
-        return finish(c, vec![], not_proven, None);
+        return Err(problems.join("; "));
     }
     let mut zip = match zip::ZipArchive::new(file) {
         Ok(z) if z.len() == declared.len() => z,
         Ok(_) => {
-            c.add(
-                "bundle.read",
-                false,
-                format!("{shown}: the zip reader sees other members than the central directory declares"),
-            );
-            return finish(c, vec![], not_proven, None);
+            return Err(format!(
+                "{shown}: the zip reader sees other members than the central directory declares"
+            ));
         }
         Err(e) => {
-            c.add(
-                "bundle.read",
-                false,
-                format!("{shown} is not a readable zip file: {e}"),
-            );
-            return finish(c, vec![], not_proven, None);
+            return Err(format!("{shown} is not a readable zip file: {e}"));
         }
     };
     let mut small: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -518,74 +473,16 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             }
         }
     }
-    if !c.add(
-        "bundle.read",
-        problems.is_empty(),
-        if problems.is_empty() {
-            format!("{} members read within size limits", hashes.len())
-        } else {
-            problems.join("; ")
-        },
-    ) {
-        return finish(c, vec![], not_proven, None);
+    if problems.is_empty() {
+        Ok(Members { small, hashes })
+    } else {
+        Err(problems.join("; "))
     }
+}
 
-    // 2. The key, whose it is, and the signed statement.
-    let key_text = small
-        .get(member::PUBLIC_KEY)
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .and_then(seal::hex32);
-    // An unreadable key fails here, but the member checks below still run, so the report
-    // names every file that was changed.
-    let bundle_key = match key_text {
-        Some(k) => k,
-        None => {
-            c.add(
-                "public_key",
-                false,
-                "public_key.txt is missing or not an Ed25519 key in hex",
-            );
-            [0u8; 32]
-        }
-    };
-    let key_hex = hex::encode(bundle_key);
-    let signer = key_text.map(|k| opts.trust.signer(&k));
-    if let Some(sg) = &signer {
-        c.add(
-            TRUST_CHECK,
-            sg.trusted,
-            match &sg.name {
-                Some(name) => format!("the bundle is signed with the key of {name} (fingerprint {}), which you trust", sg.fingerprint),
-                None if opts.trust.is_empty() => format!(
-                    "the bundle is signed with key {} (fingerprint {}), and you named no key to trust: anyone can make a bundle that passes every other check with a key of their own. Pass --key with the key the archive publishes, or --trust FILE",
-                    sg.public_key, sg.fingerprint
-                ),
-                None => format!(
-                    "the bundle is signed with key {} (fingerprint {}), not one you trust: it does not come from the archive(s) you named",
-                    sg.public_key, sg.fingerprint
-                ),
-            },
-        );
-    }
-    let statement = match read_statement(&small, &bundle_key) {
-        Ok(s) => s,
-        Err(detail) => {
-            c.add("bundle.signature", false, detail);
-            return finish(c, vec![], not_proven, signer);
-        }
-    };
-    let st = &statement.statement;
-    c.add(
-        "bundle.signature",
-        statement.signed,
-        if statement.signed {
-            format!("the bundle statement ({}) is signed by the key in public_key.txt", st.format)
-        } else {
-            format!("the bundle statement's signature does not verify with public_key.txt: {} or the key was changed", statement.member)
-        },
-    );
-
-    // 3. Every member is the one the statement lists.
+/// Step 3: every member but the statement and its signature has the SHA-256 the statement
+/// lists; none is added or missing.
+fn check_members(c: &mut Checks, st: &Statement, hashes: &BTreeMap<String, String>) {
     let mut listed: BTreeMap<&str, &str> = st
         .members
         .iter()
@@ -596,7 +493,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             .entry(clip.file.as_str())
             .or_insert(clip.sha256.as_str());
     }
-    for (name, hash) in &hashes {
+    for (name, hash) in hashes {
         // The statement cannot list itself, nor the signature over it.
         if [
             member::STATEMENT,
@@ -640,42 +537,67 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             );
         }
     }
+}
 
-    // 4. The manifest and its signature.
-    let manifest_bytes = small.get("manifest.json").cloned().unwrap_or_default();
-    let manifest: Option<ManifestView> = serde_json::from_slice(&manifest_bytes).ok();
-    let msig: Option<DetachedSignature> = small
-        .get("manifest.sig")
-        .and_then(|b| serde_json::from_slice(b).ok());
-    let msig_ok = msig.as_ref().is_some_and(|s| {
-        s.public_key == key_hex && s.domain == seal::MANIFEST_DOMAIN && s.check(&manifest_bytes)
-    });
-    c.add(
-        "manifest.signature",
-        msig_ok && manifest.is_some(),
-        if msig_ok && manifest.is_some() {
-            "the session manifest is signed by the archive key".to_string()
-        } else {
-            "manifest.json or manifest.sig was changed, or they are signed by another key"
-                .to_string()
-        },
-    );
-    let Some(manifest) = manifest else {
-        return finish(c, vec![], not_proven, signer);
-    };
-
-    // 5. The excerpt: every segment proven against the sealed transcript root, in order.
-    let excerpt: Option<Excerpt> = small
-        .get("excerpt.json")
-        .and_then(|b| serde_json::from_slice(b).ok());
-    let Some(excerpt) = excerpt else {
+/// Step 8: an included original (`recording.*`) and a given one are the manifest's recording.
+fn check_recording(
+    c: &mut Checks,
+    hashes: &BTreeMap<String, String>,
+    expected: &str,
+    recording: Option<&Path>,
+) {
+    let inside: Vec<&String> = hashes
+        .keys()
+        .filter(|n| n.starts_with("recording."))
+        .collect();
+    for n in inside {
+        let ok = hashes[n] == expected;
         c.add(
-            "excerpt.segments",
-            false,
-            "excerpt.json is missing or unreadable",
+            "recording.included",
+            ok,
+            if ok {
+                format!("{n} is the original recording (SHA-256 matches the manifest)")
+            } else {
+                format!("{n} is not the recording the manifest names")
+            },
         );
-        return finish(c, vec![], not_proven, signer);
-    };
+    }
+    if let Some(path) = recording {
+        let r = crate::sha256_file(path);
+        match r {
+            Ok(h) if h == expected => {
+                c.add(
+                    "recording.given",
+                    true,
+                    format!("{} is the archived original, byte for byte", path.display()),
+                );
+            }
+            Ok(h) => {
+                c.add(
+                    "recording.given",
+                    false,
+                    format!(
+                        "{} has SHA-256 {h}, the archived original has {}: it is a different file",
+                        path.display(),
+                        expected
+                    ),
+                );
+            }
+            Err(e) => {
+                c.add(
+                    "recording.given",
+                    false,
+                    format!("cannot read {}: {e}", path.display()),
+                );
+            }
+        }
+    }
+}
+
+/// Steps 5 and 5b: excerpt, statement and manifest name one session and root; every quoted
+/// segment and gap is proven against the root, in order, none left out; the clip's stated range
+/// holds every quoted segment whole.
+fn check_excerpt(c: &mut Checks, excerpt: &Excerpt, manifest: &ManifestView, st: &Statement) {
     let same_ids = excerpt.session == manifest.session && st.session == manifest.session;
     let same_root = excerpt.transcript_root == manifest.transcript_root
         && st.transcript_root == manifest.transcript_root;
@@ -800,6 +722,158 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             );
         }
     }
+}
+
+/// Verifies `bundle` (named by its path in messages).
+pub fn verify(bundle: &Path, opts: &Options) -> Verdict {
+    verify_with(bundle, &bundle.display().to_string(), opts)
+}
+
+/// Verifies `bundle`, naming it `shown` in messages (a server does not show its paths).
+pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
+    let (recording, tsa_cert, limits) = (opts.recording, opts.tsa_cert, &opts.limits);
+    let mut c = Checks(Vec::new());
+    let not_proven = vec![
+        "that the speech recognition is right: the audio clip is the evidence, the text a guide"
+            .to_string(),
+        "who was speaking, or that the recording was unedited before it was archived".to_string(),
+        "that the platform, room, host or start time in the manifest are true: they are what the metadata file supplied at ingest said, kept verbatim".to_string(),
+        "the time, beyond the archive's own clock (no trusted timestamp token is checked)"
+            .to_string(),
+    ];
+    let finish =
+        |c: Checks, proven: Vec<String>, not_proven: Vec<String>, signer: Option<Signer>| {
+            let ok = !c.0.is_empty() && c.0.iter().all(|k| k.ok);
+            // Intact but unknown: every check but the signer's passed.
+            let intact = !c.0.is_empty() && c.0.iter().all(|k| k.ok || k.name == TRUST_CHECK);
+            let status = if ok {
+                Status::Verified
+            } else if intact && signer.is_some() {
+                Status::UnknownSigner
+            } else {
+                Status::NotVerified
+            };
+            Verdict {
+                ok,
+                status,
+                signer,
+                checks: c.0,
+                proven: if ok { proven } else { Vec::new() },
+                not_proven,
+                witnessed_by: Vec::new(),
+                custody: Vec::new(),
+                session: None,
+            }
+        };
+
+    // 1. One unambiguous zip, then its members, each to exactly its declared size.
+    let Members { small, hashes } = match read_bundle(bundle, shown, limits) {
+        Ok(m) => m,
+        Err(e) => {
+            c.add("bundle.read", false, e);
+            return finish(c, vec![], not_proven, None);
+        }
+    };
+    c.add(
+        "bundle.read",
+        true,
+        format!("{} members read within size limits", hashes.len()),
+    );
+
+    // 2. The key, whose it is, and the signed statement.
+    let key_text = small
+        .get(member::PUBLIC_KEY)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(seal::hex32);
+    // An unreadable key fails here, but the member checks below still run, so the report
+    // names every file that was changed.
+    let bundle_key = match key_text {
+        Some(k) => k,
+        None => {
+            c.add(
+                "public_key",
+                false,
+                "public_key.txt is missing or not an Ed25519 key in hex",
+            );
+            [0u8; 32]
+        }
+    };
+    let key_hex = hex::encode(bundle_key);
+    let signer = key_text.map(|k| opts.trust.signer(&k));
+    if let Some(sg) = &signer {
+        c.add(
+            TRUST_CHECK,
+            sg.trusted,
+            match &sg.name {
+                Some(name) => format!("the bundle is signed with the key of {name} (fingerprint {}), which you trust", sg.fingerprint),
+                None if opts.trust.is_empty() => format!(
+                    "the bundle is signed with key {} (fingerprint {}), and you named no key to trust: anyone can make a bundle that passes every other check with a key of their own. Pass --key with the key the archive publishes, or --trust FILE",
+                    sg.public_key, sg.fingerprint
+                ),
+                None => format!(
+                    "the bundle is signed with key {} (fingerprint {}), not one you trust: it does not come from the archive(s) you named",
+                    sg.public_key, sg.fingerprint
+                ),
+            },
+        );
+    }
+    let statement = match read_statement(&small, &bundle_key) {
+        Ok(s) => s,
+        Err(detail) => {
+            c.add("bundle.signature", false, detail);
+            return finish(c, vec![], not_proven, signer);
+        }
+    };
+    let st = &statement.statement;
+    c.add(
+        "bundle.signature",
+        statement.signed,
+        if statement.signed {
+            format!("the bundle statement ({}) is signed by the key in public_key.txt", st.format)
+        } else {
+            format!("the bundle statement's signature does not verify with public_key.txt: {} or the key was changed", statement.member)
+        },
+    );
+
+    // 3. Every member is the one the statement lists.
+    check_members(&mut c, st, &hashes);
+
+    // 4. The manifest and its signature.
+    let manifest_bytes = small.get("manifest.json").cloned().unwrap_or_default();
+    let manifest: Option<ManifestView> = serde_json::from_slice(&manifest_bytes).ok();
+    let msig: Option<DetachedSignature> = small
+        .get("manifest.sig")
+        .and_then(|b| serde_json::from_slice(b).ok());
+    let msig_ok = msig.as_ref().is_some_and(|s| {
+        s.public_key == key_hex && s.domain == seal::MANIFEST_DOMAIN && s.check(&manifest_bytes)
+    });
+    c.add(
+        "manifest.signature",
+        msig_ok && manifest.is_some(),
+        if msig_ok && manifest.is_some() {
+            "the session manifest is signed by the archive key".to_string()
+        } else {
+            "manifest.json or manifest.sig was changed, or they are signed by another key"
+                .to_string()
+        },
+    );
+    let Some(manifest) = manifest else {
+        return finish(c, vec![], not_proven, signer);
+    };
+
+    // 5. The excerpt: every segment proven against the sealed transcript root, in order.
+    let excerpt: Option<Excerpt> = small
+        .get("excerpt.json")
+        .and_then(|b| serde_json::from_slice(b).ok());
+    let Some(excerpt) = excerpt else {
+        c.add(
+            "excerpt.segments",
+            false,
+            "excerpt.json is missing or unreadable",
+        );
+        return finish(c, vec![], not_proven, signer);
+    };
+    check_excerpt(&mut c, &excerpt, &manifest, st);
 
     // 6. The manifest is in the log under a signed tree head.
     let inclusion: Option<Inclusion> = small
@@ -946,52 +1020,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
     }
 
     // 8. The original recording, inside the bundle or given.
-    let inside: Vec<&String> = hashes
-        .keys()
-        .filter(|n| n.starts_with("recording."))
-        .collect();
-    for n in inside {
-        let ok = hashes[n] == manifest.recording_sha256;
-        c.add(
-            "recording.included",
-            ok,
-            if ok {
-                format!("{n} is the original recording (SHA-256 matches the manifest)")
-            } else {
-                format!("{n} is not the recording the manifest names")
-            },
-        );
-    }
-    if let Some(path) = recording {
-        let r = crate::sha256_file(path);
-        match r {
-            Ok(h) if h == manifest.recording_sha256 => {
-                c.add(
-                    "recording.given",
-                    true,
-                    format!("{} is the archived original, byte for byte", path.display()),
-                );
-            }
-            Ok(h) => {
-                c.add(
-                    "recording.given",
-                    false,
-                    format!(
-                        "{} has SHA-256 {h}, the archived original has {}: it is a different file",
-                        path.display(),
-                        manifest.recording_sha256
-                    ),
-                );
-            }
-            Err(e) => {
-                c.add(
-                    "recording.given",
-                    false,
-                    format!("cannot read {}: {e}", path.display()),
-                );
-            }
-        }
-    }
+    check_recording(&mut c, &hashes, &manifest.recording_sha256, recording);
 
     let mut not_proven = not_proven;
     if let Some(t) = &tsa_time {
@@ -1073,4 +1102,90 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
     v.custody = custody;
     v.session = Some(manifest.session.clone());
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::{ClipRef, FileRef};
+
+    fn statement(members: &[(&str, &str)]) -> Statement {
+        Statement {
+            format: FORMAT.into(),
+            session: "s".into(),
+            created_at: "t".into(),
+            from_ms: 0,
+            to_ms: 1,
+            first_index: 0,
+            last_index: 0,
+            transcript_root: "00".repeat(32),
+            clip: Some(ClipRef {
+                file: "clip.flac".into(),
+                sha256: "c".into(),
+                from_ms: Some(0),
+                to_ms: Some(1),
+            }),
+            members: members
+                .iter()
+                .map(|(f, h)| FileRef {
+                    file: f.to_string(),
+                    sha256: h.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    fn failed(c: &Checks) -> Vec<String> {
+        c.0.iter()
+            .filter(|k| !k.ok)
+            .map(|k| k.name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn members_must_be_exactly_the_listed_ones() {
+        let st = statement(&[("a.json", "1"), ("b.json", "2")]);
+        let hashes: BTreeMap<String, String> = [
+            ("a.json", "1"),
+            ("b.json", "9"),
+            ("clip.flac", "c"),
+            ("extra.txt", "3"),
+            ("statement.json", "x"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let mut c = Checks(Vec::new());
+        check_members(&mut c, &st, &hashes);
+        assert_eq!(failed(&c), vec!["member b.json", "member extra.txt"]);
+        let mut c = Checks(Vec::new());
+        let mut fewer = hashes.clone();
+        fewer.remove("clip.flac");
+        fewer.remove("extra.txt");
+        fewer.insert("b.json".into(), "2".into());
+        check_members(&mut c, &st, &fewer);
+        assert_eq!(failed(&c), vec!["member clip.flac"]);
+    }
+
+    #[test]
+    fn an_included_recording_must_be_the_manifests() {
+        let hashes: BTreeMap<String, String> = [("recording.flv".to_string(), "ab".to_string())]
+            .into_iter()
+            .collect();
+        let mut c = Checks(Vec::new());
+        check_recording(&mut c, &hashes, "ab", None);
+        assert!(failed(&c).is_empty());
+        let mut c = Checks(Vec::new());
+        check_recording(&mut c, &hashes, "cd", None);
+        assert_eq!(failed(&c), vec!["recording.included"]);
+    }
+
+    #[test]
+    fn openssl_times_compare_as_utc() {
+        assert_eq!(
+            tsa_time_utc("Nov  6 12:00:01.5 2026 GMT").as_deref(),
+            Some("2026-11-06T12:00:01")
+        );
+        assert_eq!(tsa_time_utc("yesterday"), None);
+    }
 }
