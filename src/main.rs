@@ -202,14 +202,17 @@ enum Command {
     /// Exit codes: 0 verified; 5 a check failed (changed, forged or not a bundle); 6 intact but
     /// signed by a key you did not say to trust. --json prints {"ok", "status" (verified |
     /// unknown_signer | not_verified), "signer": {"fingerprint", "public_key", "trusted",
-    /// "name"}, "checks": [{"name", "ok", "detail"}], "proven", "not_proven"}.
+    /// "name"}, "checks": [{"name", "ok", "detail"}], "proven", "not_proven", "custody" (who
+    /// archived, exported or verified it), "witnessed_by"}. The format is specified in
+    /// docs/evidence-format.md; verifiers/python/lpverify.py is an independent verifier.
     ///
     /// Example: liveproof verify bundle.zip --key ed25519:9c1e...  --recording room-17.flv
     #[command(verbatim_doc_comment)]
     Verify {
         /// The bundle.
         bundle: PathBuf,
-        /// The original recording, to re-hash against the manifest.
+        /// The original recording, to re-hash against the manifest and to check the clip's
+        /// samples against (the stated range is cut again and compared).
         #[arg(long)]
         recording: Option<PathBuf>,
         /// A key to trust: the archive's public key (hex, `ed25519:` + hex, or a file holding
