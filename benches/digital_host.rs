@@ -264,13 +264,7 @@ fn main() {
             } else {
                 "en".into()
             },
-            threads: liveproof::transcribe::default_threads(),
-            beam: 1,
-            allow_truncated: false,
-            vad: false,
-            transcribe_repeats: false,
-            owner: None,
-            by: None,
+            ..Default::default()
         };
         let s = ingest::ingest(&mut store, &c.file, &opts, &Quiet).unwrap();
         let r = liveproof::disclosure::report(

@@ -693,15 +693,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let opts = ingest::Options {
                 meta,
                 model,
-                models_dir: models::models_dir(),
                 language: lang,
                 threads: threads.unwrap_or_else(liveproof::transcribe::default_threads),
                 beam,
                 allow_truncated,
                 vad,
                 transcribe_repeats,
-                owner: None,
-                by: None,
+                ..Default::default()
             };
             let bar = Bar::new(&file);
             let result = ingest::ingest(&mut store, &file, &opts, &bar);

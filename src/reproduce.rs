@@ -89,7 +89,6 @@ pub fn reproduce(
     let label = Path::new(&manifest.original_name);
     let probe = crate::media::probe(&blob, label).map_err(IngestError::from)?;
     let opts = Options {
-        meta: None,
         model: resolved.name.clone(),
         models_dir: models_dir.to_path_buf(),
         language: settings.language.clone(),
@@ -98,8 +97,7 @@ pub fn reproduce(
         allow_truncated: settings.allow_truncated,
         vad: settings.vad,
         transcribe_repeats: settings.vad && !settings.reuse_repeats,
-        owner: None,
-        by: None,
+        ..Default::default()
     };
     let language = crate::transcribe::Language::parse(&opts.language).map_err(IngestError::from)?;
     let mut timings = crate::ingest::Timings::default();

@@ -266,13 +266,10 @@ pub fn create(store: &Store, req: &Request) -> Result<Created, EvidenceError> {
         gaps,
     };
     // Custody first: the export is logged, then proven, so the bundle carries its own export.
-    if seal::log::prove(store.db(), &id)
-        .map_err(|source| StoreError::Catalog {
-            path: store.root().join("catalog.sqlite"),
-            source,
-        })?
-        .is_none()
-    {
+    if !seal::log::is_logged(store.db(), &id).map_err(|source| StoreError::Catalog {
+        path: store.root().join("catalog.sqlite"),
+        source,
+    })? {
         return Err(EvidenceError::NotLogged(id.clone()));
     }
     let mut exported = crate::custody::event(

@@ -181,6 +181,16 @@ pub fn head_at(conn: &Connection, size: u64) -> rusqlite::Result<Option<TreeHead
     .transpose()
 }
 
+/// Whether `session`'s manifest is in the log (without building a proof).
+pub fn is_logged(conn: &Connection, session: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM log_entries WHERE session = ?1
+         AND idx NOT IN (SELECT idx FROM custody))",
+        params![session],
+        |r| r.get(0),
+    )
+}
+
 /// Inclusion proof of the newest manifest entry of `session` against the newest head.
 pub fn prove(conn: &Connection, session: &str) -> rusqlite::Result<Option<Inclusion>> {
     let entry: Option<(i64, String)> = conn
