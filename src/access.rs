@@ -289,6 +289,18 @@ pub enum Scope {
     Sessions(Vec<String>),
 }
 
+impl Scope {
+    /// Confines a search to this scope, inside the query, so that `total` and pages count
+    /// only what the caller may read (whatever filters the caller asked for).
+    pub fn apply(self, req: &mut crate::search::Request) {
+        match self {
+            Scope::All => {}
+            Scope::Platform(p) => req.platform = Some(p),
+            Scope::Sessions(ids) => req.within = Some(ids),
+        }
+    }
+}
+
 impl Access {
     /// Whether this caller may read a session with this platform.
     pub fn can_read(&self, conn: &Connection, session: &str, platform: Option<&str>) -> bool {

@@ -24,6 +24,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// What to tell the user after a failure when the archive's disk is (nearly) full: storage
+/// errors deep in SQLite or tantivy rarely say "disk full" in plain words. `None` when there
+/// is room. The CLI prints it under any error; the server adds it to its 500s.
+pub fn disk_full_hint(data: &Path) -> Option<String> {
+    let free = free_bytes(data).filter(|&b| b < 1 << 20)?;
+    Some(format!(
+        "no space left on the archive's disk ({free} bytes free at `{}`): free some space and run again; what was not committed was discarded",
+        data.display()
+    ))
+}
+
 /// Bytes available to this user on the filesystem holding `path` (`None` if unknown).
 pub fn free_bytes(path: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;

@@ -46,8 +46,10 @@ fn the_dependency_rules_hold() {
         if !rel.starts_with("search/") && text.contains("tantivy::") {
             broken.push(format!("{rel}: only search/ touches tantivy"));
         }
-        if !rel.starts_with("server/") && rel != "main.rs" && text.contains("actix") {
-            broken.push(format!("{rel}: only server/ touches actix"));
+        if !rel.starts_with("server/") && rel != "cli/serve.rs" && text.contains("actix") {
+            broken.push(format!(
+                "{rel}: only server/ (and cli/serve.rs, to run it) touches actix"
+            ));
         }
     }
     let verify = root().join("crates/verify");

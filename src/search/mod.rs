@@ -63,40 +63,106 @@ pub enum Sort {
     Time,
 }
 
-/// A search with its filters.
-#[derive(Debug, Clone, Default)]
+/// A search with its filters: the one struct behind `liveproof search` (clap), the query string
+/// of `GET /api/search` (serde: `q`, `limit`, `offset`, `session`, `platform`, `room`, `host`,
+/// `since`, `until`, `lang`, `flag`, `tag`, `sort`; `flag` and `tag` may repeat) and library
+/// callers. Adding a filter means a field here and its clause in [`Searcher::search`].
+#[derive(Debug, Clone, clap::Args, serde::Deserialize)]
 pub struct Request {
-    /// Query text (see [`query`] for the syntax).
+    /// The query.
+    #[arg(allow_hyphen_values = true)]
+    #[serde(rename = "q")]
     pub query: String,
-    /// Hits per page.
-    pub limit: usize,
-    /// Hits to skip (pagination).
-    pub offset: usize,
-    /// Only this session.
+    /// Hits per page (1 to 200).
+    #[arg(long, default_value_t = DEFAULT_LIMIT)]
+    #[serde(default = "default_limit")]
+    pub limit: u64,
+    /// Hits to skip (next pages), at most 9,800: narrow the query to reach further.
+    #[arg(long, default_value_t = 0)]
+    #[serde(default)]
+    pub offset: u64,
+    /// Only this session (id).
+    #[arg(long)]
     pub session: Option<String>,
-    /// Only this platform.
+    /// Only this platform (sidecar `platform`).
+    #[arg(long)]
     pub platform: Option<String>,
-    /// Only this room.
+    /// Only this room (sidecar `room`).
+    #[arg(long)]
     pub room: Option<String>,
-    /// Only this host.
+    /// Only this host (sidecar `host`).
+    #[arg(long)]
     pub host: Option<String>,
-    /// Sessions started at or after this time.
+    /// Sessions started on or after this date.
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    #[serde(default, deserialize_with = "de_since")]
     pub since: Option<chrono::DateTime<chrono::Utc>>,
-    /// Sessions started before this time.
+    /// Sessions started on or before this date.
+    #[arg(long, value_name = "DATE", value_parser = parse_until)]
+    #[serde(default, deserialize_with = "de_until")]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
-    /// Only segments in this language.
+    /// Only segments in this language (zh, en, ...).
+    #[arg(long = "lang")]
+    #[serde(rename = "lang")]
     pub language: Option<String>,
-    /// Only segments carrying all these claim flags.
+    /// Only segments flagged with this claim category (repeatable).
+    #[arg(long = "flag", value_name = "CATEGORY")]
+    #[serde(default, rename = "flag")]
     pub flags: Vec<String>,
-    /// Only sessions carrying all these tags.
+    /// Only sessions with this tag (repeatable).
+    #[arg(long = "tag")]
+    #[serde(default, rename = "tag")]
     pub tags: Vec<String>,
-    /// Order.
+    /// Order of hits.
+    #[arg(long, value_enum, default_value = "relevance")]
+    #[serde(default)]
     pub sort: Sort,
     /// Only these sessions (a consumer's own), applied inside the query so that `total` and
-    /// paging count only them; `None` means no such restriction.
+    /// paging count only them; `None` means no such restriction. Set from the caller's
+    /// access scope, never from user input.
+    #[arg(skip)]
+    #[serde(skip)]
     pub within: Option<Vec<String>>,
     /// Paging limits `limit` and `offset` are checked against.
+    #[arg(skip)]
+    #[serde(skip)]
     pub paging: crate::limits::Paging,
+}
+
+impl Default for Request {
+    /// An empty query, first page of [`DEFAULT_LIMIT`] hits, no filters, by relevance: the
+    /// defaults an empty query string gets, so that they are written down once.
+    fn default() -> Self {
+        serde_json::from_value(serde_json::json!({ "q": "" }))
+            .expect("every field but q has a serde default")
+    }
+}
+
+/// Hits per page unless a request says otherwise.
+pub const DEFAULT_LIMIT: u64 = 20;
+
+fn default_limit() -> u64 {
+    DEFAULT_LIMIT
+}
+
+fn de_since<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
+    let s: Option<String> = serde::Deserialize::deserialize(d)?;
+    s.as_deref()
+        .map(parse_since)
+        .transpose()
+        .map_err(serde::de::Error::custom)
+}
+
+fn de_until<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
+    let s: Option<String> = serde::Deserialize::deserialize(d)?;
+    s.as_deref()
+        .map(parse_until)
+        .transpose()
+        .map_err(serde::de::Error::custom)
 }
 
 /// One matching segment.
@@ -112,8 +178,13 @@ pub struct Hit {
     pub end_ms: u64,
     /// Normalised text of the segment.
     pub text: String,
-    /// Text with the matched words in `<b>…</b>` (HTML-escaped).
+    /// Text with the matched words in `<b>…</b>` (HTML-escaped): `passage` rendered for a
+    /// web page.
     pub snippet: String,
+    /// The passage shown and where the matched words are in it, for other renderings (a
+    /// terminal's bold).
+    #[serde(skip)]
+    pub passage: Passage,
     /// Language of the segment.
     pub language: String,
     /// Platform, room, host from the sidecar, when known.
@@ -126,6 +197,38 @@ pub struct Hit {
     pub started_at: String,
     /// BM25 score (0 when sorted by time).
     pub score: f32,
+}
+
+/// The part of a segment's text a hit shows, with the matched words marked by byte ranges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Passage {
+    /// The text shown (at most 160 characters of the segment).
+    pub fragment: String,
+    /// Byte ranges of `fragment` holding matched words, in order, not overlapping.
+    pub highlighted: Vec<std::ops::Range<usize>>,
+}
+
+impl Passage {
+    /// The fragment with each matched word between `on` and `off`, every piece of text
+    /// passed through `escape` first (HTML escaping for a page, nothing for a terminal).
+    pub fn render(&self, on: &str, off: &str, escape: impl Fn(&str) -> String) -> String {
+        let mut out = String::new();
+        let mut at = 0;
+        for r in &self.highlighted {
+            let (Some(before), Some(word)) =
+                (self.fragment.get(at..r.start), self.fragment.get(r.clone()))
+            else {
+                continue;
+            };
+            out.push_str(&escape(before));
+            out.push_str(on);
+            out.push_str(&escape(word));
+            out.push_str(off);
+            at = r.end;
+        }
+        out.push_str(&escape(self.fragment.get(at..).unwrap_or_default()));
+        out
+    }
 }
 
 /// A page of results.
@@ -434,7 +537,7 @@ impl Searcher {
 
     /// Runs a search.
     pub fn search(&self, req: &Request) -> Result<Results, SearchError> {
-        req.paging.check(req.limit as u64, req.offset as u64)?;
+        let (limit, offset) = req.paging.check(req.limit, req.offset)?;
         let ast = query::parse(&req.query)?;
         let dir = &self.dir;
         let err = |source| SearchError::Index {
@@ -495,7 +598,7 @@ impl Searcher {
         let full = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let total = searcher.search(&full, &Count).map_err(err)?;
-        let top = TopDocs::with_limit(req.limit.max(1)).and_offset(req.offset);
+        let top = TopDocs::with_limit(limit).and_offset(offset);
         let addrs: Vec<(f32, tantivy::DocAddress)> = match req.sort {
             Sort::Relevance => searcher.search(&full, &top.order_by_score()).map_err(err)?,
             Sort::Time => searcher
@@ -518,15 +621,18 @@ impl Searcher {
             };
             let n = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
             let text = s(f.text).unwrap_or_default();
-            let mut snippet = snippets.snippet(&text);
-            if snippet.is_empty() {
+            let snippet = snippets.snippet(&text);
+            let passage = if snippet.fragment().is_empty() {
                 // Prefix queries give the generator no terms: show the start of the text.
-                snippet = tantivy::snippet::Snippet::empty();
-            }
-            let html = if snippet.fragment().is_empty() {
-                html_escape(&text.chars().take(160).collect::<String>())
+                Passage {
+                    fragment: text.chars().take(160).collect(),
+                    highlighted: Vec::new(),
+                }
             } else {
-                snippet.to_html()
+                Passage {
+                    fragment: snippet.fragment().to_string(),
+                    highlighted: snippet.highlighted().to_vec(),
+                }
             };
             let started_at = doc
                 .get_first(f.started_at)
@@ -543,7 +649,8 @@ impl Searcher {
                 start_ms: n(f.start_ms),
                 end_ms: n(f.end_ms),
                 text,
-                snippet: html,
+                snippet: passage.render("<b>", "</b>", html_escape),
+                passage,
                 language: s(f.language).unwrap_or_default(),
                 platform: s(f.platform),
                 room: s(f.room),
@@ -558,7 +665,7 @@ impl Searcher {
 
 /// Runs one search (opens the index; use [`Searcher`] for many).
 pub fn search(data: &Path, req: &Request) -> Result<Results, SearchError> {
-    req.paging.check(req.limit as u64, req.offset as u64)?;
+    req.paging.check(req.limit, req.offset)?;
     query::parse(&req.query)?;
     match Searcher::open(data)? {
         Some(s) => s.search(req),
@@ -574,4 +681,99 @@ fn html_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        request: Request,
+    }
+
+    /// The command line and the query string are the same struct: the same words give the
+    /// same request.
+    #[test]
+    fn command_line_and_query_string_give_the_same_request() {
+        let cli = Cli::try_parse_from([
+            "search",
+            "最好",
+            "--limit",
+            "5",
+            "--offset",
+            "10",
+            "--platform",
+            "douyin",
+            "--since",
+            "2026-05-01",
+            "--until",
+            "2026-05-31",
+            "--lang",
+            "zh",
+            "--flag",
+            "absolute_terms",
+            "--flag",
+            "pressure",
+            "--tag",
+            "digital_host",
+            "--sort",
+            "time",
+        ])
+        .unwrap()
+        .request;
+        let web: Request = serde_html_form::from_str(
+            "q=%E6%9C%80%E5%A5%BD&limit=5&offset=10&platform=douyin&since=2026-05-01&until=2026-05-31&lang=zh&flag=absolute_terms&flag=pressure&tag=digital_host&sort=time",
+        )
+        .unwrap();
+        assert_eq!(format!("{cli:?}"), format!("{web:?}"));
+        assert_eq!(web.flags, ["absolute_terms", "pressure"]);
+        assert_eq!(web.limit, 5);
+        assert!(web.until.unwrap() > web.since.unwrap());
+    }
+
+    #[test]
+    fn defaults_are_the_same_everywhere() {
+        let cli = Cli::try_parse_from(["search", "x"]).unwrap().request;
+        let web: Request = serde_html_form::from_str("q=x").unwrap();
+        let lib = Request {
+            query: "x".into(),
+            ..Default::default()
+        };
+        assert_eq!(format!("{cli:?}"), format!("{web:?}"));
+        assert_eq!(format!("{cli:?}"), format!("{lib:?}"));
+        assert_eq!(lib.limit, DEFAULT_LIMIT);
+    }
+
+    #[test]
+    fn a_bad_date_or_a_missing_query_is_refused_with_its_reason() {
+        let e = serde_html_form::from_str::<Request>("q=x&since=last-tuesday").unwrap_err();
+        assert!(e.to_string().contains("last-tuesday"), "{e}");
+        assert!(serde_html_form::from_str::<Request>("limit=3").is_err());
+        // The access scope is never taken from the caller.
+        let r: Request = serde_html_form::from_str("q=x&within=abc&paging=1").unwrap();
+        assert!(r.within.is_none());
+    }
+
+    #[test]
+    fn a_passage_renders_escaped_for_a_page_and_plain_for_a_terminal() {
+        let p = Passage {
+            fragment: "a <b> 最好 & 第一".into(),
+            highlighted: vec![6..12, 15..21],
+        };
+        assert_eq!(
+            p.render("<b>", "</b>", html_escape),
+            "a &lt;b&gt; <b>最好</b> &amp; <b>第一</b>"
+        );
+        assert_eq!(p.render("[", "]", str::to_string), "a <b> [最好] & [第一]");
+        // Ranges off character boundaries are skipped, never a panic.
+        let bad = Passage {
+            fragment: "最好".into(),
+            highlighted: vec![1..2, 4..5],
+        };
+        assert_eq!(bad.render("[", "]", str::to_string), "最好");
+    }
 }

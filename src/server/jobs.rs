@@ -213,7 +213,11 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
                 .map_err(|e| e.to_string())?;
             let _ = std::fs::remove_file(&upload);
         }
-        Err(e) => {
+        Err(mut e) => {
+            if let Some(hint) = crate::fsutil::disk_full_hint(&config.data) {
+                eprintln!("job {id}: {hint}");
+                e = format!("{e}; the archive's disk is full: try again later");
+            }
             // Clients see the name they uploaded, never the server's paths.
             let e = e
                 .replace(&format!("{}/", work.path().display()), "")

@@ -143,6 +143,14 @@ fn start_timestamper(config: &Config) {
 /// Runs the server until it is stopped.
 pub async fn serve(addr: &str, config: Config) -> std::io::Result<()> {
     clean_up(&config.data);
+    // A killed ingest may have committed a session without indexing it; the CLI repairs
+    // before each search, the server once here (each job's ingest indexes its own session).
+    let repaired = crate::store::Store::open(&config.data)
+        .map_err(crate::search::SearchError::from)
+        .and_then(|s| crate::search::catch_up(&s));
+    if let Err(e) = repaired {
+        eprintln!("liveproof: some archived sessions may be missing from search: {e}");
+    }
     jobs::start_worker(config.clone());
     start_timestamper(&config);
     let state = web::Data::new(State::new(config));

@@ -265,82 +265,26 @@ async fn media(
         .into_response(&req))
 }
 
-#[derive(Deserialize)]
-struct SearchQuery {
-    q: String,
-    #[serde(default = "default_limit")]
-    limit: u64,
-    #[serde(default)]
-    offset: u64,
-    session: Option<String>,
-    platform: Option<String>,
-    room: Option<String>,
-    host: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    lang: Option<String>,
-    flag: Option<String>,
-    tag: Option<String>,
-    #[serde(default)]
-    sort: crate::search::Sort,
-}
-
-fn default_limit() -> u64 {
-    20
-}
-
 async fn search(
     state: web::Data<State>,
     who: Caller,
-    q: web::Query<SearchQuery>,
+    http: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let d = data(&state);
-    let q = q.into_inner();
-    let paging = state.config.limits.paging;
-    let (limit, offset) = paging
-        .check(q.limit, q.offset)
+    // serde_html_form, unlike actix's Query, takes repeated `flag` and `tag` keys.
+    let mut req: crate::search::Request = serde_html_form::from_str(http.query_string())
+        .map_err(|e| ApiError::bad_request(format!("query string: {e}")))?;
+    req.paging = state.config.limits.paging;
+    req.paging
+        .check(req.limit, req.offset)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let results = web::block(move || -> Result<crate::search::Results, ApiError> {
-        let bad = |e: crate::search::SearchError| ApiError::bad_request(e.to_string());
-        let mut req = crate::search::Request {
-            query: q.q,
-            limit,
-            offset,
-            session: q.session,
-            platform: q.platform,
-            room: q.room,
-            host: q.host,
-            since: q
-                .since
-                .as_deref()
-                .map(crate::search::parse_since)
-                .transpose()
-                .map_err(bad)?,
-            until: q
-                .until
-                .as_deref()
-                .map(crate::search::parse_until)
-                .transpose()
-                .map_err(bad)?,
-            language: q.lang,
-            flags: q.flag.into_iter().collect(),
-            tags: q.tag.into_iter().collect(),
-            sort: q.sort,
-            within: None,
-            paging,
-        };
-        // The caller's scope is part of the query, so totals and pages count only what the
-        // caller may read.
         let store = Store::open(&d)?;
-        match who.0.search_scope(store.db()) {
-            crate::access::Scope::All => {}
-            crate::access::Scope::Platform(p) => req.platform = Some(p),
-            crate::access::Scope::Sessions(ids) => req.within = Some(ids),
-        }
+        who.0.search_scope(store.db()).apply(&mut req);
         crate::search::search(&d, &req).map_err(|e| match e {
             crate::search::SearchError::Syntax(_)
             | crate::search::SearchError::Filter(_)
-            | crate::search::SearchError::Paging(_) => bad(e),
+            | crate::search::SearchError::Paging(_) => ApiError::bad_request(e.to_string()),
             other => ApiError::internal(other.to_string()),
         })
     })

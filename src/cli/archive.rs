@@ -1,0 +1,204 @@
+//! Commands that archive recordings and read the archive back: ingest, reproduce, reindex,
+//! sessions, show, export.
+
+use std::io::Write;
+
+use anyhow::Context;
+use liveproof::media::clock;
+use liveproof::store::Store;
+use liveproof::transcript::{self, ExportFormat};
+use liveproof::{ingest, models, search};
+
+use super::args::{ExportArgs, IngestArgs, ReproduceArgs, ShowArgs};
+use super::progress::Bar;
+use super::{print_json, BadInput, Ctx, Failure};
+
+/// `liveproof ingest`.
+pub fn ingest(ctx: &Ctx, a: IngestArgs) -> Result<(), Failure> {
+    let mut store = Store::open(&ctx.data)?;
+    let opts = ingest::Options {
+        meta: a.meta,
+        model: a.model,
+        language: a.lang,
+        threads: a
+            .threads
+            .unwrap_or_else(liveproof::transcribe::default_threads),
+        beam: a.beam,
+        allow_truncated: a.allow_truncated,
+        vad: a.vad,
+        transcribe_repeats: a.transcribe_repeats,
+        ..Default::default()
+    };
+    let bar = Bar::new(&a.file);
+    let result = ingest::ingest(&mut store, &a.file, &opts, &bar);
+    bar.finish();
+    let s = result?;
+    if let Some(w) = &s.timestamp_warning {
+        eprintln!("warning: archived and signed, but {w}");
+    }
+    if let Some(w) = &s.index_warning {
+        eprintln!("warning: archived, but not searchable yet: {w}");
+    }
+    if ctx.json {
+        print_json(&s)?;
+    } else if s.already_archived {
+        println!(
+            "already archived as session {} ({} segments, {}); nothing changed",
+            s.session,
+            s.segments,
+            clock(s.duration_ms)
+        );
+    } else {
+        println!(
+            "archived session {}: {} segments, {}, language {}, model {}\nrecording sha256 {}",
+            s.session,
+            s.segments,
+            clock(s.duration_ms),
+            s.language,
+            s.model,
+            s.recording_sha256
+        );
+        if s.gaps > 0 {
+            eprintln!(
+                "note: {} stretch(es) of speech yielded no text even decoded alone; they are sealed as gaps (`liveproof show {}`)",
+                s.gaps, s.session
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `liveproof reproduce`: exit 5 when the transcript root differs.
+pub fn reproduce(ctx: &Ctx, a: ReproduceArgs) -> Result<(), Failure> {
+    use liveproof::reproduce::ReproduceError;
+    let store = Store::open(&ctx.data)?;
+    let bar = Bar::new(std::path::Path::new(&a.session));
+    let r = liveproof::reproduce::reproduce(
+        &store,
+        &a.session,
+        a.model.as_deref(),
+        &models::models_dir(),
+        a.threads
+            .unwrap_or_else(liveproof::transcribe::default_threads),
+        &bar,
+    );
+    bar.finish();
+    let r = match r {
+        Ok(r) => r,
+        Err(ReproduceError::Ingest(e)) => return Err(e.into()),
+        Err(e @ ReproduceError::OtherWeights { .. }) => return Err(Failure::new(4, e)),
+        Err(e) => return Err(BadInput(e.to_string()).into()),
+    };
+    if ctx.json {
+        print_json(&r)?;
+    } else if r.reproduced {
+        println!(
+            "reproduced: session {} transcribed again gives the sealed transcript root {}",
+            r.session, r.transcript_root
+        );
+    } else {
+        println!(
+            "NOT reproduced: session {} sealed root {}, recomputed {} ({} → {} segments, {} → {} gaps)",
+            r.session, r.transcript_root, r.recomputed_root, r.segments.0, r.segments.1, r.gaps.0, r.gaps.1
+        );
+        if let Some((i, a, b)) = &r.first_difference {
+            println!("first difference at segment {i}:\n  sealed:     {a}\n  recomputed: {b}");
+        }
+    }
+    if !r.reproduced {
+        return Err(Failure::new(
+            5,
+            anyhow::anyhow!("session {} did not reproduce", r.session),
+        ));
+    }
+    Ok(())
+}
+
+/// `liveproof reindex`.
+pub fn reindex(ctx: &Ctx) -> Result<(), Failure> {
+    let store = Store::open(&ctx.data)?;
+    let n = search::reindex(&store, &|i, n| {
+        if !ctx.json {
+            eprint!("\rindexed {i}/{n} sessions");
+        }
+    })?;
+    if ctx.json {
+        print_json(&serde_json::json!({"sessions": n}))?;
+    } else {
+        eprintln!();
+        println!("search index rebuilt from {n} sessions");
+    }
+    Ok(())
+}
+
+/// `liveproof sessions`.
+pub fn sessions(ctx: &Ctx) -> Result<(), Failure> {
+    let store = Store::open(&ctx.data)?;
+    let rows = store.list()?;
+    if ctx.json {
+        print_json(&serde_json::json!({ "sessions": rows }))?;
+    } else if rows.is_empty() {
+        println!("no sessions yet: archive one with `liveproof ingest FILE`");
+    } else {
+        for r in rows {
+            println!(
+                "{}  {}  {:>4} seg  {}  {}  {}",
+                r.session,
+                clock(r.duration_ms),
+                r.segments,
+                r.language,
+                r.ingested_at,
+                r.original_name
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `liveproof show`.
+pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<(), Failure> {
+    let store = Store::open(&ctx.data)?;
+    let row = store.resolve(&a.session)?;
+    let manifest = store.manifest(&row.session)?;
+    let t = store.transcript(&row.session)?;
+    if ctx.json {
+        let mut v = serde_json::to_value(&manifest)?;
+        v["segments"] = serde_json::to_value(&t.segments)?;
+        v["gaps"] = serde_json::to_value(&t.gaps)?;
+        return Ok(print_json(&v)?);
+    }
+    let m = &manifest;
+    println!("session    {}", m.session);
+    println!(
+        "recording  {} ({} bytes, {})",
+        m.recording_sha256, m.recording_size, m.original_name
+    );
+    println!(
+        "audio      {} {} {} Hz {} ch, {}",
+        m.audio.container,
+        m.audio.codec,
+        m.audio.sample_rate,
+        m.audio.channels,
+        clock(m.duration_ms)
+    );
+    println!("model      {} ({})", m.model, m.model_sha256);
+    println!("language   {}", m.language);
+    println!("ingested   {} by {}", m.ingested_at, m.software);
+    println!();
+    print!("{}", transcript::export(&t, ExportFormat::Txt));
+    Ok(())
+}
+
+/// `liveproof export`.
+pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
+    let store = Store::open(&ctx.data)?;
+    let row = store.resolve(&a.session)?;
+    let t = store.transcript(&row.session)?;
+    let text = transcript::export(&t, a.format);
+    match a.output {
+        Some(p) => liveproof::fsutil::write_atomic(&p, text.as_bytes())
+            .with_context(|| format!("cannot write {}", p.display()))?,
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(())
+}

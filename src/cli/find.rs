@@ -1,0 +1,203 @@
+//! Commands that find things in the archive or in text: search, claims, report.
+
+use std::io::Write;
+
+use anyhow::Context;
+use liveproof::media::clock;
+use liveproof::search;
+use liveproof::store::Store;
+
+use super::args::{ClaimsCmd, ReportArgs};
+use super::{print_json, Ctx, Failure};
+
+/// `liveproof search`.
+pub fn search(ctx: &Ctx, req: search::Request) -> Result<(), Failure> {
+    req.paging
+        .check(req.limit, req.offset)
+        .map_err(search::SearchError::from)?;
+    let store = Store::open(&ctx.data)?;
+    // A killed ingest may have committed a session without indexing it: repair first (the
+    // server does the same when it starts and after every job).
+    if let Err(e) = search::catch_up(&store) {
+        eprintln!("warning: some archived sessions may be missing from the results: {e}");
+    }
+    let results = search::search(&ctx.data, &req)?;
+    let play = |h: &search::Hit| -> String {
+        let blob = store
+            .get(&h.session)
+            .ok()
+            .flatten()
+            .map(|r| store.blob_path(&r.recording_sha256).display().to_string())
+            .unwrap_or_default();
+        format!(
+            "ffplay -autoexit -ss {:.3} {}",
+            h.start_ms as f64 / 1000.0,
+            blob
+        )
+    };
+    if ctx.json {
+        let hits: Vec<serde_json::Value> = results
+            .hits
+            .iter()
+            .map(|h| {
+                let mut v = serde_json::to_value(h).unwrap_or_default();
+                v["play"] = play(h).into();
+                v
+            })
+            .collect();
+        print_json(&serde_json::json!({"total": results.total, "hits": hits}))?;
+        return Ok(());
+    }
+    let offset = req.offset as usize;
+    let shown = results.hits.len();
+    let range = if results.total > shown + offset {
+        format!(", showing {}-{}", offset + 1, offset + shown)
+    } else {
+        String::new()
+    };
+    println!("{} matching segments{range}", results.total);
+    let (on, off) = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("[", "]")
+    };
+    for h in &results.hits {
+        let where_ = [&h.platform, &h.room, &h.host]
+            .iter()
+            .filter_map(|x| x.as_deref())
+            .collect::<Vec<_>>()
+            .join("/");
+        println!(
+            "\n{} {}-{} {}\n  {}\n  play: {}",
+            h.session,
+            clock(h.start_ms),
+            clock(h.end_ms),
+            where_,
+            h.passage.render(on, off, str::to_string),
+            play(h)
+        );
+    }
+    Ok(())
+}
+
+/// `liveproof claims check|eval`.
+pub fn claims(ctx: &Ctx, cmd: ClaimsCmd) -> Result<(), Failure> {
+    match cmd {
+        ClaimsCmd::Check { file } => claims_check(ctx, &file),
+        ClaimsCmd::Eval { file } => claims_eval(ctx, &file),
+    }
+}
+
+fn claims_check(ctx: &Ctx, file: &str) -> Result<(), Failure> {
+    let text = if file == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .context("cannot read standard input (is it UTF-8 text?)")?;
+        s
+    } else {
+        std::fs::read_to_string(file).with_context(|| {
+            format!("cannot read `{file}` (a UTF-8 text file, one sentence a line)")
+        })?
+    };
+    let lex = liveproof::claims::lexicon();
+    let mut out = std::io::stdout().lock();
+    for (i, line) in text.lines().enumerate() {
+        let flags = lex.check(line);
+        if ctx.json {
+            let v = serde_json::json!({"line": i + 1, "text": line, "flags": flags});
+            writeln!(out, "{}", serde_json::to_string(&v)?)?;
+        } else if !flags.is_empty() {
+            writeln!(out, "{}: {}", i + 1, line)?;
+            for f in flags {
+                let review = f
+                    .review_reason
+                    .as_deref()
+                    .map(|r| format!(", REVIEW: {r}"))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "    {} [{}] severity {}{review} — {}",
+                    f.category,
+                    f.words.join(", "),
+                    f.severity,
+                    f.article
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn claims_eval(ctx: &Ctx, file: &std::path::Path) -> Result<(), Failure> {
+    let tsv = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read `{}`", file.display()))?;
+    let (n, scores) = liveproof::claims::evaluate(&tsv).map_err(anyhow::Error::msg)?;
+    let version = &liveproof::claims::lexicon().version;
+    if ctx.json {
+        print_json(&serde_json::json!({"sentences": n, "lexicon": version, "scores": scores}))?;
+        return Ok(());
+    }
+    println!("{n} sentences, lexicon {version}");
+    println!(
+        "| category | positives | precision | recall | F1 |\n| --- | ---: | ---: | ---: | ---: |"
+    );
+    for s in scores {
+        println!(
+            "| {} | {} | {:.3} | {:.3} | {:.3} |",
+            s.category, s.positives, s.precision, s.recall, s.f1
+        );
+    }
+    Ok(())
+}
+
+/// `liveproof report`.
+pub fn report(ctx: &Ctx, a: ReportArgs) -> Result<(), Failure> {
+    let store = Store::open(&ctx.data)?;
+    let row = store.resolve(&a.session)?;
+    let m = store.manifest(&row.session)?;
+    let t = store.transcript(&row.session)?;
+    let r = liveproof::disclosure::report(&m, &t, a.interval);
+    if ctx.json {
+        return Ok(print_json(&r)?);
+    }
+    let none_if_empty = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    println!(
+        "session       {} ({}, {})",
+        r.session,
+        m.original_name,
+        clock(m.duration_ms)
+    );
+    println!("digital host  {}", r.digital_host);
+    println!("disclosure    {}", r.disclosure);
+    println!("findings      {}", none_if_empty(&r.findings));
+    println!("\nsignals:");
+    if r.signals.is_empty() {
+        println!("  none");
+    }
+    for sig in &r.signals {
+        println!("  {} (weight {}): {}", sig.kind, sig.weight, sig.evidence);
+    }
+    println!("\nrisky claims:");
+    let flags = m.claims.as_ref().map(|c| c.flags.as_slice()).unwrap_or(&[]);
+    if flags.is_empty() {
+        println!("  none");
+    }
+    for f in flags {
+        println!(
+            "  {}  {:<15} [{}] severity {}{}",
+            clock(f.start_ms),
+            f.flag.category,
+            f.flag.words.join(", "),
+            f.flag.severity,
+            if f.flag.review { " (review)" } else { "" }
+        );
+    }
+    println!("\nnot checked yet: {}", r.not_checked.join("; "));
+    Ok(())
+}
