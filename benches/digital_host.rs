@@ -258,7 +258,10 @@ fn main() {
         let opts = Options {
             meta: c.meta.clone(),
             model: c.model.into(),
-            models_dir: models.clone(),
+            config: liveproof::config::Config {
+                models: models.clone(),
+                ..Default::default()
+            },
             language: if c.model == "base" {
                 "zh".into()
             } else {

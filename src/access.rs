@@ -127,12 +127,13 @@ fn rfc3339(unix: i64) -> String {
 /// Creates a token valid until `expires_unix` (seconds since 1970; `None`: until revoked);
 /// returns the secret (shown once).
 pub fn create(
-    conn: &Connection,
+    store: &crate::store::Store,
     role: Role,
     platform: Option<&str>,
     now: &str,
     expires_unix: Option<i64>,
 ) -> Result<Created, String> {
+    let conn = store.db();
     if role == Role::Platform && platform.is_none() {
         return Err("a platform token needs --platform NAME".into());
     }
@@ -161,7 +162,8 @@ pub fn create(
 }
 
 /// Every token, oldest first.
-pub fn list(conn: &Connection, now_unix: i64) -> rusqlite::Result<Vec<TokenInfo>> {
+pub fn list(store: &crate::store::Store, now_unix: i64) -> rusqlite::Result<Vec<TokenInfo>> {
+    let conn = store.db();
     let mut st = conn.prepare(
         "SELECT id, role, platform, created_at, expires_unix, revoked_at FROM tokens ORDER BY id",
     )?;
@@ -191,7 +193,12 @@ pub fn list(conn: &Connection, now_unix: i64) -> rusqlite::Result<Vec<TokenInfo>
 
 /// Revokes a token given as its id or its secret; returns the id, or `None` when there is no
 /// such token. Revoking twice keeps the first time.
-pub fn revoke(conn: &Connection, token_or_id: &str, now: &str) -> rusqlite::Result<Option<i64>> {
+pub fn revoke(
+    store: &crate::store::Store,
+    token_or_id: &str,
+    now: &str,
+) -> rusqlite::Result<Option<i64>> {
+    let conn = store.db();
     let id: Option<i64> = match token_or_id.parse::<i64>() {
         Ok(id) => conn
             .query_row("SELECT id FROM tokens WHERE id = ?1", params![id], |r| {
@@ -216,7 +223,12 @@ pub fn revoke(conn: &Connection, token_or_id: &str, now: &str) -> rusqlite::Resu
 }
 
 /// Looks a presented token up; expired and revoked tokens resolve to nothing.
-pub fn lookup(conn: &Connection, token: &str, now_unix: i64) -> rusqlite::Result<Option<Access>> {
+pub fn lookup(
+    store: &crate::store::Store,
+    token: &str,
+    now_unix: i64,
+) -> rusqlite::Result<Option<Access>> {
+    let conn = store.db();
     conn.query_row(
         "SELECT id, role, platform FROM tokens WHERE sha256 = ?1 AND revoked_at IS NULL
            AND (expires_unix IS NULL OR expires_unix > ?2)",
@@ -240,7 +252,8 @@ pub fn lookup(conn: &Connection, token: &str, now_unix: i64) -> rusqlite::Result
 
 /// The caller behind a token id, whatever its expiry or revocation (a job keeps the owner its
 /// upload had).
-pub fn token_access(conn: &Connection, id: i64) -> rusqlite::Result<Option<Access>> {
+pub fn token_access(store: &crate::store::Store, id: i64) -> rusqlite::Result<Option<Access>> {
+    let conn = store.db();
     conn.query_row(
         "SELECT role, platform FROM tokens WHERE id = ?1",
         params![id],
@@ -259,7 +272,12 @@ pub fn token_access(conn: &Connection, id: i64) -> rusqlite::Result<Option<Acces
 }
 
 /// Records that `token_id` uploaded `session`.
-pub fn record_upload(conn: &Connection, session: &str, token_id: i64) -> rusqlite::Result<()> {
+pub fn record_upload(
+    store: &crate::store::Store,
+    session: &str,
+    token_id: i64,
+) -> rusqlite::Result<()> {
+    let conn = store.db();
     conn.execute(
         "INSERT OR IGNORE INTO uploads (session, token_id) VALUES (?1, ?2)",
         params![session, token_id],
@@ -303,7 +321,13 @@ impl Scope {
 
 impl Access {
     /// Whether this caller may read a session with this platform.
-    pub fn can_read(&self, conn: &Connection, session: &str, platform: Option<&str>) -> bool {
+    pub fn can_read(
+        &self,
+        store: &crate::store::Store,
+        session: &str,
+        platform: Option<&str>,
+    ) -> bool {
+        let conn = store.db();
         match self.role {
             Role::Admin | Role::Auditor => true,
             Role::Platform => {
@@ -326,7 +350,8 @@ impl Access {
 
     /// The sessions this caller's searches may return, decided with the same rules as
     /// [`Access::can_read`].
-    pub fn search_scope(&self, conn: &Connection) -> Scope {
+    pub fn search_scope(&self, store: &crate::store::Store) -> Scope {
+        let conn = store.db();
         match self.role {
             Role::Admin | Role::Auditor => Scope::All,
             Role::Platform if consumer_uploads(conn).is_empty() => {
@@ -343,7 +368,7 @@ impl Access {
                     })
                     .unwrap_or_default()
                     .into_iter()
-                    .filter(|(s, p)| self.can_read(conn, s, p.as_deref()))
+                    .filter(|(s, p)| self.can_read(store, s, p.as_deref()))
                     .map(|(s, _)| s)
                     .collect();
                 Scope::Sessions(ids)
@@ -436,12 +461,13 @@ mod tests {
 
     #[test]
     fn tokens_are_stored_hashed_and_resolve_to_their_role() {
-        let c = Connection::open_in_memory().unwrap();
-        init(&c).unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let c = crate::store::Store::open(d.path()).unwrap();
         let t = create(&c, Role::Platform, Some("douyin"), "now", None)
             .unwrap()
             .token;
         let stored: String = c
+            .db()
             .query_row("SELECT sha256 FROM tokens", [], |r| r.get(0))
             .unwrap();
         assert!(!stored.contains(&t[3..]));
@@ -465,8 +491,8 @@ mod tests {
 
     #[test]
     fn expired_and_revoked_tokens_resolve_to_nothing() {
-        let c = Connection::open_in_memory().unwrap();
-        init(&c).unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let c = crate::store::Store::open(d.path()).unwrap();
         let short = create(&c, Role::Auditor, None, "now", Some(100)).unwrap();
         assert!(lookup(&c, &short.token, 99).unwrap().is_some());
         assert!(lookup(&c, &short.token, 100).unwrap().is_none());

@@ -59,10 +59,7 @@ pub fn record_with(
     key: &ed25519_dalek::SigningKey,
     e: &CustodyEvent,
 ) -> Result<u64, StoreError> {
-    let cat = |source| StoreError::Catalog {
-        path: store.root().join("catalog.sqlite"),
-        source,
-    };
+    let cat = |e| store.catalog_error(e);
     let tx = rusqlite::Transaction::new_unchecked(store.db(), TransactionBehavior::Immediate)
         .map_err(cat)?;
     let (idx, _) = seal::log::append_custody(&tx, key, e, &e.at).map_err(cat)?;

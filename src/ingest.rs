@@ -26,8 +26,8 @@ pub struct Options {
     pub meta: Option<PathBuf>,
     /// Model to use (already resolved lazily: name or path).
     pub model: String,
-    /// Directory of installed models.
-    pub models_dir: PathBuf,
+    /// Settings: the models directory, the TSAs, the disk reserve.
+    pub config: crate::config::Config,
     /// `auto` or a language code.
     pub language: String,
     /// Inference threads.
@@ -55,7 +55,7 @@ impl Default for Options {
         Self {
             meta: None,
             model: crate::models::DEFAULT_MODEL.into(),
-            models_dir: crate::models::models_dir(),
+            config: Default::default(),
             language: "auto".into(),
             threads: crate::transcribe::default_threads(),
             beam: 1,
@@ -163,10 +163,6 @@ pub fn settings(opts: &Options, model: &str) -> crate::manifest::Settings {
         allow_truncated: opts.allow_truncated,
     }
 }
-
-/// Space kept free on the archive's disk beyond what a recording needs, in MiB
-/// (`LIVEPROOF_RESERVE_MIB` overrides it).
-pub const DEFAULT_RESERVE_MIB: u64 = 16;
 
 /// Why an ingest failed. Each message names the input and what to do.
 #[derive(Debug, Error)]
@@ -285,14 +281,10 @@ pub fn ingest(
     let sidecar = opts.meta.as_deref().map(sidecar::load).transpose()?;
     let language = Language::parse(&opts.language)?;
     media::sniff(path)?;
-    let model = crate::models::resolve(&opts.model, &opts.models_dir)?;
+    let model = crate::models::resolve(&opts.model, &opts.config.models)?;
 
     // Refuse up front rather than fail half-way (the failure would be safe, but slower).
-    let reserve = std::env::var("LIVEPROOF_RESERVE_MIB")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(DEFAULT_RESERVE_MIB)
-        << 20;
+    let reserve = opts.config.reserve_bytes();
     let need = meta.len() + meta.len() / 50 + reserve;
     if let Some(free) = crate::fsutil::free_bytes(store.root()).filter(|&f| f < need) {
         return Err(IngestError::NoSpace {
@@ -455,31 +447,33 @@ pub fn ingest(
         ),
     );
     ingested.at = manifest.ingested_at.clone();
-    let append = |conn: &rusqlite::Connection| {
-        crate::seal::log::append(
-            conn,
-            &key,
-            &manifest.session,
-            &manifest_hash,
-            &manifest.ingested_at,
-        )?;
-        crate::seal::log::append_custody(conn, &key, &ingested, &manifest.ingested_at).map(|_| ())
+    let entries = crate::seal::log::SessionEntries {
+        key: &key,
+        session: &manifest.session,
+        manifest_sha256: &manifest_hash,
+        at: &manifest.ingested_at,
+        custody: &ingested,
     };
+    let tsa = opts.config.tsa();
     if store.commit(
         staged,
         &manifest,
         &transcript,
-        &[("manifest.sig", sig_bytes)],
-        &append,
+        &[(crate::layout::MANIFEST_SIG, sig_bytes)],
+        &entries,
     )? {
         progress.phase("timestamping");
         // A token that cannot be had now is not lost: `liveproof log timestamp` (and the
         // server, periodically) asks again.
         let warnings: Vec<String> = [
-            crate::seal::log::timestamp_head(store.db())
+            store
+                .log()
+                .timestamp_head(tsa.as_ref())
                 .err()
                 .map(|e| format!("the log head has no trusted timestamp yet: {e}")),
-            crate::seal::log::timestamp_recording(store.db(), &manifest.recording_sha256)
+            store
+                .log()
+                .timestamp_recording(tsa.as_ref(), &manifest.recording_sha256)
                 .err()
                 .map(|e| format!("the recording has no trusted timestamp yet: {e}")),
         ]

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod claims;
+pub mod config;
 pub mod coverage;
 pub mod custody;
 pub mod disclosure;
@@ -15,6 +16,7 @@ pub mod fault;
 pub mod fsutil;
 pub mod hashing;
 pub mod ingest;
+pub mod layout;
 pub mod limits;
 pub mod loops;
 pub mod manifest;

@@ -64,7 +64,7 @@ pub fn reproduce(
     store: &Store,
     session: &str,
     model: Option<&str>,
-    models_dir: &Path,
+    config: &crate::config::Config,
     threads: usize,
     progress: &dyn Progress,
 ) -> Result<Reproduction, ReproduceError> {
@@ -75,7 +75,7 @@ pub fn reproduce(
         .transcription
         .clone()
         .ok_or_else(|| ReproduceError::NoSettings(row.session.clone()))?;
-    let resolved = crate::models::resolve(model.unwrap_or(&settings.model), models_dir)
+    let resolved = crate::models::resolve(model.unwrap_or(&settings.model), &config.models)
         .map_err(IngestError::from)?;
     if resolved.sha256 != manifest.model_sha256 {
         return Err(ReproduceError::OtherWeights {
@@ -90,7 +90,7 @@ pub fn reproduce(
     let probe = crate::media::probe(&blob, label).map_err(IngestError::from)?;
     let opts = Options {
         model: resolved.name.clone(),
-        models_dir: models_dir.to_path_buf(),
+        config: config.clone(),
         language: settings.language.clone(),
         threads,
         beam: settings.beam,

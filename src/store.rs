@@ -22,6 +22,7 @@ use thiserror::Error;
 
 use crate::fsutil;
 use crate::hashing::HashingWriter;
+use crate::layout;
 use crate::manifest::Manifest;
 use crate::transcript::Transcript;
 
@@ -130,14 +131,11 @@ pub struct Store {
 }
 
 fn blob_path(root: &Path, sha256: &str) -> PathBuf {
-    root.join("blobs/sha256")
-        .join(&sha256[0..2])
-        .join(&sha256[2..4])
-        .join(sha256)
+    layout::blob(root, sha256)
 }
 
 fn session_dir(root: &Path, id: &str) -> PathBuf {
-    root.join("sessions").join(id)
+    layout::session(root, id)
 }
 
 /// Session id for a recording hash: the first 16 hex digits (64 bits).
@@ -194,11 +192,15 @@ const SESSION_COLUMNS: &str = "session TEXT PRIMARY KEY,
 impl Store {
     /// Opens (creating if needed) the archive at `root`.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
-        for sub in ["blobs/sha256", "sessions", "tmp"] {
-            let p = root.join(sub);
+        let blobs = layout::blob(root, "");
+        for p in [
+            blobs.parent().unwrap_or(root).to_path_buf(),
+            layout::sessions(root),
+            layout::staging(root),
+        ] {
             fs::create_dir_all(&p).map_err(io_err("cannot create data directory", &p))?;
         }
-        let db_path = root.join("catalog.sqlite");
+        let db_path = layout::catalog(root);
         let cat = |source| StoreError::Catalog {
             path: db_path.clone(),
             source,
@@ -239,7 +241,7 @@ impl Store {
 
     /// Staging files are `tmp/<pid>-*`; those of processes no longer running are leftovers.
     fn remove_stale_staging(&self) {
-        let Ok(entries) = fs::read_dir(self.root.join("tmp")) else {
+        let Ok(entries) = fs::read_dir(layout::staging(&self.root)) else {
             return;
         };
         for e in entries.flatten() {
@@ -255,7 +257,7 @@ impl Store {
     /// Copies `src` into staging while hashing it (one pass over the bytes).
     pub fn stage(&self, src: &Path) -> Result<Staged, StoreError> {
         let mut input = File::open(src).map_err(io_err("cannot read recording", src))?;
-        let tmp_dir = self.root.join("tmp");
+        let tmp_dir = layout::staging(&self.root);
         let file = tempfile::Builder::new()
             .prefix(&format!("{}-", std::process::id()))
             .tempfile_in(&tmp_dir)
@@ -320,8 +322,11 @@ impl Store {
     }
 
     /// Fetches the trusted timestamps that could not be had at ingest: the newest tree head's
-    /// and every archived recording's (`seal::log::catch_up`).
-    pub fn catch_up_timestamps(&self) -> Result<crate::seal::log::CatchUp, String> {
+    /// and every archived recording's (`seal::log::catch_up`), from the TSAs `tsa` names.
+    pub fn catch_up_timestamps(
+        &self,
+        tsa: &crate::seal::tsa::Config,
+    ) -> Result<crate::seal::log::CatchUp, String> {
         let mut recordings: Vec<String> = self
             .list()
             .map_err(|e| e.to_string())?
@@ -330,7 +335,20 @@ impl Store {
             .collect();
         recordings.sort();
         recordings.dedup();
-        crate::seal::log::catch_up(self.db(), &recordings)
+        crate::seal::log::catch_up(self.db(), tsa, &recordings)
+    }
+
+    /// The append-only log of this archive.
+    pub fn log(&self) -> crate::seal::log::Log<'_> {
+        crate::seal::log::Log(self)
+    }
+
+    /// The error for a failed catalog operation, naming the catalog's file.
+    pub fn catalog_error(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Catalog {
+            path: layout::catalog(&self.root),
+            source,
+        }
     }
 
     /// All sessions, newest ingest first.
@@ -340,7 +358,7 @@ impl Store {
 
     fn query(&self, clause: &str, arg: &str) -> Result<Vec<SessionRow>, StoreError> {
         let cat = |source| StoreError::Catalog {
-            path: self.root.join("catalog.sqlite"),
+            path: layout::catalog(&self.root),
             source,
         };
         let sql = format!(
@@ -369,7 +387,7 @@ impl Store {
     }
 
     /// Makes a session durable and visible: blob, transcript, manifest and `extra` files, then
-    /// the catalog row and whatever `in_transaction` writes (the log entry), in one transaction.
+    /// the catalog row and the log's entries (manifest, ingest custody event), in one transaction.
     /// Returns false (and changes nothing) when another ingest committed the session first.
     pub fn commit(
         &mut self,
@@ -377,10 +395,10 @@ impl Store {
         manifest: &Manifest,
         transcript: &Transcript,
         extra: &[(&str, Vec<u8>)],
-        in_transaction: &dyn Fn(&Connection) -> rusqlite::Result<()>,
+        log: &crate::seal::log::SessionEntries<'_>,
     ) -> Result<bool, StoreError> {
         let root = self.root.clone();
-        let cat_path = root.join("catalog.sqlite");
+        let cat_path = layout::catalog(&root);
         let cat = |source| StoreError::Catalog {
             path: cat_path.clone(),
             source,
@@ -416,10 +434,10 @@ impl Store {
 
         let dir = session_dir(&root, &manifest.session);
         fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
-        let tpath = dir.join("transcript.json");
+        let tpath = dir.join(layout::TRANSCRIPT);
         fsutil::write_atomic(&tpath, &transcript.canonical_json())
             .map_err(io_err("cannot write", &tpath))?;
-        let mpath = dir.join("manifest.json");
+        let mpath = dir.join(layout::MANIFEST);
         fsutil::write_atomic(&mpath, &manifest.canonical_json())
             .map_err(io_err("cannot write", &mpath))?;
         for (name, bytes) in extra {
@@ -451,7 +469,7 @@ impl Store {
             ],
         )
         .map_err(cat)?;
-        in_transaction(&tx).map_err(cat)?;
+        log.append(&tx).map_err(cat)?;
         tx.commit().map_err(cat)?;
         crate::fault::point("store.committed");
         Ok(true)
@@ -459,7 +477,7 @@ impl Store {
 
     /// Reads a session's manifest.
     pub fn manifest(&self, id: &str) -> Result<Manifest, StoreError> {
-        self.read_json(&self.session_dir(id).join("manifest.json"))
+        self.read_json(&self.session_dir(id).join(layout::MANIFEST))
     }
 
     /// Signs a session's manifest again with `key` (after a key rotation).
@@ -468,9 +486,9 @@ impl Store {
         id: &str,
         key: &ed25519_dalek::SigningKey,
     ) -> Result<(), StoreError> {
-        let bytes = self.session_file(id, "manifest.json")?;
+        let bytes = self.session_file(id, layout::MANIFEST)?;
         let sig = crate::seal::DetachedSignature::create(key, crate::seal::MANIFEST_DOMAIN, &bytes);
-        let path = self.session_dir(id).join("manifest.sig");
+        let path = self.session_dir(id).join(layout::MANIFEST_SIG);
         fsutil::write_atomic(&path, &serde_json::to_vec_pretty(&sig).expect("serialises"))
             .map_err(io_err("cannot write", &path))
     }
@@ -481,14 +499,16 @@ impl Store {
         fs::read(&p).map_err(io_err("cannot read", &p))
     }
 
-    /// The catalog connection (read-only uses: log proofs and heads).
-    pub fn db(&self) -> &Connection {
+    /// The catalog connection, for the modules that own catalog tables — the log
+    /// (`seal::log`), tokens and uploads (`access`), custody, the job queue (`server::jobs`).
+    /// Everything else calls their typed operations (`tests/layers.rs` checks).
+    pub(crate) fn db(&self) -> &Connection {
         &self.db
     }
 
     /// Reads a session's canonical transcript.
     pub fn transcript(&self, id: &str) -> Result<Transcript, StoreError> {
-        self.read_json(&self.session_dir(id).join("transcript.json"))
+        self.read_json(&self.session_dir(id).join(layout::TRANSCRIPT))
     }
 
     fn read_json<T: serde::de::DeserializeOwned>(&self, path: &Path) -> Result<T, StoreError> {

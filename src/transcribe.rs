@@ -190,8 +190,8 @@ impl Transcriber {
         let mut params = WhisperContextParameters::default();
         params.use_gpu(false);
         // Flash attention saves memory but was 1.19× slower on this CPU (2-min Mandarin test,
-        // base-q8_0, 2 threads): off unless LIVEPROOF_FLASH_ATTN=1.
-        params.flash_attn(std::env::var("LIVEPROOF_FLASH_ATTN").is_ok_and(|v| v == "1"));
+        // base-q8_0, 2 threads): off.
+        params.flash_attn(false);
         let ctx =
             WhisperContext::new_with_params(path, params).map_err(|e| load_err(e.to_string()))?;
         if !ctx.is_multilingual() {

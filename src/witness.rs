@@ -61,7 +61,9 @@ impl Source<'_> {
             Source::Local(store) => {
                 let key =
                     seal::keys::load_or_create(store.root()).map_err(|e| src(e.to_string()))?;
-                seal::log::checkpoint(store.db(), &key, None)
+                store
+                    .log()
+                    .checkpoint(&key, None)
                     .map_err(|e| src(e.to_string()))?
                     .map(|n| n.text())
                     .ok_or_else(|| src("the log's newest head is damaged".into()))
@@ -73,7 +75,9 @@ impl Source<'_> {
     fn consistency(&self, old: u64, new: u64) -> Result<Vec<merkle::Hash>, WitnessError> {
         let src = |e: String| WitnessError::Source(e);
         let c = match self {
-            Source::Local(store) => seal::log::consistency(store.db(), old, new)
+            Source::Local(store) => store
+                .log()
+                .consistency(old, new)
                 .map_err(|e| src(e.to_string()))?
                 .ok_or_else(|| src(format!("no consistency proof from {old} to {new}")))?,
             Source::Http(base) => {
@@ -95,7 +99,9 @@ impl Source<'_> {
             Source::Local(store) => {
                 let key =
                     seal::keys::load_or_create(store.root()).map_err(|e| src(e.to_string()))?;
-                seal::log::add_cosignatures(store.db(), &key, text)
+                store
+                    .log()
+                    .add_cosignatures(&key, text)
                     .map(|_| ())
                     .map_err(src)
             }

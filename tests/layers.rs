@@ -1,6 +1,7 @@
 //! The dependency rules ARCHITECTURE.md states, checked by reading the sources: analysis never
 //! imports search or the server; only `search/` touches tantivy, only `server/` (and the
-//! binary, to run it) actix; the verifier crate needs none of whisper, tantivy, actix, SQLite.
+//! binary, to run it) actix; only `config.rs` reads the environment; only the modules owning catalog tables (store, the
+//! log, access, custody, the job queue) touch SQLite; the verifier crate needs none of whisper, tantivy, actix, SQLite.
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,26 @@ fn the_dependency_rules_hold() {
         }
         if !rel.starts_with("search/") && text.contains("tantivy::") {
             broken.push(format!("{rel}: only search/ touches tantivy"));
+        }
+        let owns_tables = [
+            "store.rs",
+            "seal/log.rs",
+            "access.rs",
+            "custody.rs",
+            "server/jobs.rs",
+        ];
+        if !owns_tables.contains(&rel.as_str())
+            && (text.contains("rusqlite") || text.contains(".db()"))
+        {
+            broken.push(format!(
+                "{rel}: only the modules owning catalog tables touch SQLite; use Store's typed operations"
+            ));
+        }
+        let reads_env = text.contains("env::var") || text.contains("env!(\"LIVEPROOF");
+        if !["config.rs", "fault.rs"].contains(&rel.as_str()) && reads_env {
+            broken.push(format!(
+                "{rel}: only config.rs reads the environment (settings are passed down)"
+            ));
         }
         if !rel.starts_with("server/") && rel != "cli/serve.rs" && text.contains("actix") {
             broken.push(format!(

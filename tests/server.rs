@@ -239,7 +239,7 @@ fn the_openapi_document_is_served_and_lists_exactly_the_routes() {
     // Every documented route exists (an unauthenticated call is refused, not unknown).
     for (method, path) in liveproof::server::routes::ROUTES {
         let url = format!("{}{}", srv.1, path.replace("{id}", "1"));
-        let status = if method == "get" {
+        let status = if *method == "get" {
             agent().get(&url).call().unwrap().status().as_u16()
         } else {
             agent().post(&url).send(&b""[..]).unwrap().status().as_u16()

@@ -7,7 +7,7 @@ use anyhow::Context;
 use liveproof::media::clock;
 use liveproof::store::Store;
 use liveproof::transcript::{self, ExportFormat};
-use liveproof::{ingest, models, search};
+use liveproof::{ingest, search};
 
 use super::args::{ExportArgs, IngestArgs, ReproduceArgs, ShowArgs};
 use super::progress::Bar;
@@ -27,6 +27,7 @@ pub fn ingest(ctx: &Ctx, a: IngestArgs) -> Result<(), Failure> {
         allow_truncated: a.allow_truncated,
         vad: a.vad,
         transcribe_repeats: a.transcribe_repeats,
+        config: ctx.config.clone(),
         ..Default::default()
     };
     let bar = Bar::new(&a.file);
@@ -77,7 +78,7 @@ pub fn reproduce(ctx: &Ctx, a: ReproduceArgs) -> Result<(), Failure> {
         &store,
         &a.session,
         a.model.as_deref(),
-        &models::models_dir(),
+        &ctx.config,
         a.threads
             .unwrap_or_else(liveproof::transcribe::default_threads),
         &bar,

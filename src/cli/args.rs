@@ -9,7 +9,7 @@ use liveproof::transcript::ExportFormat;
 
 const AFTER_HELP: &str = "\
 Data directory: --data DIR, else $LIVEPROOF_DATA, else ./index.
-Models directory: $LIVEPROOF_MODELS, else ./models.
+Models directory: --models DIR, else $LIVEPROOF_MODELS, else ./models (see Settings).
 
 Exit codes: 0 success; 1 failure (disk, database, internal); 2 bad usage;
 3 bad input (missing, corrupt, truncated or silent recording, invalid sidecar);
@@ -39,6 +39,9 @@ pub struct Cli {
     /// Print one JSON document on stdout instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Settings every command may need (models, TSAs, disk reserve).
+    #[command(flatten)]
+    pub config: liveproof::config::Config,
     /// The command.
     #[command(subcommand)]
     pub command: Command,

@@ -23,6 +23,7 @@ pub fn export(ctx: &Ctx, a: EvidenceArgs) -> Result<(), Failure> {
         with_recording: a.with_recording,
         now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         by: liveproof::custody::local_user(),
+        tsa: ctx.config.tsa(),
     };
     let created = liveproof::evidence::create(&store, &req)?;
     let st = &created.statement;

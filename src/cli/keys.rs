@@ -23,7 +23,7 @@ pub fn token(ctx: &Ctx, cmd: TokenCmd) -> Result<(), Failure> {
                 .map(|e| expiry(now.timestamp(), e))
                 .transpose()?;
             let created = liveproof::access::create(
-                store.db(),
+                &store,
                 role,
                 platform.as_deref(),
                 &now.to_rfc3339(),
@@ -47,7 +47,7 @@ pub fn token(ctx: &Ctx, cmd: TokenCmd) -> Result<(), Failure> {
             }
         }
         TokenCmd::List => {
-            let tokens = liveproof::access::list(store.db(), chrono::Utc::now().timestamp())?;
+            let tokens = liveproof::access::list(&store, chrono::Utc::now().timestamp())?;
             if ctx.json {
                 print_json(&serde_json::json!({ "tokens": tokens }))?;
             } else if tokens.is_empty() {
@@ -72,7 +72,7 @@ pub fn token(ctx: &Ctx, cmd: TokenCmd) -> Result<(), Failure> {
         }
         TokenCmd::Revoke { token } => {
             let now = chrono::Utc::now().to_rfc3339();
-            let Some(id) = liveproof::access::revoke(store.db(), &token, &now)? else {
+            let Some(id) = liveproof::access::revoke(&store, &token, &now)? else {
                 return Err(BadInput(format!(
                     "no token {token:?}: give an id from `liveproof token list` or the token itself"
                 ))
@@ -157,25 +157,26 @@ pub fn key(ctx: &Ctx, cmd: KeyCmd) -> Result<(), Failure> {
 pub fn log(ctx: &Ctx, cmd: LogCmd) -> Result<(), Failure> {
     use liveproof::seal::log;
     let store = Store::open(&ctx.data)?;
-    let db_err = |e: rusqlite::Error| anyhow::anyhow!("catalog database: {e}");
     let value = match cmd {
         LogCmd::Head => {
-            let h = log::head(store.db()).map_err(db_err)?;
+            let h = store.log().head()?;
             serde_json::to_value(
                 h.ok_or_else(|| anyhow::anyhow!("the log is empty: ingest a recording first"))?,
             )?
         }
         LogCmd::Prove { session } => {
             let row = store.resolve(&session)?;
-            let inc = log::prove(store.db(), &row.session)
-                .map_err(db_err)?
+            let inc = store
+                .log()
+                .prove(&row.session)?
                 .ok_or_else(|| anyhow::anyhow!("session {} has no log entry", row.session))?;
             log::verify_inclusion(&inc).map_err(anyhow::Error::msg)?;
             serde_json::to_value(inc)?
         }
         LogCmd::Consistency { old, new } => {
-            let c = log::consistency(store.db(), old, new)
-                .map_err(db_err)?
+            let c = store
+                .log()
+                .consistency(old, new)?
                 .ok_or_else(|| anyhow::anyhow!("no tree heads of sizes {old} and {new} (OLD must be ≤ NEW ≤ the log size, both ≥ 1)"))?;
             log::verify_consistency(&c).map_err(anyhow::Error::msg)?;
             serde_json::to_value(c)?
@@ -193,14 +194,12 @@ pub fn log(ctx: &Ctx, cmd: LogCmd) -> Result<(), Failure> {
 
 fn checkpoint(ctx: &Ctx, store: &Store, size: Option<u64>) -> Result<(), Failure> {
     let key = keys::load_or_create(&ctx.data)?;
-    let note = liveproof::seal::log::checkpoint(store.db(), &key, size)
-        .map_err(|e| anyhow::anyhow!("catalog database: {e}"))?
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "no tree head{}: ingest a recording first",
-                size.map(|s| format!(" of size {s}")).unwrap_or_default()
-            )
-        })?;
+    let note = store.log().checkpoint(&key, size)?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "no tree head{}: ingest a recording first",
+            size.map(|s| format!(" of size {s}")).unwrap_or_default()
+        )
+    })?;
     if ctx.json {
         print_json(&serde_json::json!({"checkpoint": note.text()}))?;
     } else {
@@ -211,10 +210,12 @@ fn checkpoint(ctx: &Ctx, store: &Store, size: Option<u64>) -> Result<(), Failure
 
 /// `log timestamp`: exit 1 while anything is still pending.
 fn timestamp(ctx: &Ctx, store: &Store) -> Result<(), Failure> {
-    if liveproof::seal::tsa::configured().is_none() {
-        return Err(Failure::new(2, anyhow::anyhow!("no time-stamping authority is configured: set LIVEPROOF_TSA_URL (one or more URLs) and LIVEPROOF_TSA_CERT (the PEM that vouches for them)")));
-    }
-    let r = store.catch_up_timestamps().map_err(anyhow::Error::msg)?;
+    let Some(tsa) = ctx.config.tsa() else {
+        return Err(Failure::new(2, anyhow::anyhow!("no time-stamping authority is configured: set --tsa-url or LIVEPROOF_TSA_URL (one or more URLs) and --tsa-ca or LIVEPROOF_TSA_CERT (the PEM that vouches for them)")));
+    };
+    let r = store
+        .catch_up_timestamps(&tsa)
+        .map_err(anyhow::Error::msg)?;
     if ctx.json {
         print_json(&r)?;
     } else {

@@ -25,6 +25,8 @@ pub struct Ctx {
     pub data: PathBuf,
     /// Print one JSON document instead of text (`--json`).
     pub json: bool,
+    /// The settings (global flags and `LIVEPROOF_*` variables), read once.
+    pub config: liveproof::config::Config,
 }
 
 /// Runs one command.
@@ -32,6 +34,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     let ctx = Ctx {
         data: cli.data,
         json: cli.json,
+        config: cli.config,
     };
     match cli.command {
         Command::Models(c) => serve::models(&ctx, c),

@@ -12,11 +12,11 @@ use super::{print_json, BadInput, Ctx, Failure};
 /// `liveproof models install|list`.
 pub fn models(ctx: &Ctx, cmd: ModelsCmd) -> Result<(), Failure> {
     match cmd {
-        ModelsCmd::List => models::describe(&models::models_dir(), &mut std::io::stdout())?,
+        ModelsCmd::List => models::describe(&ctx.config.models, &mut std::io::stdout())?,
         ModelsCmd::Install { name, wheels } => {
             let m = models::known(&name).ok_or_else(|| ModelError::Unknown(name.clone()))?;
             let say = |s: &str| eprintln!("{s}");
-            let path = models::install(m, &models::models_dir(), wheels.as_deref(), &say)?;
+            let path = models::install(m, &ctx.config, wheels.as_deref(), &say)?;
             if ctx.json {
                 print_json(
                     &serde_json::json!({"model": m.name, "path": path, "sha256": m.output_sha256}),
@@ -48,6 +48,7 @@ pub fn serve(ctx: &Ctx, a: ServeArgs) -> Result<(), Failure> {
         ..Default::default()
     };
     config.ingest.model = a.model;
+    config.ingest.config = ctx.config.clone();
     eprintln!(
         "liveproof serving {} on http://{}/",
         ctx.data.display(),

@@ -107,6 +107,8 @@ pub struct Request<'a> {
     pub now: String,
     /// Who is exporting, for the custody log (`custody::local_user` or `custody::token_user`).
     pub by: String,
+    /// The time-stamping authorities that timestamp the head the export makes (`None`: none).
+    pub tsa: Option<crate::seal::tsa::Config>,
 }
 
 /// Cuts `from_ms`..`to_ms` of `blob` to FLAC, the same way for the archive and a verifier.
@@ -183,8 +185,8 @@ pub fn create(store: &Store, req: &Request) -> Result<Created, EvidenceError> {
     }
     let row = store.resolve(req.session)?;
     let id = row.session.clone();
-    let manifest_bytes = store.session_file(&id, "manifest.json")?;
-    let sig_bytes = store.session_file(&id, "manifest.sig")?;
+    let manifest_bytes = store.session_file(&id, crate::layout::MANIFEST)?;
+    let sig_bytes = store.session_file(&id, crate::layout::MANIFEST_SIG)?;
     let manifest: Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| {
         EvidenceError::Store(StoreError::Damaged {
             path: PathBuf::from(format!("sessions/{id}/manifest.json")),
@@ -203,6 +205,12 @@ pub fn create(store: &Store, req: &Request) -> Result<Created, EvidenceError> {
     }
     let transcript = store.transcript(&id)?;
     let leaves = seal::transcript_leaves(&transcript);
+    let proof_hex = |leaf: usize| -> Vec<String> {
+        merkle::inclusion_proof(&leaves, leaf)
+            .iter()
+            .map(hex::encode)
+            .collect()
+    };
     let segments: Vec<ProvenSegment> = transcript
         .segments
         .iter()
@@ -212,10 +220,7 @@ pub fn create(store: &Store, req: &Request) -> Result<Created, EvidenceError> {
             start_ms: s.start_ms,
             end_ms: s.end_ms,
             text: s.text.clone(),
-            proof: merkle::inclusion_proof(&leaves, s.index)
-                .iter()
-                .map(hex::encode)
-                .collect(),
+            proof: proof_hex(s.index),
         })
         .collect();
     let (Some(first), Some(last)) = (segments.first(), segments.last()) else {
@@ -244,10 +249,7 @@ pub fn create(store: &Store, req: &Request) -> Result<Created, EvidenceError> {
             start_ms: g.start_ms,
             end_ms: g.end_ms,
             reason: g.reason.clone(),
-            proof: merkle::inclusion_proof(&leaves, n_segments + g.index)
-                .iter()
-                .map(hex::encode)
-                .collect(),
+            proof: proof_hex(n_segments + g.index),
         })
         .collect();
     let excerpt = Excerpt {
@@ -266,10 +268,7 @@ pub fn create(store: &Store, req: &Request) -> Result<Created, EvidenceError> {
         gaps,
     };
     // Custody first: the export is logged, then proven, so the bundle carries its own export.
-    if !seal::log::is_logged(store.db(), &id).map_err(|source| StoreError::Catalog {
-        path: store.root().join("catalog.sqlite"),
-        source,
-    })? {
+    if !store.log().is_logged(&id)? {
         return Err(EvidenceError::NotLogged(id.clone()));
     }
     let mut exported = crate::custody::event(
@@ -290,14 +289,12 @@ pub fn create(store: &Store, req: &Request) -> Result<Created, EvidenceError> {
     exported.at = req.now.clone();
     crate::custody::record(store, &exported)?;
     // The export made a new head; a configured TSA timestamps it, so the bundle carries a token.
-    let timestamp_warning = seal::log::timestamp_head(store.db()).err().map(|e| {
+    let timestamp_warning = store.log().timestamp_head(req.tsa.as_ref()).err().map(|e| {
         format!("the log head this bundle is proven against has no trusted timestamp: {e}")
     });
-    let inclusion: Inclusion = seal::log::prove(store.db(), &id)
-        .map_err(|source| StoreError::Catalog {
-            path: store.root().join("catalog.sqlite"),
-            source,
-        })?
+    let inclusion: Inclusion = store
+        .log()
+        .prove(&id)?
         .ok_or_else(|| EvidenceError::NotLogged(id.clone()))?;
     let key = seal::keys::load_or_create(store.root())?;
     let blob = store.blob_path(&manifest.recording_sha256);
@@ -329,34 +326,14 @@ pub fn create(store: &Store, req: &Request) -> Result<Created, EvidenceError> {
             format!("{}\n", seal::keys::public_hex(&key)).into_bytes(),
         ),
     ];
-    let token = seal::log::token(store.db(), inclusion.tree_head.size).map_err(|source| {
-        StoreError::Catalog {
-            path: store.root().join("catalog.sqlite"),
-            source,
-        }
-    })?;
-    let recording_token = seal::log::recording_token(store.db(), &manifest.recording_sha256)
-        .map_err(|source| StoreError::Catalog {
-            path: store.root().join("catalog.sqlite"),
-            source,
-        })?;
-    let custody =
-        seal::log::custody_chain(store.db(), &id, inclusion.tree_head.size).map_err(|source| {
-            StoreError::Catalog {
-                path: store.root().join("catalog.sqlite"),
-                source,
-            }
-        })?;
+    let token = store.log().token(inclusion.tree_head.size)?;
+    let recording_token = store.log().recording_token(&manifest.recording_sha256)?;
+    let custody = store.log().custody_chain(&id, inclusion.tree_head.size)?;
     members.push((
         member::CUSTODY.into(),
         serde_json::to_vec_pretty(&custody).expect("serialises"),
     ));
-    let witnessed = seal::log::witnessed(store.db(), &key, inclusion.index).map_err(|source| {
-        StoreError::Catalog {
-            path: store.root().join("catalog.sqlite"),
-            source,
-        }
-    })?;
+    let witnessed = store.log().witnessed(&key, inclusion.index)?;
     if let Some(w) = &witnessed {
         members.push((
             member::WITNESSED.into(),

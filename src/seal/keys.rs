@@ -29,7 +29,7 @@ pub enum KeyError {
 
 /// Path of the secret key file.
 pub fn secret_path(data: &Path) -> PathBuf {
-    data.join("keys/archive.ed25519")
+    crate::layout::archive_key(data)
 }
 
 /// Loads the archive key, creating it (atomically, once) if there is none.

@@ -59,6 +59,29 @@ pub fn leaves(conn: &Connection) -> rusqlite::Result<Vec<Hash>> {
     rows.collect()
 }
 
+/// What an ingest appends to the log in the transaction that commits its session: the
+/// manifest's entry and the ingest's custody event, each with a signed head.
+pub struct SessionEntries<'a> {
+    /// The archive key.
+    pub key: &'a SigningKey,
+    /// Session id.
+    pub session: &'a str,
+    /// SHA-256 of the manifest's bytes.
+    pub manifest_sha256: &'a Hash,
+    /// The ingest time (RFC 3339), the heads' timestamp.
+    pub at: &'a str,
+    /// The ingest's custody event.
+    pub custody: &'a liveproof_verify::bundle::CustodyEvent,
+}
+
+impl SessionEntries<'_> {
+    /// Appends both entries. Call inside the committing transaction.
+    pub(crate) fn append(&self, conn: &Connection) -> rusqlite::Result<()> {
+        append(conn, self.key, self.session, self.manifest_sha256, self.at)?;
+        append_custody(conn, self.key, self.custody, self.at).map(|_| ())
+    }
+}
+
 /// Appends a manifest and signs the new head. Call inside the committing transaction.
 pub fn append(
     conn: &Connection,
@@ -281,10 +304,13 @@ fn token_row(
     .optional()
 }
 
-/// Timestamps the newest head with the configured TSAs, unless it has a token already, and
+/// Timestamps the newest head with the TSAs `tsa` names, unless it has a token already, and
 /// stores the checked token. Returns the attested time; None when no TSA is configured.
-pub fn timestamp_head(conn: &Connection) -> Result<Option<String>, String> {
-    let Some(config) = super::tsa::configured() else {
+pub fn timestamp_head(
+    conn: &Connection,
+    tsa: Option<&super::tsa::Config>,
+) -> Result<Option<String>, String> {
+    let Some(config) = tsa else {
         return Ok(None);
     };
     let head = head(conn)
@@ -294,7 +320,7 @@ pub fn timestamp_head(conn: &Connection) -> Result<Option<String>, String> {
         return Ok(Some(t.tsa_time));
     }
     let digest = head.digest().ok_or("the tree head is malformed")?;
-    let s = super::tsa::obtain(&config, &digest)?;
+    let s = super::tsa::obtain(config, &digest)?;
     put_token(
         conn,
         head.size,
@@ -319,15 +345,19 @@ pub fn recording_token(conn: &Connection, sha256: &str) -> rusqlite::Result<Opti
 
 /// Timestamps a recording's SHA-256 (the hash itself is the message imprint), unless it has a
 /// token already. None when no TSA is configured.
-pub fn timestamp_recording(conn: &Connection, sha256: &str) -> Result<Option<String>, String> {
-    let Some(config) = super::tsa::configured() else {
+pub fn timestamp_recording(
+    conn: &Connection,
+    tsa: Option<&super::tsa::Config>,
+    sha256: &str,
+) -> Result<Option<String>, String> {
+    let Some(config) = tsa else {
         return Ok(None);
     };
     if let Some(t) = recording_token(conn, sha256).map_err(|e| e.to_string())? {
         return Ok(Some(t.tsa_time));
     }
     let digest = super::hex32(sha256).ok_or("the recording hash is malformed")?;
-    let s = super::tsa::obtain(&config, &digest)?;
+    let s = super::tsa::obtain(config, &digest)?;
     conn.execute(
         "INSERT OR REPLACE INTO recording_tokens (recording_sha256, token, tsa_time, tsa_cert) VALUES (?1, ?2, ?3, ?4)",
         params![sha256, s.token, s.time, s.pem],
@@ -350,14 +380,15 @@ pub struct CatchUp {
 }
 
 /// Fetches the tokens that could not be had earlier: the newest tree head's and those of
-/// `recordings` (SHA-256 hex of every archived recording). Needs a configured TSA.
-pub fn catch_up(conn: &Connection, recordings: &[String]) -> Result<CatchUp, String> {
-    if super::tsa::configured().is_none() {
-        return Err("no time-stamping authority is configured: set LIVEPROOF_TSA_URL (one or more URLs) and LIVEPROOF_TSA_CERT (the PEM that vouches for them)".into());
-    }
+/// `recordings` (SHA-256 hex of every archived recording) from the TSAs `tsa` names.
+pub fn catch_up(
+    conn: &Connection,
+    tsa: &super::tsa::Config,
+    recordings: &[String],
+) -> Result<CatchUp, String> {
     let mut out = CatchUp::default();
     if head(conn).map_err(|e| e.to_string())?.is_some() {
-        match timestamp_head(conn) {
+        match timestamp_head(conn, Some(tsa)) {
             Ok(Some(t)) => {
                 let size = head(conn)
                     .map_err(|e| e.to_string())?
@@ -375,7 +406,7 @@ pub fn catch_up(conn: &Connection, recordings: &[String]) -> Result<CatchUp, Str
     for sha in recordings {
         match recording_token(conn, sha).map_err(|e| e.to_string())? {
             Some(_) => {}
-            None => match timestamp_recording(conn, sha) {
+            None => match timestamp_recording(conn, Some(tsa), sha) {
                 Ok(_) => out.recordings_timestamped += 1,
                 Err(e) => {
                     out.pending += 1;
@@ -503,4 +534,95 @@ pub fn witnessed(
             .map(hex::encode)
             .collect(),
     }))
+}
+
+/// The log of an open archive (`Store::log`): typed operations whose errors name the catalog,
+/// so that no caller outside the store and the seal needs the database connection.
+pub struct Log<'a>(pub(crate) &'a crate::store::Store);
+
+type StoreResult<T> = Result<T, crate::store::StoreError>;
+
+impl Log<'_> {
+    fn run<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
+        f(self.0.db()).map_err(|e| self.0.catalog_error(e))
+    }
+
+    /// The newest signed tree head; `None` while the log is empty.
+    pub fn head(&self) -> StoreResult<Option<TreeHead>> {
+        self.run(head)
+    }
+
+    /// Whether a session's manifest is in the log.
+    pub fn is_logged(&self, session: &str) -> StoreResult<bool> {
+        self.run(|c| is_logged(c, session))
+    }
+
+    /// An inclusion proof of a session's manifest against the newest head.
+    pub fn prove(&self, session: &str) -> StoreResult<Option<Inclusion>> {
+        self.run(|c| prove(c, session))
+    }
+
+    /// A consistency proof between the heads of sizes `old` and `new`.
+    pub fn consistency(&self, old: u64, new: u64) -> StoreResult<Option<Consistency>> {
+        self.run(|c| consistency(c, old, new))
+    }
+
+    /// A head (the newest unless `size`) as a C2SP checkpoint with its stored cosignatures.
+    pub fn checkpoint(
+        &self,
+        key: &SigningKey,
+        size: Option<u64>,
+    ) -> StoreResult<Option<liveproof_verify::note::Note>> {
+        self.run(|c| checkpoint(c, key, size))
+    }
+
+    /// Stores the witnesses' cosignatures of one of our checkpoints; how many were new.
+    pub fn add_cosignatures(&self, key: &SigningKey, text: &str) -> Result<usize, String> {
+        add_cosignatures(self.0.db(), key, text)
+    }
+
+    /// The trusted timestamp of the head of `size`, if one was obtained.
+    pub fn token(&self, size: u64) -> StoreResult<Option<Token>> {
+        self.run(|c| token(c, size))
+    }
+
+    /// The trusted timestamp of a recording's hash, if one was obtained.
+    pub fn recording_token(&self, sha256: &str) -> StoreResult<Option<Token>> {
+        self.run(|c| recording_token(c, sha256))
+    }
+
+    /// A session's custody events up to the head of `size`, with their proofs.
+    pub fn custody_chain(
+        &self,
+        session: &str,
+        size: u64,
+    ) -> StoreResult<liveproof_verify::bundle::Custody> {
+        self.run(|c| custody_chain(c, session, size))
+    }
+
+    /// The newest cosigned checkpoint covering entry `index`, with a proof from it.
+    pub fn witnessed(
+        &self,
+        key: &SigningKey,
+        index: u64,
+    ) -> StoreResult<Option<liveproof_verify::bundle::Witnessed>> {
+        self.run(|c| witnessed(c, key, index))
+    }
+
+    /// Timestamps the newest head (see [`timestamp_head`]).
+    pub fn timestamp_head(
+        &self,
+        tsa: Option<&super::tsa::Config>,
+    ) -> Result<Option<String>, String> {
+        timestamp_head(self.0.db(), tsa)
+    }
+
+    /// Timestamps a recording's hash (see [`timestamp_recording`]).
+    pub fn timestamp_recording(
+        &self,
+        tsa: Option<&super::tsa::Config>,
+        sha256: &str,
+    ) -> Result<Option<String>, String> {
+        timestamp_recording(self.0.db(), tsa, sha256)
+    }
 }

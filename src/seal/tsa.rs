@@ -17,22 +17,6 @@ pub struct Config {
     pub cert: std::path::PathBuf,
 }
 
-/// TSA settings from the environment: `LIVEPROOF_TSA_URL` (one or more URLs, separated by
-/// spaces or commas) and `LIVEPROOF_TSA_CERT` (PEM).
-pub fn configured() -> Option<Config> {
-    let urls: Vec<String> = std::env::var("LIVEPROOF_TSA_URL")
-        .ok()?
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|u| !u.is_empty())
-        .map(String::from)
-        .collect();
-    let cert = std::env::var_os("LIVEPROOF_TSA_CERT")?;
-    (!urls.is_empty()).then(|| Config {
-        urls,
-        cert: cert.into(),
-    })
-}
-
 /// A checked token: the DER response, the attested time, the PEM it was checked against.
 #[derive(Debug, Clone)]
 pub struct Stamped {

@@ -242,7 +242,7 @@ pub struct Results {
 
 /// Index directory inside a data directory.
 pub fn index_dir(data: &Path) -> PathBuf {
-    data.join("tantivy")
+    crate::layout::index(data)
 }
 
 fn open_or_create(dir: &Path) -> Result<(Index, Fields), SearchError> {

@@ -54,12 +54,8 @@ impl FromRequest for Caller {
             let data = state.config.data.clone();
             let access = web::block(move || {
                 let store = crate::store::Store::open(&data)?;
-                crate::access::lookup(store.db(), &token, chrono::Utc::now().timestamp()).map_err(
-                    |source| crate::store::StoreError::Catalog {
-                        path: data.join("catalog.sqlite"),
-                        source,
-                    },
-                )
+                crate::access::lookup(&store, &token, chrono::Utc::now().timestamp())
+                    .map_err(|e| store.catalog_error(e))
             })
             .await??
             .ok_or_else(ApiError::unauthorized)?;

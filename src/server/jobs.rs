@@ -60,13 +60,13 @@ pub struct Job {
 
 /// Directory for uploads waiting to be ingested.
 pub fn upload_dir(data: &Path) -> PathBuf {
-    data.join("uploads")
+    crate::layout::uploads(data)
 }
 
 /// Queues a job for an upload already on disk.
 #[allow(clippy::too_many_arguments)]
 pub fn enqueue(
-    conn: &Connection,
+    store: &Store,
     upload: &Path,
     name: &str,
     token_id: i64,
@@ -75,6 +75,7 @@ pub fn enqueue(
     sha256: &str,
     size: u64,
 ) -> rusqlite::Result<i64> {
+    let conn = store.db();
     init(conn)?;
     conn.execute(
         "INSERT INTO jobs (status, upload, name, token_id, meta, language, sha256, size, created_at)
@@ -94,7 +95,8 @@ pub fn enqueue(
 }
 
 /// Reads a job.
-pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Job>> {
+pub fn get(store: &Store, id: i64) -> rusqlite::Result<Option<Job>> {
+    let conn = store.db();
     init(conn)?;
     conn.query_row(
         "SELECT id, status, name, sha256, size, session, error, progress_ms, total_ms, token_id FROM jobs WHERE id = ?1",
@@ -190,7 +192,7 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
             opts.language = language;
             // Whose session it becomes is decided by the same rules as reading (access.rs).
             let access =
-                crate::access::token_access(store.db(), token_id).map_err(|e| e.to_string())?;
+                crate::access::token_access(&store, token_id).map_err(|e| e.to_string())?;
             opts.owner = access.as_ref().and_then(|a| a.owner());
             opts.by = access.as_ref().map(crate::custody::token_user);
             let progress = Progress {
@@ -202,7 +204,7 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
         });
     match result {
         Ok(summary) => {
-            crate::access::record_upload(store.db(), &summary.session, token_id)
+            crate::access::record_upload(&store, &summary.session, token_id)
                 .map_err(|e| e.to_string())?;
             store
                 .db()

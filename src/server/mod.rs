@@ -25,7 +25,8 @@ pub struct Config {
     pub data: PathBuf,
     /// Every limit on requests (sizes, rates, paging, bundles), with documented defaults.
     pub limits: crate::limits::Server,
-    /// Ingest options for uploads (model, models dir, threads).
+    /// Ingest options for uploads (model, threads) with the settings (`ingest.config`: models
+    /// directory, TSAs, disk reserve) every part of the server uses.
     pub ingest: crate::ingest::Options,
     /// How often to fetch timestamps a TSA could not give at ingest (None: never).
     pub timestamp_every: Option<std::time::Duration>,
@@ -114,19 +115,19 @@ pub fn clean_up(data: &std::path::Path) {
 
 /// Where `POST /api/verify` spools bundles while it checks them.
 pub fn spool_dir(data: &std::path::Path) -> PathBuf {
-    data.join("spool")
+    crate::layout::spool(data)
 }
 
 /// Fetches pending trusted timestamps every `timestamp_every`, when a TSA is configured.
 fn start_timestamper(config: &Config) {
-    let (Some(every), Some(_)) = (config.timestamp_every, crate::seal::tsa::configured()) else {
+    let (Some(every), Some(tsa)) = (config.timestamp_every, config.ingest.config.tsa()) else {
         return;
     };
     let data = config.data.clone();
     std::thread::spawn(move || loop {
         let r = crate::store::Store::open(&data)
             .map_err(|e| e.to_string())
-            .and_then(|s| s.catch_up_timestamps());
+            .and_then(|s| s.catch_up_timestamps(&tsa));
         match r {
             Ok(c) if c.pending > 0 => eprintln!(
                 "liveproof: {} trusted timestamp(s) still pending: {}",

@@ -16,28 +16,47 @@ use crate::store::{SessionRow, Store};
 /// The OpenAPI document (kept beside the code; a test checks that the two agree).
 pub const OPENAPI_JSON: &str = include_str!("../../data/openapi.json");
 
-/// Every route, as (method, path): the single list that `configure` registers and the
-/// OpenAPI test compares with the document.
-pub const ROUTES: [(&str, &str); 15] = [
-    ("get", "/api/health"),
-    ("get", "/api/openapi.json"),
-    ("get", "/api/sessions"),
-    ("get", "/api/sessions/{id}"),
-    ("get", "/api/sessions/{id}/transcript"),
-    ("get", "/api/sessions/{id}/report"),
-    ("get", "/api/sessions/{id}/evidence"),
-    ("get", "/api/sessions/{id}/media"),
-    ("get", "/api/search"),
-    ("post", "/api/uploads"),
-    ("get", "/api/jobs/{id}"),
-    ("post", "/api/verify"),
-    ("get", "/api/log/checkpoint"),
-    ("get", "/api/log/consistency"),
-    ("post", "/api/log/cosignatures"),
-];
+/// Declares the route table once: `ROUTES` (the API, compared with the OpenAPI document by a
+/// test), `PAGES` (the web page) and `configure`, which registers exactly those.
+macro_rules! route_table {
+    (api: [$($m:ident $p:literal => $h:path),* $(,)?], pages: [$($pm:ident $pp:literal => $ph:path),* $(,)?]) => {
+        /// Every API route, as (method, path): what `configure` registers and the OpenAPI
+        /// document lists.
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($m), $p)),*];
+        /// The web page's routes (not in the API document).
+        pub const PAGES: &[(&str, &str)] = &[$((stringify!($pm), $pp)),*];
+        /// Registers every route of `ROUTES` and `PAGES`, and nothing else.
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(cfg.route($pp, web::$pm().to($ph));)*
+            $(cfg.route($p, web::$m().to($h));)*
+        }
+    };
+}
 
-/// The web page's routes (not in the API document).
-pub const PAGES: [(&str, &str); 3] = [("get", "/"), ("get", "/app.js"), ("get", "/app.css")];
+route_table! {
+    api: [
+        get "/api/health" => health,
+        get "/api/openapi.json" => openapi,
+        get "/api/sessions" => sessions,
+        get "/api/sessions/{id}" => session,
+        get "/api/sessions/{id}/transcript" => transcript,
+        get "/api/sessions/{id}/report" => report,
+        get "/api/sessions/{id}/evidence" => evidence,
+        get "/api/sessions/{id}/media" => media,
+        get "/api/search" => search,
+        post "/api/uploads" => upload,
+        get "/api/jobs/{id}" => job,
+        post "/api/verify" => verify,
+        get "/api/log/checkpoint" => super::transparency::checkpoint,
+        get "/api/log/consistency" => super::transparency::consistency,
+        post "/api/log/cosignatures" => super::transparency::cosignatures,
+    ],
+    pages: [
+        get "/" => index,
+        get "/app.js" => app_js,
+        get "/app.css" => app_css,
+    ]
+}
 
 const INDEX_HTML: &str = include_str!("../../web/index.html");
 const APP_JS: &str = include_str!("../../web/app.js");
@@ -67,26 +86,6 @@ async fn openapi() -> HttpResponse {
         .body(OPENAPI_JSON)
 }
 
-/// Registers every route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index))
-        .route("/app.js", web::get().to(app_js))
-        .route("/app.css", web::get().to(app_css))
-        .route("/api/health", web::get().to(health))
-        .route("/api/openapi.json", web::get().to(openapi))
-        .route("/api/sessions", web::get().to(sessions))
-        .route("/api/sessions/{id}", web::get().to(session))
-        .route("/api/sessions/{id}/transcript", web::get().to(transcript))
-        .route("/api/sessions/{id}/report", web::get().to(report))
-        .route("/api/sessions/{id}/evidence", web::get().to(evidence))
-        .route("/api/sessions/{id}/media", web::get().to(media))
-        .route("/api/search", web::get().to(search))
-        .route("/api/uploads", web::post().to(upload))
-        .route("/api/jobs/{id}", web::get().to(job))
-        .route("/api/verify", web::post().to(verify))
-        .configure(super::transparency::configure);
-}
-
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"ok": true, "version": crate::VERSION}))
 }
@@ -98,7 +97,7 @@ fn data(state: &web::Data<State>) -> PathBuf {
 /// Resolves a session the caller may read; 404 otherwise (existence is not revealed).
 fn readable(store: &Store, who: &Access, id: &str) -> Result<SessionRow, ApiError> {
     let row = store.resolve(id)?;
-    if who.can_read(store.db(), &row.session, row.platform.as_deref()) {
+    if who.can_read(store, &row.session, row.platform.as_deref()) {
         Ok(row)
     } else {
         Err(ApiError::not_found("such session"))
@@ -112,10 +111,7 @@ async fn sessions(state: web::Data<State>, who: Caller) -> Result<HttpResponse, 
         Ok(store
             .list()?
             .into_iter()
-            .filter(|r| {
-                who.0
-                    .can_read(store.db(), &r.session, r.platform.as_deref())
-            })
+            .filter(|r| who.0.can_read(&store, &r.session, r.platform.as_deref()))
             .collect())
     })
     .await??;
@@ -207,6 +203,7 @@ async fn evidence(
     q: web::Query<EvidenceQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let d = data(&state);
+    let tsa = state.config.ingest.config.tsa();
     let (bytes, name) = web::block(move || -> Result<(Vec<u8>, String), ApiError> {
         let store = Store::open(&d)?;
         let row = readable(&store, &who.0, &id)?;
@@ -224,6 +221,7 @@ async fn evidence(
             with_recording: q.with_recording,
             now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             by: crate::custody::token_user(&who.0),
+            tsa,
         };
         crate::evidence::create(&store, &req).map_err(|e| match e {
             crate::evidence::EvidenceError::Range(m) => ApiError::bad_request(m),
@@ -280,7 +278,7 @@ async fn search(
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let results = web::block(move || -> Result<crate::search::Results, ApiError> {
         let store = Store::open(&d)?;
-        who.0.search_scope(store.db()).apply(&mut req);
+        who.0.search_scope(&store).apply(&mut req);
         crate::search::search(&d, &req).map_err(|e| match e {
             crate::search::SearchError::Syntax(_)
             | crate::search::SearchError::Filter(_)
@@ -414,7 +412,7 @@ async fn upload(
     let id = web::block(move || -> Result<i64, ApiError> {
         let store = Store::open(&d)?;
         super::jobs::enqueue(
-            store.db(),
+            &store,
             &path,
             &name,
             who.0.token_id,
@@ -438,7 +436,7 @@ async fn job(
     let d = data(&state);
     let j = web::block(move || -> Result<super::jobs::Job, ApiError> {
         let store = Store::open(&d)?;
-        let j = super::jobs::get(store.db(), *id)
+        let j = super::jobs::get(&store, *id)
             .map_err(|e| ApiError::internal(e.to_string()))?
             .ok_or_else(|| ApiError::not_found("such job"))?;
         if !who.0.can_read_job(j.token_id) {
@@ -563,7 +561,7 @@ async fn verify(
                 let store = Store::open(&d)?;
                 let readable = store
                     .get(&session)?
-                    .is_some_and(|row| a.can_read(store.db(), &session, row.platform.as_deref()));
+                    .is_some_and(|row| a.can_read(&store, &session, row.platform.as_deref()));
                 if readable {
                     let e = crate::custody::event(
                         "verify",

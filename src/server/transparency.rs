@@ -12,13 +12,6 @@ use crate::store::Store;
 /// Largest cosigned note accepted (a checkpoint with 64 signature lines fits easily).
 const MAX_NOTE: usize = 16 << 10;
 
-/// Registers the log routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/log/checkpoint", web::get().to(checkpoint))
-        .route("/api/log/consistency", web::get().to(consistency))
-        .route("/api/log/cosignatures", web::post().to(cosignatures));
-}
-
 fn open(state: &web::Data<State>) -> Result<(Store, ed25519_dalek::SigningKey), ApiError> {
     let store = Store::open(&state.config.data)?;
     let key = crate::seal::keys::load_or_create(store.root())
@@ -26,9 +19,11 @@ fn open(state: &web::Data<State>) -> Result<(Store, ed25519_dalek::SigningKey), 
     Ok((store, key))
 }
 
-async fn checkpoint(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+pub(super) async fn checkpoint(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let (store, key) = open(&state)?;
-    let note = crate::seal::log::checkpoint(store.db(), &key, None)
+    let note = store
+        .log()
+        .checkpoint(&key, None)
         .map_err(|e| ApiError::internal(e.to_string()))?
         .ok_or_else(|| ApiError::internal("the log's newest tree head is damaged"))?;
     Ok(HttpResponse::Ok()
@@ -38,17 +33,19 @@ async fn checkpoint(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Sizes {
+pub(super) struct Sizes {
     old: u64,
     new: u64,
 }
 
-async fn consistency(
+pub(super) async fn consistency(
     state: web::Data<State>,
     q: web::Query<Sizes>,
 ) -> Result<HttpResponse, ApiError> {
     let (store, _) = open(&state)?;
-    let c = crate::seal::log::consistency(store.db(), q.old, q.new)
+    let c = store
+        .log()
+        .consistency(q.old, q.new)
         .map_err(|e| ApiError::internal(e.to_string()))?
         .ok_or_else(|| {
             ApiError::not_found(&format!(
@@ -59,14 +56,19 @@ async fn consistency(
     Ok(HttpResponse::Ok().json(c))
 }
 
-async fn cosignatures(state: web::Data<State>, body: String) -> Result<HttpResponse, ApiError> {
+pub(super) async fn cosignatures(
+    state: web::Data<State>,
+    body: String,
+) -> Result<HttpResponse, ApiError> {
     if body.len() > MAX_NOTE {
         return Err(ApiError::bad_request(format!(
             "a cosigned checkpoint is at most {MAX_NOTE} bytes"
         )));
     }
     let (store, key) = open(&state)?;
-    let added = crate::seal::log::add_cosignatures(store.db(), &key, &body)
+    let added = store
+        .log()
+        .add_cosignatures(&key, &body)
         .map_err(|e| ApiError::bad_request(format!("cosignature not accepted: {e}")))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"added": added})))
 }

@@ -1,0 +1,59 @@
+//! The archive's layout under `--data`: every file and directory name, in one place. Only
+//! this module spells them; everything else asks it.
+
+use std::path::{Path, PathBuf};
+
+/// The SQLite catalog: sessions, the log, tokens, jobs, custody.
+pub fn catalog(data: &Path) -> PathBuf {
+    data.join("catalog.sqlite")
+}
+
+/// The tantivy search index (derived; `liveproof reindex` rebuilds it).
+pub fn index(data: &Path) -> PathBuf {
+    data.join("tantivy")
+}
+
+/// The archive's Ed25519 signing key (mode 0600).
+pub fn archive_key(data: &Path) -> PathBuf {
+    data.join("keys/archive.ed25519")
+}
+
+/// Originals, content-addressed: `blobs/sha256/ab/cd/abcd…`.
+pub fn blob(data: &Path, sha256: &str) -> PathBuf {
+    data.join("blobs/sha256")
+        .join(sha256.get(0..2).unwrap_or("00"))
+        .join(sha256.get(2..4).unwrap_or("00"))
+        .join(sha256)
+}
+
+/// Every session's directory.
+pub fn sessions(data: &Path) -> PathBuf {
+    data.join("sessions")
+}
+
+/// One session's directory: [`MANIFEST`], [`MANIFEST_SIG`], [`TRANSCRIPT`].
+pub fn session(data: &Path, id: &str) -> PathBuf {
+    sessions(data).join(id)
+}
+
+/// A session's signed manifest.
+pub const MANIFEST: &str = "manifest.json";
+/// The manifest's Ed25519 signature.
+pub const MANIFEST_SIG: &str = "manifest.sig";
+/// A session's canonical transcript.
+pub const TRANSCRIPT: &str = "transcript.json";
+
+/// Staging for recordings being ingested (removed when abandoned).
+pub fn staging(data: &Path) -> PathBuf {
+    data.join("tmp")
+}
+
+/// Uploads waiting for their job.
+pub fn uploads(data: &Path) -> PathBuf {
+    data.join("uploads")
+}
+
+/// Bundles `POST /api/verify` is checking.
+pub fn spool(data: &Path) -> PathBuf {
+    data.join("spool")
+}
