@@ -52,6 +52,15 @@ pub struct Config {
     pub python: String,
 }
 
+/// Who is acting on the command line, as custody events record it: `local:USER`.
+pub fn local_user() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        // SAFETY: getuid cannot fail and has no preconditions.
+        .unwrap_or_else(|_| format!("uid {}", unsafe { libc::getuid() }));
+    format!("local:{user}")
+}
+
 /// Free space kept on the archive's disk beyond what a recording needs, MiB.
 pub const DEFAULT_RESERVE_MIB: u64 = 16;
 

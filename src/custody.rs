@@ -12,13 +12,7 @@ pub use liveproof_verify::bundle::{CustodyEvent, CUSTODY_FORMAT};
 use crate::seal;
 use crate::store::{Store, StoreError};
 
-/// Who is acting on the command line: `local:USER`.
-pub fn local_user() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| format!("uid {}", unsafe { libc::getuid() }));
-    format!("local:{user}")
-}
+pub use crate::config::local_user;
 
 /// Who is acting through the server: `token:ID (ROLE)`.
 pub fn token_user(who: &crate::access::Access) -> String {

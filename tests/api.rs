@@ -108,3 +108,90 @@ async fn public_routes_answer_in_process_and_errors_are_json() {
     let v: Value = test::read_body_json(r).await;
     assert_eq!(v["error"]["status"], 401);
 }
+
+/// Search and the token routes in process: one request type for the query string (repeated
+/// keys included), its refusals as JSON 400s, and every route in the table registered.
+#[actix_web::test]
+async fn search_parameters_and_the_route_table_in_process() {
+    let d = tempfile::tempdir().unwrap();
+    let state = app_state(d.path());
+    let store = liveproof::store::Store::open(d.path()).unwrap();
+    let token = liveproof::access::create(
+        &store,
+        liveproof::access::Role::Auditor,
+        None,
+        "2026-11-26T00:00:00Z",
+        None,
+    )
+    .unwrap()
+    .token;
+    let app = test::init_service(
+        App::new()
+            .app_data(state.clone())
+            .configure(liveproof::server::configure),
+    )
+    .await;
+    let get = |uri: &str| {
+        test::TestRequest::get()
+            .uri(uri)
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .to_request()
+    };
+
+    let r = test::call_service(
+        &app,
+        get("/api/search?q=%E6%9C%80%E5%A5%BD&flag=absolute_terms&flag=pressure&tag=x&sort=time"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = test::read_body_json(r).await;
+    assert_eq!(v["total"], 0);
+
+    for (uri, says) in [
+        ("/api/search?q=x&since=last-tuesday", "last-tuesday"),
+        ("/api/search?q=x&offset=99999999999", "offset"),
+        ("/api/search?q=x&limit=0", "limit"),
+        ("/api/search?limit=3", "q"),
+        ("/api/search?q=%22unclosed", "bad query"),
+    ] {
+        let r = test::call_service(&app, get(uri)).await;
+        assert_eq!(r.status(), 400, "{uri}");
+        let v: Value = test::read_body_json(r).await;
+        let msg = v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(msg.to_lowercase().contains(says), "{uri}: {msg}");
+    }
+
+    // Every route of the table is registered: never the fallback's "no route" 404.
+    for (method, path) in routes::ROUTES.iter().chain(routes::PAGES.iter()) {
+        let uri = path.replace("{id}", "1");
+        let req = if *method == "get" {
+            get(&uri)
+        } else {
+            test::TestRequest::post()
+                .uri(&uri)
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .to_request()
+        };
+        let r = test::call_service(&app, req).await;
+        if r.status() == 404 {
+            let v: Value = test::read_body_json(r).await;
+            let msg = v["error"]["message"].as_str().unwrap_or_default();
+            assert!(
+                !msg.contains("such path"),
+                "{method} {path} is not registered: {msg}"
+            );
+        }
+    }
+    // A path the table does not have: 404; a known path with another method: 405.
+    let r = test::call_service(&app, get("/api/nothing")).await;
+    assert_eq!(r.status(), 404);
+    let r = test::call_service(
+        &app,
+        test::TestRequest::delete().uri("/api/search").to_request(),
+    )
+    .await;
+    assert_eq!(r.status(), 405);
+}

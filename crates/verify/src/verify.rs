@@ -729,9 +729,10 @@ pub fn verify(bundle: &Path, opts: &Options) -> Verdict {
     verify_with(bundle, &bundle.display().to_string(), opts)
 }
 
-/// Verifies `bundle`, naming it `shown` in messages (a server does not show its paths).
+/// Verifies `bundle`, naming it `shown` in messages (a server does not show its paths): the
+/// named checks below, in order, each adding its results; a check that leaves nothing to go
+/// on ends the verification.
 pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
-    let (recording, tsa_cert, limits) = (opts.recording, opts.tsa_cert, &opts.limits);
     let mut c = Checks(Vec::new());
     let not_proven = vec![
         "that the speech recognition is right: the audio clip is the evidence, the text a guide"
@@ -741,33 +742,9 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         "the time, beyond the archive's own clock (no trusted timestamp token is checked)"
             .to_string(),
     ];
-    let finish =
-        |c: Checks, proven: Vec<String>, not_proven: Vec<String>, signer: Option<Signer>| {
-            let ok = !c.0.is_empty() && c.0.iter().all(|k| k.ok);
-            // Intact but unknown: every check but the signer's passed.
-            let intact = !c.0.is_empty() && c.0.iter().all(|k| k.ok || k.name == TRUST_CHECK);
-            let status = if ok {
-                Status::Verified
-            } else if intact && signer.is_some() {
-                Status::UnknownSigner
-            } else {
-                Status::NotVerified
-            };
-            Verdict {
-                ok,
-                status,
-                signer,
-                checks: c.0,
-                proven: if ok { proven } else { Vec::new() },
-                not_proven,
-                witnessed_by: Vec::new(),
-                custody: Vec::new(),
-                session: None,
-            }
-        };
 
     // 1. One unambiguous zip, then its members, each to exactly its declared size.
-    let Members { small, hashes } = match read_bundle(bundle, shown, limits) {
+    let Members { small, hashes } = match read_bundle(bundle, shown, &opts.limits) {
         Ok(m) => m,
         Err(e) => {
             c.add("bundle.read", false, e);
@@ -780,90 +757,36 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         format!("{} members read within size limits", hashes.len()),
     );
 
-    // 2. The key, whose it is, and the signed statement.
+    // 2. The key, whose it is, and the signed statement. An unreadable key fails here, but
+    // the member checks below still run, so the report names every file that was changed.
     let key_text = small
         .get(member::PUBLIC_KEY)
         .and_then(|b| std::str::from_utf8(b).ok())
         .and_then(seal::hex32);
-    // An unreadable key fails here, but the member checks below still run, so the report
-    // names every file that was changed.
-    let bundle_key = match key_text {
-        Some(k) => k,
-        None => {
-            c.add(
-                "public_key",
-                false,
-                "public_key.txt is missing or not an Ed25519 key in hex",
-            );
-            [0u8; 32]
-        }
-    };
-    let key_hex = hex::encode(bundle_key);
-    let signer = key_text.map(|k| opts.trust.signer(&k));
-    if let Some(sg) = &signer {
+    if key_text.is_none() {
         c.add(
-            TRUST_CHECK,
-            sg.trusted,
-            match &sg.name {
-                Some(name) => format!("the bundle is signed with the key of {name} (fingerprint {}), which you trust", sg.fingerprint),
-                None if opts.trust.is_empty() => format!(
-                    "the bundle is signed with key {} (fingerprint {}), and you named no key to trust: anyone can make a bundle that passes every other check with a key of their own. Pass --key with the key the archive publishes, or --trust FILE",
-                    sg.public_key, sg.fingerprint
-                ),
-                None => format!(
-                    "the bundle is signed with key {} (fingerprint {}), not one you trust: it does not come from the archive(s) you named",
-                    sg.public_key, sg.fingerprint
-                ),
-            },
+            "public_key",
+            false,
+            "public_key.txt is missing or not an Ed25519 key in hex",
         );
     }
-    let statement = match read_statement(&small, &bundle_key) {
-        Ok(s) => s,
-        Err(detail) => {
-            c.add("bundle.signature", false, detail);
-            return finish(c, vec![], not_proven, signer);
-        }
+    let bundle_key = key_text.unwrap_or([0u8; 32]);
+    let signer = key_text.map(|k| check_signer(&mut c, &k, &opts.trust));
+    let Some(st) = check_statement(&mut c, &small, &bundle_key) else {
+        return finish(c, vec![], not_proven, signer);
     };
-    let st = &statement.statement;
-    c.add(
-        "bundle.signature",
-        statement.signed,
-        if statement.signed {
-            format!("the bundle statement ({}) is signed by the key in public_key.txt", st.format)
-        } else {
-            format!("the bundle statement's signature does not verify with public_key.txt: {} or the key was changed", statement.member)
-        },
-    );
 
     // 3. Every member is the one the statement lists.
-    check_members(&mut c, st, &hashes);
+    check_members(&mut c, &st, &hashes);
 
     // 4. The manifest and its signature.
-    let manifest_bytes = small.get("manifest.json").cloned().unwrap_or_default();
-    let manifest: Option<ManifestView> = serde_json::from_slice(&manifest_bytes).ok();
-    let msig: Option<DetachedSignature> = small
-        .get("manifest.sig")
-        .and_then(|b| serde_json::from_slice(b).ok());
-    let msig_ok = msig.as_ref().is_some_and(|s| {
-        s.public_key == key_hex && s.domain == seal::MANIFEST_DOMAIN && s.check(&manifest_bytes)
-    });
-    c.add(
-        "manifest.signature",
-        msig_ok && manifest.is_some(),
-        if msig_ok && manifest.is_some() {
-            "the session manifest is signed by the archive key".to_string()
-        } else {
-            "manifest.json or manifest.sig was changed, or they are signed by another key"
-                .to_string()
-        },
-    );
-    let Some(manifest) = manifest else {
+    let Some((manifest, manifest_bytes)) = check_manifest(&mut c, &small, &bundle_key) else {
         return finish(c, vec![], not_proven, signer);
     };
 
     // 5. The excerpt: every segment proven against the sealed transcript root, in order.
     let excerpt: Option<Excerpt> = small
-        .get("excerpt.json")
+        .get(member::EXCERPT)
         .and_then(|b| serde_json::from_slice(b).ok());
     let Some(excerpt) = excerpt else {
         c.add(
@@ -873,109 +796,293 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         );
         return finish(c, vec![], not_proven, signer);
     };
-    check_excerpt(&mut c, &excerpt, &manifest, st);
+    check_excerpt(&mut c, &excerpt, &manifest, &st);
 
-    // 6. The manifest is in the log under a signed tree head.
-    let inclusion: Option<Inclusion> = small
-        .get("log.json")
-        .and_then(|b| serde_json::from_slice(b).ok());
-    match inclusion {
-        None => {
-            c.add("log.inclusion", false, "log.json is missing or unreadable");
-        }
-        Some(inc) => {
-            let manifest_hash = crate::sha256_hex(&manifest_bytes);
-            let r = if inc.manifest_sha256 != manifest_hash || inc.session != manifest.session {
-                Err("the log entry is for another manifest or session".to_string())
-            } else if inc.tree_head.public_key != key_hex {
-                Err("the tree head is signed by another key".to_string())
-            } else {
-                crate::log::verify_inclusion(&inc)
-            };
-            c.add(
-                "log.inclusion",
-                r.is_ok(),
-                match r {
-                    Ok(()) => format!(
-                        "the manifest is entry {} of the archive log; the signed tree head of size {} ({}) commits to it",
-                        inc.index, inc.tree_head.size, inc.tree_head.timestamp
-                    ),
-                    Err(e) => e,
-                },
-            );
-        }
+    // 6. The manifest is in the log under a signed tree head; witnesses; custody.
+    check_log(&mut c, &small, &manifest, &manifest_bytes, &bundle_key);
+    let witnessed_by = check_witnesses(
+        &mut c,
+        &small,
+        &bundle_key,
+        &manifest,
+        &manifest_bytes,
+        &opts.witnesses,
+    );
+    let custody = check_custody_chain(&mut c, &small, &manifest.session);
+
+    // 7. Trusted time: the tree head's token, and the recording's.
+    let times = check_timestamps(&mut c, &small, &manifest, opts.tsa_cert);
+
+    // 8. The original recording, inside the bundle or given.
+    check_recording(&mut c, &hashes, &manifest.recording_sha256, opts.recording);
+
+    // 9. A revoked key counts only for what a trusted time shows existed before.
+    if let Some(k) = key_text {
+        check_revocation(&mut c, &k, &opts.trust, times.head.as_deref());
     }
 
-    // 6b. Witnesses: a cosigned checkpoint that includes the manifest.
-    let mut witnessed_by = Vec::new();
-    match small.get(member::WITNESSED) {
-        None if !opts.witnesses.is_empty() => {
+    let facts = Facts {
+        signer: signer.as_ref(),
+        excerpt: &excerpt,
+        manifest: &manifest,
+        times: &times,
+        witnessed_by: &witnessed_by,
+        custody: custody.len(),
+    };
+    let proven = facts.proven();
+    let not_proven = facts.not_proven(not_proven, opts.tsa_cert.is_some());
+    let mut v = finish(c, proven, not_proven, signer);
+    v.witnessed_by = witnessed_by;
+    v.custody = custody;
+    v.session = Some(manifest.session.clone());
+    v
+}
+
+/// The verdict from the checks: verified only when all passed; intact but unknown when every
+/// check but the signer's passed.
+fn finish(
+    c: Checks,
+    proven: Vec<String>,
+    not_proven: Vec<String>,
+    signer: Option<Signer>,
+) -> Verdict {
+    let ok = !c.0.is_empty() && c.0.iter().all(|k| k.ok);
+    let intact = !c.0.is_empty() && c.0.iter().all(|k| k.ok || k.name == TRUST_CHECK);
+    let status = if ok {
+        Status::Verified
+    } else if intact && signer.is_some() {
+        Status::UnknownSigner
+    } else {
+        Status::NotVerified
+    };
+    Verdict {
+        ok,
+        status,
+        signer,
+        checks: c.0,
+        proven: if ok { proven } else { Vec::new() },
+        not_proven,
+        witnessed_by: Vec::new(),
+        custody: Vec::new(),
+        session: None,
+    }
+}
+
+/// Step 2a: whose key signed, and whether the caller trusts it (`key.trusted`).
+fn check_signer(c: &mut Checks, key: &[u8; 32], trust: &Trust) -> Signer {
+    let sg = trust.signer(key);
+    c.add(
+        TRUST_CHECK,
+        sg.trusted,
+        match &sg.name {
+            Some(name) => format!("the bundle is signed with the key of {name} (fingerprint {}), which you trust", sg.fingerprint),
+            None if trust.is_empty() => format!(
+                "the bundle is signed with key {} (fingerprint {}), and you named no key to trust: anyone can make a bundle that passes every other check with a key of their own. Pass --key with the key the archive publishes, or --trust FILE",
+                sg.public_key, sg.fingerprint
+            ),
+            None => format!(
+                "the bundle is signed with key {} (fingerprint {}), not one you trust: it does not come from the archive(s) you named",
+                sg.public_key, sg.fingerprint
+            ),
+        },
+    );
+    sg
+}
+
+/// Step 2b: the statement, read strictly, and its signature by the bundle's key
+/// (`bundle.signature`). `None` when there is no statement to go on.
+fn check_statement(
+    c: &mut Checks,
+    small: &BTreeMap<String, Vec<u8>>,
+    key: &[u8; 32],
+) -> Option<Statement> {
+    let statement = match read_statement(small, key) {
+        Ok(s) => s,
+        Err(detail) => {
+            c.add("bundle.signature", false, detail);
+            return None;
+        }
+    };
+    let st = statement.statement;
+    c.add(
+        "bundle.signature",
+        statement.signed,
+        if statement.signed {
+            format!("the bundle statement ({}) is signed by the key in public_key.txt", st.format)
+        } else {
+            format!("the bundle statement's signature does not verify with public_key.txt: {} or the key was changed", statement.member)
+        },
+    );
+    Some(st)
+}
+
+/// Step 4: the manifest and its signature under the bundle's key (`manifest.signature`).
+/// Returns the manifest and its exact bytes; `None` when it cannot be read.
+fn check_manifest(
+    c: &mut Checks,
+    small: &BTreeMap<String, Vec<u8>>,
+    key: &[u8; 32],
+) -> Option<(ManifestView, Vec<u8>)> {
+    let bytes = small.get(member::MANIFEST).cloned().unwrap_or_default();
+    let manifest: Option<ManifestView> = serde_json::from_slice(&bytes).ok();
+    let sig: Option<DetachedSignature> = small
+        .get(member::MANIFEST_SIG)
+        .and_then(|b| serde_json::from_slice(b).ok());
+    let key_hex = hex::encode(key);
+    let signed = sig.as_ref().is_some_and(|s| {
+        s.public_key == key_hex && s.domain == seal::MANIFEST_DOMAIN && s.check(&bytes)
+    });
+    let ok = signed && manifest.is_some();
+    c.add(
+        "manifest.signature",
+        ok,
+        if ok {
+            "the session manifest is signed by the archive key"
+        } else {
+            "manifest.json or manifest.sig was changed, or they are signed by another key"
+        },
+    );
+    manifest.map(|m| (m, bytes))
+}
+
+/// Step 6: `log.json` proves the manifest is an entry of the log under a tree head signed by
+/// the bundle's key (`log.inclusion`).
+fn check_log(
+    c: &mut Checks,
+    small: &BTreeMap<String, Vec<u8>>,
+    manifest: &ManifestView,
+    manifest_bytes: &[u8],
+    key: &[u8; 32],
+) {
+    let inclusion: Option<Inclusion> = small
+        .get(member::LOG)
+        .and_then(|b| serde_json::from_slice(b).ok());
+    let Some(inc) = inclusion else {
+        c.add("log.inclusion", false, "log.json is missing or unreadable");
+        return;
+    };
+    let r = if inc.manifest_sha256 != crate::sha256_hex(manifest_bytes)
+        || inc.session != manifest.session
+    {
+        Err("the log entry is for another manifest or session".to_string())
+    } else if inc.tree_head.public_key != hex::encode(key) {
+        Err("the tree head is signed by another key".to_string())
+    } else {
+        crate::log::verify_inclusion(&inc)
+    };
+    c.add(
+        "log.inclusion",
+        r.is_ok(),
+        match r {
+            Ok(()) => format!(
+                "the manifest is entry {} of the archive log; the signed tree head of size {} ({}) commits to it",
+                inc.index, inc.tree_head.size, inc.tree_head.timestamp
+            ),
+            Err(e) => e,
+        },
+    );
+}
+
+/// Step 6b: a cosigned checkpoint that includes the manifest (`log.witnessed`); required when
+/// the caller named witnesses. Returns the named witnesses that cosigned.
+fn check_witnesses(
+    c: &mut Checks,
+    small: &BTreeMap<String, Vec<u8>>,
+    key: &[u8; 32],
+    manifest: &ManifestView,
+    manifest_bytes: &[u8],
+    witnesses: &[(String, [u8; 32])],
+) -> Vec<String> {
+    let Some(b) = small.get(member::WITNESSED) else {
+        if !witnesses.is_empty() {
             c.add(
                 "log.witnessed",
                 false,
                 "you named witnesses, but the bundle carries no cosigned checkpoint: no witness had vouched for this part of the log when the bundle was made",
             );
         }
-        None => {}
-        Some(b) => {
-            let r = check_witnessed(
-                b,
-                &bundle_key,
-                &manifest.session,
-                &manifest_bytes,
-                &opts.witnesses,
-            );
-            let detail = match &r {
-                Ok((size, all, names)) if opts.witnesses.is_empty() => format!(
-                    "the log's checkpoint of size {size}, which includes this manifest, carries {all} cosignature(s); name the witnesses you trust with --witness to count them"
-                ),
-                Ok((size, _, names)) if names.is_empty() => format!(
+        return Vec::new();
+    };
+    match check_witnessed(b, key, &manifest.session, manifest_bytes, witnesses) {
+        Ok((size, all, _)) if witnesses.is_empty() => {
+            c.add("log.witnessed", true, format!(
+                "the log's checkpoint of size {size}, which includes this manifest, carries {all} cosignature(s); name the witnesses you trust with --witness to count them"
+            ));
+            Vec::new()
+        }
+        Ok((size, _, names)) if names.is_empty() => {
+            c.add(
+                "log.witnessed",
+                false,
+                format!(
                     "none of the witnesses you named cosigned the log's checkpoint of size {size}"
                 ),
-                Ok((size, _, names)) => format!(
-                    "witnessed by {}: they cosigned the log's checkpoint of size {size}, which includes this manifest",
-                    names.join(", ")
-                ),
-                Err(e) => e.clone(),
-            };
-            let ok = match &r {
-                Ok((_, _, names)) => opts.witnesses.is_empty() || !names.is_empty(),
-                Err(_) => false,
-            };
-            c.add("log.witnessed", ok, detail);
-            if let Ok((_, _, names)) = r {
-                witnessed_by = names;
-            }
+            );
+            names
+        }
+        Ok((size, _, names)) => {
+            c.add("log.witnessed", true, format!(
+                "witnessed by {}: they cosigned the log's checkpoint of size {size}, which includes this manifest",
+                names.join(", ")
+            ));
+            names
+        }
+        Err(e) => {
+            c.add("log.witnessed", false, e);
+            Vec::new()
         }
     }
+}
 
-    // 6c. Custody: every event shown is in the log under the tree head of log.json.
-    let mut custody = Vec::new();
-    if let Some(b) = small.get(member::CUSTODY) {
-        let r = check_custody(b, small.get(member::LOG), &manifest.session);
-        c.add(
-            "custody",
-            r.is_ok(),
-            match &r {
-                Ok(events) => format!(
-                    "{} custody event(s) ({}) are entries of the archive's log under the signed tree head",
-                    events.len(),
-                    events.iter().map(|e| e.event.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-                Err(e) => format!("the custody chain does not check out: {e}"),
-            },
-        );
-        custody = r.unwrap_or_default();
-    }
+/// Step 6c: every custody event shown is in the log under the tree head of `log.json`
+/// (`custody`, when the bundle has a chain). Returns the events.
+fn check_custody_chain(
+    c: &mut Checks,
+    small: &BTreeMap<String, Vec<u8>>,
+    session: &str,
+) -> Vec<crate::bundle::CustodyEvent> {
+    let Some(b) = small.get(member::CUSTODY) else {
+        return Vec::new();
+    };
+    let r = check_custody(b, small.get(member::LOG), session);
+    c.add(
+        "custody",
+        r.is_ok(),
+        match &r {
+            Ok(events) => format!(
+                "{} custody event(s) ({}) are entries of the archive's log under the signed tree head",
+                events.len(),
+                events.iter().map(|e| e.event.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            Err(e) => format!("the custody chain does not check out: {e}"),
+        },
+    );
+    r.unwrap_or_default()
+}
 
-    // 7. Trusted time: the tree head's token, and the recording's.
+/// Attested times from the bundle's timestamp tokens.
+#[derive(Debug, Default)]
+struct Times {
+    /// When the log's tree head existed, per its token.
+    head: Option<String>,
+    /// When the recording's hash existed, per its token.
+    recording: Option<String>,
+}
+
+/// Step 7: the tree head's token (`timestamp`) and the recording's (`timestamp.recording`),
+/// each against the TSA certificate the caller trusts, else the one the bundle carries. With
+/// `--tsa-cert`, a bundle without a head token fails.
+fn check_timestamps(
+    c: &mut Checks,
+    small: &BTreeMap<String, Vec<u8>>,
+    manifest: &ManifestView,
+    tsa_cert: Option<&Path>,
+) -> Times {
     let head_digest = small
         .get(member::LOG)
         .and_then(|b| serde_json::from_slice::<Inclusion>(b).ok())
         .and_then(|i| i.tree_head.digest());
-    let recording_digest = seal::hex32(&manifest.recording_sha256);
-    let mut tsa_time = None;
-    let mut recording_time = None;
+    let mut times = Times::default();
     for (name, member_name, digest, what) in [
         (
             "timestamp",
@@ -986,12 +1093,11 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         (
             "timestamp.recording",
             member::RECORDING_TIMESTAMP,
-            recording_digest,
+            seal::hex32(&manifest.recording_sha256),
             "the recording's SHA-256",
         ),
     ] {
         let Some(token) = small.get(member_name) else {
-            // Asking for a trusted time means a token must be there.
             if tsa_cert.is_some() && name == "timestamp" {
                 c.add(
                     name,
@@ -1013,95 +1119,110 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             },
         );
         if name == "timestamp" {
-            tsa_time = r.ok();
+            times.head = r.ok();
         } else {
-            recording_time = r.ok();
+            times.recording = r.ok();
         }
+    }
+    times
+}
+
+/// Step 9: a key the trust file revokes counts only when a trusted timestamp shows the log
+/// head existed before the revocation (`key.revoked`, only for revoked keys).
+fn check_revocation(c: &mut Checks, key: &[u8; 32], trust: &Trust, head_time: Option<&str>) {
+    let Some(rev) = trust.revoked(key) else {
+        return;
+    };
+    let before = head_time
+        .and_then(tsa_time_utc)
+        .map(|t| t.as_str() < &rev.since[..19]);
+    let ok = before == Some(true);
+    c.add(
+        "key.revoked",
+        ok,
+        if ok {
+            format!("the key was revoked from {} ({}), but a trusted timestamp shows the log head existed before", rev.since, rev.reason)
+        } else {
+            format!("the key was revoked from {} ({}); no trusted timestamp shows this bundle's log head existed before, so anything it signed may be forged", rev.since, rev.reason)
+        },
+    );
+}
+
+/// What the checks established, to say what the bundle proves and what it does not.
+struct Facts<'a> {
+    signer: Option<&'a Signer>,
+    excerpt: &'a Excerpt,
+    manifest: &'a ManifestView,
+    times: &'a Times,
+    witnessed_by: &'a [String],
+    custody: usize,
+}
+
+impl Facts<'_> {
+    /// What a verified bundle proves, in plain words.
+    fn proven(&self) -> Vec<String> {
+        let (m, e) = (self.manifest, self.excerpt);
+        let mut proven = Vec::new();
+        if let Some(Signer {
+            name: Some(name),
+            fingerprint,
+            ..
+        }) = self.signer
+        {
+            proven.push(format!(
+                "the bundle was signed with the key of {name} (fingerprint {fingerprint}), which you trust"
+            ));
+        }
+        proven.extend([
+            format!(
+                "the {} segments shown ({} – {}) are word for word in the transcript sealed for session {}",
+                e.segments.len(),
+                clock(e.segments.first().map(|s| s.start_ms).unwrap_or(0)),
+                clock(e.segments.last().map(|s| s.end_ms).unwrap_or(0)),
+                m.session
+            ),
+            format!(
+                "that transcript belongs to the recording with SHA-256 {} ({} bytes), archived at {} with model {}",
+                m.recording_sha256, m.recording_size, m.ingested_at, m.model
+            ),
+            "the manifest is in the archive's append-only log: deleting, replacing or back-dating it would break the signed tree head".to_string(),
+            "the audio clip is the one the archive cut from that recording for this range".to_string(),
+        ]);
+        if let Some(t) = &self.times.head {
+            proven.push(format!("the log head covering this manifest existed by {t}, as a time-stamping authority attests"));
+        }
+        if !self.witnessed_by.is_empty() {
+            proven.push(format!(
+                "witnesses you trust ({}) saw the same log, including this manifest: the archive did not show them a different history",
+                self.witnessed_by.join(", ")
+            ));
+        }
+        if let Some(t) = &self.times.recording {
+            proven.push(format!(
+                "the recording with SHA-256 {} existed by {t}, as a time-stamping authority attests",
+                m.recording_sha256
+            ));
+        }
+        if self.custody > 0 {
+            proven.push(format!(
+                "the chain of custody shown ({} events: who archived, exported or verified it, and key changes) is in the archive's log",
+                self.custody
+            ));
+        }
+        proven
     }
 
-    // 8. The original recording, inside the bundle or given.
-    check_recording(&mut c, &hashes, &manifest.recording_sha256, recording);
-
-    let mut not_proven = not_proven;
-    if let Some(t) = &tsa_time {
-        not_proven.retain(|p| !p.starts_with("the time, beyond"));
-        if tsa_cert.is_none() {
-            not_proven.push("that tsa.pem is the certificate of a TSA you trust: pass --tsa-cert with the one you trust".into());
+    /// What it does not prove: the defaults, less the time once a token attests it, plus the
+    /// TSA certificate's own trust when the caller named none.
+    fn not_proven(&self, mut not_proven: Vec<String>, tsa_cert_given: bool) -> Vec<String> {
+        if self.times.head.is_some() {
+            not_proven.retain(|p| !p.starts_with("the time, beyond"));
+            if !tsa_cert_given {
+                not_proven.push("that tsa.pem is the certificate of a TSA you trust: pass --tsa-cert with the one you trust".into());
+            }
         }
-        let _ = t;
+        not_proven
     }
-    let mut proven = Vec::new();
-    if let Some(Signer {
-        name: Some(name),
-        fingerprint,
-        ..
-    }) = &signer
-    {
-        proven.push(format!(
-            "the bundle was signed with the key of {name} (fingerprint {fingerprint}), which you trust"
-        ));
-    }
-    proven.extend([
-        format!(
-            "the {} segments shown ({} – {}) are word for word in the transcript sealed for session {}",
-            excerpt.segments.len(),
-            clock(excerpt.segments.first().map(|s| s.start_ms).unwrap_or(0)),
-            clock(excerpt.segments.last().map(|s| s.end_ms).unwrap_or(0)),
-            manifest.session
-        ),
-        format!(
-            "that transcript belongs to the recording with SHA-256 {} ({} bytes), archived at {} with model {}",
-            manifest.recording_sha256, manifest.recording_size, manifest.ingested_at, manifest.model
-        ),
-        "the manifest is in the archive's append-only log: deleting, replacing or back-dating it would break the signed tree head".to_string(),
-        "the audio clip is the one the archive cut from that recording for this range".to_string(),
-    ]);
-    if let Some(t) = &tsa_time {
-        proven.push(format!("the log head covering this manifest existed by {t}, as a time-stamping authority attests"));
-    }
-    if !witnessed_by.is_empty() {
-        proven.push(format!(
-            "witnesses you trust ({}) saw the same log, including this manifest: the archive did not show them a different history",
-            witnessed_by.join(", ")
-        ));
-    }
-    if let Some(t) = recording_time {
-        proven.push(format!(
-            "the recording with SHA-256 {} existed by {t}, as a time-stamping authority attests",
-            manifest.recording_sha256
-        ));
-    }
-    // A revoked key counts only for what a trusted time shows existed before the revocation.
-    if let Some(rev) = key_text.and_then(|k| opts.trust.revoked(&k)) {
-        let before = tsa_time
-            .as_deref()
-            .and_then(tsa_time_utc)
-            .map(|t| t.as_str() < &rev.since[..19]);
-        let ok = before == Some(true);
-        c.0.push(Check {
-            name: "key.revoked".into(),
-            ok,
-            detail: if ok {
-                format!("the key was revoked from {} ({}), but a trusted timestamp shows the log head existed before", rev.since, rev.reason)
-            } else {
-                format!("the key was revoked from {} ({}); no trusted timestamp shows this bundle's log head existed before, so anything it signed may be forged", rev.since, rev.reason)
-            },
-        });
-        if !ok {
-            proven.clear();
-        }
-    }
-    if !custody.is_empty() {
-        proven.push(format!(
-            "the chain of custody shown ({} events: who archived, exported or verified it, and key changes) is in the archive's log",
-            custody.len()
-        ));
-    }
-    let mut v = finish(c, proven, not_proven, signer);
-    v.witnessed_by = witnessed_by;
-    v.custody = custody;
-    v.session = Some(manifest.session.clone());
-    v
 }
 
 #[cfg(test)]
@@ -1187,5 +1308,155 @@ mod tests {
             Some("2026-11-06T12:00:01")
         );
         assert_eq!(tsa_time_utc("yesterday"), None);
+    }
+
+    fn names(c: &Checks) -> Vec<(String, bool)> {
+        c.0.iter().map(|k| (k.name.clone(), k.ok)).collect()
+    }
+
+    fn manifest_json() -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "session": "s1", "recording_sha256": "ab".repeat(32), "recording_size": 3,
+            "duration_ms": 1000, "transcript_root": "00".repeat(32), "segment_count": 1,
+            "gap_count": 0, "model": "base", "ingested_at": "2026-11-26T00:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_signer_is_trusted_only_when_named() {
+        let key = [7u8; 32];
+        let mut c = Checks(Vec::new());
+        let sg = check_signer(&mut c, &key, &Trust::default());
+        assert!(!sg.trusted);
+        assert_eq!(names(&c), [(TRUST_CHECK.to_string(), false)]);
+        assert!(c.0[0].detail.contains("you named no key"));
+        let mut t = Trust::default();
+        t.add("the archive", key);
+        let mut c = Checks(Vec::new());
+        assert!(check_signer(&mut c, &key, &t).trusted);
+        let mut c = Checks(Vec::new());
+        check_signer(&mut c, &[8u8; 32], &t);
+        assert!(c.0[0].detail.contains("not one you trust"));
+    }
+
+    #[test]
+    fn the_manifest_must_be_signed_by_the_bundles_key_in_its_domain() {
+        let k = ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]);
+        let pk = k.verifying_key().to_bytes();
+        let m = manifest_json();
+        let small = |sig: DetachedSignature| -> BTreeMap<String, Vec<u8>> {
+            [
+                (member::MANIFEST.to_string(), m.clone()),
+                (
+                    member::MANIFEST_SIG.to_string(),
+                    serde_json::to_vec(&sig).unwrap(),
+                ),
+            ]
+            .into_iter()
+            .collect()
+        };
+        let mut c = Checks(Vec::new());
+        let good = small(DetachedSignature::create(&k, seal::MANIFEST_DOMAIN, &m));
+        let (view, bytes) = check_manifest(&mut c, &good, &pk).unwrap();
+        assert_eq!((view.session.as_str(), bytes), ("s1", m.clone()));
+        assert_eq!(names(&c), [("manifest.signature".to_string(), true)]);
+        // Another domain, another key, or no manifest: a failed check.
+        let other_domain = small(DetachedSignature::create(&k, "liveproof/other/v1", &m));
+        let mut c = Checks(Vec::new());
+        check_manifest(&mut c, &other_domain, &pk);
+        assert_eq!(failed(&c), ["manifest.signature"]);
+        let mut c = Checks(Vec::new());
+        check_manifest(&mut c, &good, &[2u8; 32]);
+        assert_eq!(failed(&c), ["manifest.signature"]);
+        let mut c = Checks(Vec::new());
+        assert!(check_manifest(&mut c, &BTreeMap::new(), &pk).is_none());
+        assert_eq!(failed(&c), ["manifest.signature"]);
+    }
+
+    #[test]
+    fn missing_log_witness_custody_and_token_members_are_judged_by_what_was_asked() {
+        let view: ManifestView = serde_json::from_slice(&manifest_json()).unwrap();
+        let none = BTreeMap::new();
+        let mut c = Checks(Vec::new());
+        check_log(&mut c, &none, &view, b"", &[0u8; 32]);
+        assert_eq!(failed(&c), ["log.inclusion"]);
+        // No cosigned checkpoint: fine unless witnesses were named.
+        let mut c = Checks(Vec::new());
+        assert!(check_witnesses(&mut c, &none, &[0u8; 32], &view, b"", &[]).is_empty());
+        assert!(c.0.is_empty());
+        let named = [("w".to_string(), [3u8; 32])];
+        check_witnesses(&mut c, &none, &[0u8; 32], &view, b"", &named);
+        assert_eq!(failed(&c), ["log.witnessed"]);
+        // No custody chain: nothing to check.
+        let mut c = Checks(Vec::new());
+        assert!(check_custody_chain(&mut c, &none, "s1").is_empty());
+        assert!(c.0.is_empty());
+        // No token: fine, unless the caller gave a TSA certificate to check it against.
+        let t = check_timestamps(&mut c, &none, &view, None);
+        assert!(c.0.is_empty() && t.head.is_none());
+        check_timestamps(&mut c, &none, &view, Some(Path::new("tsa.pem")));
+        assert_eq!(failed(&c), ["timestamp"]);
+        // A custody chain that is not one is a failure, not a panic.
+        let bad: BTreeMap<String, Vec<u8>> = [(member::CUSTODY.to_string(), b"[1]".to_vec())]
+            .into_iter()
+            .collect();
+        let mut c = Checks(Vec::new());
+        check_custody_chain(&mut c, &bad, "s1");
+        assert_eq!(failed(&c), ["custody"]);
+    }
+
+    #[test]
+    fn a_revoked_key_counts_only_with_a_trusted_time_from_before() {
+        let key = [9u8; 32];
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("trust");
+        std::fs::write(
+            &file,
+            format!("revoked {} 2026-06-01T00:00:00Z leaked\n", hex::encode(key)),
+        )
+        .unwrap();
+        let mut t = Trust::default();
+        t.add_file(&file).unwrap();
+        let mut c = Checks(Vec::new());
+        check_revocation(&mut c, &[1u8; 32], &t, None);
+        assert!(c.0.is_empty(), "only revoked keys get the check");
+        check_revocation(&mut c, &key, &t, None);
+        check_revocation(&mut c, &key, &t, Some("Jul  1 00:00:00 2026 GMT"));
+        check_revocation(&mut c, &key, &t, Some("May  1 00:00:00 2026 GMT"));
+        let oks: Vec<bool> = c.0.iter().map(|k| k.ok).collect();
+        assert_eq!(oks, [false, false, true]);
+    }
+
+    #[test]
+    fn a_timestamp_lifts_the_time_caveat_and_asks_for_a_trusted_tsa() {
+        let view: ManifestView = serde_json::from_slice(&manifest_json()).unwrap();
+        let excerpt: Excerpt = serde_json::from_value(serde_json::json!({
+            "session": "s1", "transcript_root": "00".repeat(32), "segment_count": 1,
+            "segments": []
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let times = Times {
+            head: Some("Jul  1 00:00:00 2026 GMT".into()),
+            recording: None,
+        };
+        let f = Facts {
+            signer: None,
+            excerpt: &excerpt,
+            manifest: &view,
+            times: &times,
+            witnessed_by: &[],
+            custody: 2,
+        };
+        let base = vec!["the time, beyond the archive's own clock".to_string()];
+        let np = f.not_proven(base.clone(), false);
+        assert!(np.iter().all(|p| !p.starts_with("the time, beyond")));
+        assert!(np.iter().any(|p| p.contains("--tsa-cert")));
+        assert!(f.not_proven(base, true).is_empty());
+        let proven = f.proven();
+        assert!(proven.iter().any(|p| p.contains("existed by Jul")));
+        assert!(proven
+            .iter()
+            .any(|p| p.contains("chain of custody shown (2 events")));
     }
 }
