@@ -6,6 +6,7 @@
 //! map and each module's invariant.
 
 pub mod access;
+pub mod broadcasts;
 pub mod claims;
 pub mod config;
 pub mod coverage;
@@ -22,6 +23,7 @@ pub mod loops;
 pub mod manifest;
 pub mod media;
 pub mod models;
+pub mod recorders;
 pub mod repeats;
 pub mod reproduce;
 pub mod seal;
@@ -33,6 +35,7 @@ pub mod text;
 pub mod transcribe;
 pub mod transcript;
 pub mod vad;
+pub mod watch;
 pub mod witness;
 pub mod workers;
 

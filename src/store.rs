@@ -124,6 +124,37 @@ pub struct SessionRow {
     pub host: Option<String>,
 }
 
+/// What `liveproof watch` has done with each file it saw, so that a restart neither loses nor
+/// repeats work: a file is looked at again only when its size or modification time changed.
+const WATCHED_TABLE: &str = "CREATE TABLE IF NOT EXISTS watched (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    session TEXT,
+    detail TEXT,
+    at TEXT NOT NULL
+);";
+
+/// A file `watch` finished with: ingested (or found already archived), or refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Watched {
+    /// The file, as found under the watched folder.
+    pub path: String,
+    /// Its size when it was handled.
+    pub size: u64,
+    /// Its modification time then (ms since the Unix epoch).
+    pub mtime_ms: i64,
+    /// `ingested`, `already_archived` or `failed`.
+    pub state: String,
+    /// The session, when there is one.
+    pub session: Option<String>,
+    /// Why it failed, or what was noted (e.g. archived as cut short).
+    pub detail: Option<String>,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
 /// An open archive.
 pub struct Store {
     root: PathBuf,
@@ -217,6 +248,7 @@ impl Store {
         migrate_shared_recordings(&db).map_err(cat)?;
         crate::seal::log::init(&db).map_err(cat)?;
         crate::access::init(&db).map_err(cat)?;
+        db.execute_batch(WATCHED_TABLE).map_err(cat)?;
         let store = Self {
             root: root.to_path_buf(),
             db,
@@ -336,6 +368,49 @@ impl Store {
         recordings.sort();
         recordings.dedup();
         crate::seal::log::catch_up(self.db(), tsa, &recordings)
+    }
+
+    /// What `watch` did with `path`, if it handled it before.
+    pub fn watched(&self, path: &str) -> Result<Option<Watched>, StoreError> {
+        use rusqlite::OptionalExtension;
+        self.db
+            .query_row(
+                "SELECT path, size, mtime_ms, state, session, detail, at FROM watched WHERE path = ?1",
+                params![path],
+                |r| {
+                    Ok(Watched {
+                        path: r.get(0)?,
+                        size: r.get::<_, i64>(1)? as u64,
+                        mtime_ms: r.get(2)?,
+                        state: r.get(3)?,
+                        session: r.get(4)?,
+                        detail: r.get(5)?,
+                        at: r.get(6)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.catalog_error(e))
+    }
+
+    /// Records what `watch` did with a file (replacing what it did with an older version).
+    pub fn record_watched(&self, w: &Watched) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "INSERT OR REPLACE INTO watched (path, size, mtime_ms, state, session, detail, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    w.path,
+                    w.size as i64,
+                    w.mtime_ms,
+                    w.state,
+                    w.session,
+                    w.detail,
+                    w.at
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| self.catalog_error(e))
     }
 
     /// The append-only log of this archive.

@@ -54,13 +54,17 @@ pub enum Source<'a> {
     Http(String),
 }
 
+/// The key of an archive on this machine (its log signs checkpoints with it).
+fn local_key(store: &Store) -> Result<SigningKey, WitnessError> {
+    seal::keys::load_or_create(store.root()).map_err(|e| WitnessError::Source(e.to_string()))
+}
+
 impl Source<'_> {
     fn checkpoint(&self) -> Result<String, WitnessError> {
         let src = |e: String| WitnessError::Source(e);
         match self {
             Source::Local(store) => {
-                let key =
-                    seal::keys::load_or_create(store.root()).map_err(|e| src(e.to_string()))?;
+                let key = local_key(store)?;
                 store
                     .log()
                     .checkpoint(&key, None)
@@ -97,8 +101,7 @@ impl Source<'_> {
         let src = |e: String| WitnessError::Source(e);
         match self {
             Source::Local(store) => {
-                let key =
-                    seal::keys::load_or_create(store.root()).map_err(|e| src(e.to_string()))?;
+                let key = local_key(store)?;
                 store
                     .log()
                     .add_cosignatures(&key, text)

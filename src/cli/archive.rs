@@ -10,10 +10,10 @@ use liveproof::transcript::{self, ExportFormat};
 use liveproof::{ingest, search};
 
 use super::args::{ExportArgs, IngestArgs, ReproduceArgs, ShowArgs};
-use super::progress::Bar;
+use super::progress::{self, Bar};
 use super::{print_json, BadInput, Ctx, Failure};
 
-/// `liveproof ingest`.
+/// `liveproof ingest`: one file as before; several, or folders, one after the other.
 pub fn ingest(ctx: &Ctx, a: IngestArgs) -> Result<(), Failure> {
     let mut store = Store::open(&ctx.data)?;
     let opts = ingest::Options {
@@ -30,10 +30,63 @@ pub fn ingest(ctx: &Ctx, a: IngestArgs) -> Result<(), Failure> {
         config: ctx.config.clone(),
         ..Default::default()
     };
-    let bar = Bar::new(&a.file);
-    let result = ingest::ingest(&mut store, &a.file, &opts, &bar);
-    bar.finish();
-    let s = result?;
+    if let [file] = a.files.as_slice() {
+        if !file.is_dir() {
+            let s = {
+                let sink = progress::sink(a.progress, file);
+                ingest::ingest(&mut store, file, &opts, sink.as_ref())?
+            };
+            return print_summary(ctx, &s);
+        }
+    }
+    let mut files = Vec::new();
+    for f in &a.files {
+        if f.is_dir() {
+            files
+                .extend(liveproof::watch::scan(f, &ctx.data).map_err(|e| BadInput(e.to_string()))?);
+        } else {
+            files.push(f.clone());
+        }
+    }
+    if files.is_empty() {
+        return Err(BadInput("no recordings found in the folder(s) given".into()).into());
+    }
+    let (mut ingested, mut failed, mut first_error) = (Vec::new(), Vec::new(), None);
+    for f in &files {
+        let r = {
+            let sink = progress::sink(a.progress, f);
+            ingest::ingest(&mut store, f, &opts, sink.as_ref())
+        };
+        match r {
+            Ok(s) => {
+                if !ctx.json {
+                    print_summary(ctx, &s)?;
+                }
+                ingested.push(s);
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", f.display());
+                failed.push(serde_json::json!({"file": f, "error": e.to_string()}));
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if ctx.json {
+        print_json(&serde_json::json!({"ingested": ingested, "failed": failed}))?;
+    }
+    match first_error {
+        Some(e) => {
+            let code = Failure::from(e).code;
+            Err(Failure::new(
+                code,
+                anyhow::anyhow!("{} of {} recordings failed", failed.len(), files.len()),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+fn print_summary(ctx: &Ctx, s: &ingest::Summary) -> Result<(), Failure> {
     if let Some(w) = &s.timestamp_warning {
         eprintln!("warning: archived and signed, but {w}");
     }
@@ -41,7 +94,7 @@ pub fn ingest(ctx: &Ctx, a: IngestArgs) -> Result<(), Failure> {
         eprintln!("warning: archived, but not searchable yet: {w}");
     }
     if ctx.json {
-        print_json(&s)?;
+        print_json(s)?;
     } else if s.already_archived {
         println!(
             "already archived as session {} ({} segments, {}); nothing changed",

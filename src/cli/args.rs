@@ -62,9 +62,39 @@ pub enum Command {
     /// half-translated is decoded again alone, in its own language; what still yields nothing
     /// is sealed as a gap (`gaps`, `timings.coverage` in --json).
     ///
+    /// Several files, or a folder (every recording under it), are ingested one after the
+    /// other; --json then prints {"ingested": [...], "failed": [{"file", "error"}]}.
+    ///
     /// Example: liveproof ingest room-17.flv --meta room-17.json --lang zh --json
     #[command(verbatim_doc_comment)]
     Ingest(IngestArgs),
+    /// Archive every complete recording under a folder as live recorders write it, and keep
+    /// watching (inotify, with a polling fallback).
+    ///
+    /// A file is ingested once the recorder is done with it: unchanged for --settle-secs and a
+    /// later segment of its room has started, or unchanged for --finish-after-secs. One its
+    /// framing shows cut short is archived as cut (recorded in the manifest). Restarting
+    /// neither loses nor repeats work. Metadata: --meta, then liveproof.json in the file's
+    /// folder, then FILE.json beside it; DouyinLiveRecorder's
+    /// ROOM/ROOM_YYYY-MM-DD_HH-MM-SS_NNN.flv and BililiveRecorder's
+    /// ROOMID-NAME/录制-ROOMID-YYYYMMDD-HHMMSS-mmm-TITLE.flv names give platform, room, host,
+    /// start time and segment. --json prints one JSON line per file handled:
+    /// {"path", "state" (ingested | already_archived | failed | waiting), "session", "detail"}.
+    ///
+    /// Example: liveproof watch /srv/recordings --meta douyin.json
+    ///          liveproof watch /srv/recordings --once --json
+    #[command(verbatim_doc_comment)]
+    Watch(WatchArgs),
+    /// List broadcasts: one room's consecutive segments (sessions) on one timeline.
+    ///
+    /// Sessions of the same platform and room form one broadcast when each starts within
+    /// --gap-minutes of the previous one's end (start: sidecar started_at, else ingest time).
+    /// --json prints {"broadcasts": [{"broadcast", "platform", "room", "host", "started_at",
+    /// "duration_ms", "sessions", "offsets_ms"}]}.
+    ///
+    /// Example: liveproof broadcasts --json
+    #[command(verbatim_doc_comment)]
+    Broadcasts(BroadcastsArgs),
     /// Search every transcript (Chinese and English) and jump to the moment.
     ///
     /// Query syntax: words must all match (AND is implicit); "a phrase" matches words in order;
@@ -338,8 +368,12 @@ pub enum ModelsCmd {
 /// Arguments of `liveproof ingest`.
 #[derive(Args)]
 pub struct IngestArgs {
-    /// The recording.
-    pub file: PathBuf,
+    /// The recording(s), or folders of recordings.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Progress on stderr: a bar on a terminal, JSON lines for scripts, or none.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressMode,
     /// Platform sidecar JSON: platform, room, host, host_kind (human|digital_human),
     /// started_at (RFC 3339), and any other fields (kept verbatim).
     #[arg(long, value_name = "SIDECAR.json")]
@@ -507,4 +541,75 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+}
+
+/// How long-running work reports progress on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressMode {
+    /// A bar when stderr is a terminal, nothing otherwise.
+    Auto,
+    /// A bar.
+    Bar,
+    /// One JSON object per line: {"file", "phase", "done_ms", "total_ms"}.
+    Json,
+    /// Nothing.
+    None,
+}
+
+/// Arguments of `liveproof watch`.
+#[derive(Args)]
+pub struct WatchArgs {
+    /// The folder recorders write into (watched recursively).
+    pub dir: PathBuf,
+    /// Handle what is complete now, report what is not, and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Sidecar JSON for every recording (platform, host_kind, ...); liveproof.json in a folder
+    /// and FILE.json beside a file override it.
+    #[arg(long, value_name = "SIDECAR.json")]
+    pub meta: Option<PathBuf>,
+    /// Model name or path.
+    #[arg(long, default_value = models::DEFAULT_MODEL, value_name = "NAME|PATH")]
+    pub model: String,
+    /// Spoken language: auto, zh, en, ...
+    #[arg(long, default_value = "auto")]
+    pub lang: String,
+    /// Inference threads (default: the number of cores).
+    #[arg(long, env = "LIVEPROOF_THREADS")]
+    pub threads: Option<usize>,
+    /// Seconds a file must be unchanged before anything is decided about it.
+    #[arg(long, default_value_t = 30)]
+    pub settle_secs: u64,
+    /// Seconds unchanged after which the newest segment of a room counts as finished (the
+    /// recorder stopped) even though no later segment started.
+    #[arg(long, default_value_t = 300)]
+    pub finish_after_secs: u64,
+    /// The recorders' clock, as an offset from UTC, for the times in their file names.
+    #[arg(long, default_value = "+08:00", value_parser = parse_offset, allow_hyphen_values = true)]
+    pub utc_offset: i32,
+    /// Seconds between passes when no file event arrives (the polling fallback).
+    #[arg(long, default_value_t = 5)]
+    pub poll_secs: u64,
+    /// Progress on stderr.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressMode,
+}
+
+/// Parses `+08:00`, `-05:30` or `Z` into seconds east of UTC.
+fn parse_offset(s: &str) -> Result<i32, String> {
+    if s == "Z" || s == "UTC" {
+        return Ok(0);
+    }
+    chrono::DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{s}"))
+        .map(|d| d.offset().local_minus_utc())
+        .map_err(|_| format!("{s:?} is not an offset like +08:00, -05:00 or Z"))
+}
+
+/// Arguments of `liveproof broadcasts`.
+#[derive(Args)]
+pub struct BroadcastsArgs {
+    /// Longest pause, in minutes, between one segment's end and the next one's start within a
+    /// broadcast.
+    #[arg(long, default_value_t = 10)]
+    pub gap_minutes: u64,
 }

@@ -7,6 +7,7 @@ pub mod args;
 mod evidence;
 mod find;
 mod keys;
+mod live;
 mod progress;
 mod serve;
 
@@ -39,6 +40,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Models(c) => serve::models(&ctx, c),
         Command::Ingest(a) => archive::ingest(&ctx, a),
+        Command::Watch(a) => live::watch(&ctx, a),
+        Command::Broadcasts(a) => live::broadcasts(&ctx, a),
         Command::Search(a) => find::search(&ctx, a.request),
         Command::Claims(c) => find::claims(&ctx, c),
         Command::Evidence(a) => evidence::export(&ctx, a),
@@ -114,6 +117,11 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         error.downcast_ref::<SearchError>()
     {
         return 2;
+    }
+    if let Some(liveproof::watch::WatchError::Folder { .. }) =
+        error.downcast_ref::<liveproof::watch::WatchError>()
+    {
+        return 3;
     }
     let bad_file = error.downcast_ref::<std::io::Error>().is_some_and(|e| {
         matches!(
