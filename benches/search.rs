@@ -248,6 +248,7 @@ fn session(g: &mut Gen, i: usize, per: usize) -> (Manifest, Transcript) {
         c2pa: None,
         tags: vec![],
         transcription: None,
+        comments: None,
     };
     (m, t)
 }
@@ -574,7 +575,7 @@ fn main() {
     let t0 = Instant::now();
     for i in 0..n_sessions {
         let (m, t) = session(&mut g, i, per);
-        search::add_session(&w, &fields, &m, &t).unwrap();
+        search::add_session(&w, &fields, &m, &t, &[]).unwrap();
     }
     w.commit().unwrap();
     w.wait_merging_threads().unwrap();

@@ -24,6 +24,8 @@ use crate::workers::{Done, Job, Pool};
 pub struct Options {
     /// Sidecar metadata file.
     pub meta: Option<PathBuf>,
+    /// Live comments beside the recording (Bilibili XML or the JSONL format), sealed with it.
+    pub comments: Option<PathBuf>,
     /// Model to use (already resolved lazily: name or path).
     pub model: String,
     /// Settings: the models directory, the TSAs, the disk reserve.
@@ -54,6 +56,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             meta: None,
+            comments: None,
             model: crate::models::DEFAULT_MODEL.into(),
             config: Default::default(),
             language: "auto".into(),
@@ -164,6 +167,20 @@ pub fn settings(opts: &Options, model: &str) -> crate::manifest::Settings {
     }
 }
 
+/// The session's files beside transcript and manifest: the manifest's signature, and the
+/// comments (canonical, and their source verbatim) when there are any.
+fn extra_files(
+    sig: Vec<u8>,
+    comments: Option<(crate::comments::Comments, Vec<u8>)>,
+) -> Vec<(&'static str, Vec<u8>)> {
+    let mut out = vec![(crate::layout::MANIFEST_SIG, sig)];
+    if let Some((c, source)) = comments {
+        out.push((crate::layout::COMMENTS, c.canonical_json()));
+        out.push((crate::layout::COMMENTS_SOURCE, source));
+    }
+    out
+}
+
 /// Why an ingest failed. Each message names the input and what to do.
 #[derive(Debug, Error)]
 pub enum IngestError {
@@ -187,6 +204,9 @@ pub enum IngestError {
     /// Whisper failed.
     #[error(transparent)]
     Transcribe(#[from] TranscribeError),
+    /// The comments file is invalid.
+    #[error(transparent)]
+    Comments(#[from] crate::comments::CommentsError),
     /// No speech was recognised anywhere.
     #[error("no speech found in `{path}` ({duration}): nothing was archived; check that the right audio track carries the host's voice")]
     NoSpeech {
@@ -224,6 +244,7 @@ impl IngestError {
             self,
             IngestError::Input { .. }
                 | IngestError::Sidecar(_)
+                | IngestError::Comments(_)
                 | IngestError::NoSpeech { .. }
                 | IngestError::Media(
                     MediaError::Open { .. }
@@ -279,6 +300,15 @@ pub fn ingest(
     }
     // Cheap checks first, so a typo does not cost a copy of a multi-gigabyte file.
     let sidecar = opts.meta.as_deref().map(sidecar::load).transpose()?;
+    let started_at = sidecar
+        .as_ref()
+        .and_then(|m| sidecar::field(m, "started_at"))
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+    // Comments are checked before any copy or decode, and placed on the timeline once the
+    // recording's duration is known.
+    if let Some(c) = &opts.comments {
+        crate::comments::load(c, "", u64::MAX / 2, started_at)?;
+    }
     let language = Language::parse(&opts.language)?;
     media::sniff(path)?;
     let model = crate::models::resolve(&opts.model, &opts.config.models)?;
@@ -405,8 +435,15 @@ pub fn ingest(
         c2pa: probe.c2pa.clone(),
         tags: Vec::new(),
         transcription: Some(settings(opts, &model.name)),
+        comments: None,
     };
     let mut manifest = manifest;
+    let comments = opts
+        .comments
+        .as_deref()
+        .map(|c| crate::comments::load(c, &manifest.session, manifest.duration_ms, started_at))
+        .transpose()?;
+    manifest.comments = comments.as_ref().map(|(c, _)| c.sealed());
     manifest.tags = crate::disclosure::report(
         &manifest,
         &transcript,
@@ -459,7 +496,7 @@ pub fn ingest(
         staged,
         &manifest,
         &transcript,
-        &[(crate::layout::MANIFEST_SIG, sig_bytes)],
+        &extra_files(sig_bytes, comments),
         &entries,
     )? {
         progress.phase("timestamping");

@@ -42,6 +42,10 @@ pub const MANIFEST: &str = "manifest.json";
 pub const MANIFEST_SIG: &str = "manifest.sig";
 /// A session's canonical transcript.
 pub const TRANSCRIPT: &str = "transcript.json";
+/// A session's live comments, canonical (absent when it has none).
+pub const COMMENTS: &str = "comments.json";
+/// The comments file as received, byte for byte.
+pub const COMMENTS_SOURCE: &str = "comments.source";
 
 /// Staging for recordings being ingested (removed when abandoned).
 pub fn staging(data: &Path) -> PathBuf {

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod broadcasts;
 pub mod claims;
+pub mod comments;
 pub mod config;
 pub mod coverage;
 pub mod custody;

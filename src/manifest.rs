@@ -79,6 +79,10 @@ pub struct Manifest {
     /// they were recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcription: Option<Settings>,
+    /// The live comments sealed with the session: their source file's hash and their own
+    /// Merkle root (absent when the session has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<crate::comments::Sealed>,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -586,6 +586,15 @@ impl Store {
         self.read_json(&self.session_dir(id).join(layout::TRANSCRIPT))
     }
 
+    /// Reads a session's live comments; `None` when it has none.
+    pub fn comments(&self, id: &str) -> Result<Option<crate::comments::Comments>, StoreError> {
+        let path = self.session_dir(id).join(layout::COMMENTS);
+        if !path.exists() {
+            return Ok(None);
+        }
+        self.read_json(&path).map(Some)
+    }
+
     fn read_json<T: serde::de::DeserializeOwned>(&self, path: &Path) -> Result<T, StoreError> {
         let bytes = fs::read(path).map_err(io_err("cannot read", path))?;
         serde_json::from_slice(&bytes).map_err(|e| StoreError::Damaged {

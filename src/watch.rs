@@ -227,6 +227,11 @@ fn ingest_one(
         reason: format!("cannot create a temporary directory: {e}"),
     })?;
     let mut o = opts.ingest.clone();
+    // Comments beside the recording, as BililiveRecorder writes them (or a fetcher's JSONL).
+    o.comments = ["xml", "jsonl"]
+        .iter()
+        .map(|x| f.path.with_extension(x))
+        .find(|p| p.is_file());
     if !meta.is_empty() {
         let p = dir.path().join("sidecar.json");
         std::fs::write(&p, Value::Object(meta).to_string()).map_err(|e| IngestError::Input {
@@ -235,14 +240,24 @@ fn ingest_one(
         })?;
         o.meta = Some(p);
     }
-    match ingest::ingest(store, &f.path, &o, progress) {
-        Err(IngestError::Media(e @ (MediaError::Cut { .. } | MediaError::Truncated { .. }))) => {
-            o.allow_truncated = true;
-            let s = ingest::ingest(store, &f.path, &o, progress)?;
-            Ok((s, Some(format!("archived as cut short: {e}"))))
+    let mut notes = Vec::new();
+    let summary = loop {
+        match ingest::ingest(store, &f.path, &o, progress) {
+            Err(IngestError::Media(
+                e @ (MediaError::Cut { .. } | MediaError::Truncated { .. }),
+            )) if !o.allow_truncated => {
+                o.allow_truncated = true;
+                notes.push(format!("archived as cut short: {e}"));
+            }
+            // Unreadable comments never keep the speech out of the archive.
+            Err(IngestError::Comments(e)) if o.comments.is_some() => {
+                o.comments = None;
+                notes.push(format!("comments not sealed: {e}"));
+            }
+            r => break r?,
         }
-        r => r.map(|s| (s, None)),
-    }
+    };
+    Ok((summary, (!notes.is_empty()).then(|| notes.join("; "))))
 }
 
 /// One pass over `dir`: every file not handled before (or changed since) that the recorder is

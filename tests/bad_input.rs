@@ -230,12 +230,13 @@ fn cases(dir: &Path) -> Vec<Case> {
         dir.join("missing.wav"),
         refused(3, &["no such file"]),
     ));
+    // A folder is ingested recording by recording (live rooms); an empty one is refused.
     let d2 = dir.join("folder.wav");
     fs::create_dir_all(&d2).unwrap();
     c.push(ingest_case(
         "folder.wav",
         d2,
-        refused(3, &["not a regular file"]),
+        refused(3, &["no recordings", "folder.wav"]),
     ));
     let odd = dir.join("主播 \u{7}bell\ttab.wav");
     fs::copy(fixture("jfk.wav"), &odd).unwrap();

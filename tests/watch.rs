@@ -89,7 +89,7 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
     flv(d.path(), 400, &b);
     std::fs::write(
         bili.join("录制-21452505-20260501-200005-123-今晚好物.xml"),
-        "<i></i>",
+        r#"<i><d p="1.25,1,25,16777215,0,0,ab,0" user="观众">主播这个真的最低价吗</d></i>"#,
     )
     .unwrap();
     for p in [seg(0, 0), seg(1, 1)] {
@@ -124,6 +124,14 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
             .starts_with("truncated"),
         "the cut is recorded: {show}"
     );
+
+    // BililiveRecorder's comments beside the recording are sealed with it.
+    let bsid = state_of(&lines, "今晚好物.flv").unwrap()["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, bshow) = run(&data, &["show", &bsid]);
+    assert_eq!(bshow.unwrap()["comments"]["count"], 1);
 
     // A restart repeats nothing; the segment still being written still waits.
     let again = watch_once(&data, &rec, &["--settle-secs", "30"]);

@@ -9,15 +9,22 @@ use liveproof::store::Store;
 use liveproof::transcript::{self, ExportFormat};
 use liveproof::{ingest, search};
 
-use super::args::{ExportArgs, IngestArgs, ReproduceArgs, ShowArgs};
+use super::args::{CommentsArgs, ExportArgs, IngestArgs, ReproduceArgs, ShowArgs};
 use super::progress::{self, Bar};
 use super::{print_json, BadInput, Ctx, Failure};
 
 /// `liveproof ingest`: one file as before; several, or folders, one after the other.
 pub fn ingest(ctx: &Ctx, a: IngestArgs) -> Result<(), Failure> {
     let mut store = Store::open(&ctx.data)?;
+    if a.comments.is_some() && (a.files.len() > 1 || a.files[0].is_dir()) {
+        return Err(BadInput(
+            "--comments belongs to one recording: give one FILE with it (watch picks up comments beside each recording)".into(),
+        )
+        .into());
+    }
     let opts = ingest::Options {
         meta: a.meta,
+        comments: a.comments,
         model: a.model,
         language: a.lang,
         threads: a
@@ -49,7 +56,17 @@ pub fn ingest(ctx: &Ctx, a: IngestArgs) -> Result<(), Failure> {
         }
     }
     if files.is_empty() {
-        return Err(BadInput("no recordings found in the folder(s) given".into()).into());
+        let given: Vec<String> = a
+            .files
+            .iter()
+            .map(|f| format!("`{}`", f.display()))
+            .collect();
+        return Err(BadInput(format!(
+            "no recordings in {} (looked for .{} files, recursively)",
+            given.join(", "),
+            liveproof::watch::EXTENSIONS.join(", .")
+        ))
+        .into());
     }
     let (mut ingested, mut failed, mut first_error) = (Vec::new(), Vec::new(), None);
     for f in &files {
@@ -249,6 +266,25 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
     let row = store.resolve(&a.session)?;
     let t = store.transcript(&row.session)?;
     let text = transcript::export(&t, a.format);
+    match a.output {
+        Some(p) => liveproof::fsutil::write_atomic(&p, text.as_bytes())
+            .with_context(|| format!("cannot write {}", p.display()))?,
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(())
+}
+
+/// `liveproof comments`.
+pub fn comments(ctx: &Ctx, a: CommentsArgs) -> Result<(), Failure> {
+    let store = Store::open(&ctx.data)?;
+    let row = store.resolve(&a.session)?;
+    let c = store.comments(&row.session)?.ok_or_else(|| {
+        BadInput(format!(
+            "session {} has no live comments (give them at ingest with --comments FILE)",
+            row.session
+        ))
+    })?;
+    let text = liveproof::comments::export(&c, a.format);
     match a.output {
         Some(p) => liveproof::fsutil::write_atomic(&p, text.as_bytes())
             .with_context(|| format!("cannot write {}", p.display()))?,

@@ -195,6 +195,10 @@ pub enum Command {
     ///
     /// SESSION is a session id or a unique prefix of one.
     Show(ShowArgs),
+    /// Export a session's live comments as JSONL, Bilibili XML or ASS (danmaku subtitles).
+    ///
+    /// Example: liveproof comments 3f2a9c --format ass > room-17.ass
+    Comments(CommentsArgs),
     /// Export a session's transcript as SRT, WebVTT, JSON or plain text.
     ///
     /// Example: liveproof export 3f2a9c --format srt > room-17.srt
@@ -378,6 +382,11 @@ pub struct IngestArgs {
     /// started_at (RFC 3339), and any other fields (kept verbatim).
     #[arg(long, value_name = "SIDECAR.json")]
     pub meta: Option<PathBuf>,
+    /// Live comments (danmaku) of the recording, sealed with it: BililiveRecorder's XML or
+    /// the JSONL format ({"t_ms"|"ts", "kind", "user", "text"} a line; README "Live
+    /// comments"). `ts` (Unix time) needs the sidecar's started_at.
+    #[arg(long, value_name = "FILE")]
+    pub comments: Option<PathBuf>,
     /// Model name (tiny.en, base) or path of a whisper.cpp ggml file.
     #[arg(long, default_value = models::DEFAULT_MODEL, value_name = "NAME|PATH")]
     pub model: String,
@@ -612,4 +621,17 @@ pub struct BroadcastsArgs {
     /// broadcast.
     #[arg(long, default_value_t = 10)]
     pub gap_minutes: u64,
+}
+
+/// Arguments of `liveproof comments`.
+#[derive(Args)]
+pub struct CommentsArgs {
+    /// Session id or unique prefix.
+    pub session: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: liveproof::comments::ExportFormat,
+    /// Write to this file instead of stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }

@@ -67,11 +67,18 @@ pub fn search(ctx: &Ctx, req: search::Request) -> Result<(), Failure> {
             .filter_map(|x| x.as_deref())
             .collect::<Vec<_>>()
             .join("/");
+        let said = if h.source == "comments" {
+            format!(
+                "comment by {} at {}",
+                h.user.as_deref().unwrap_or("?"),
+                clock(h.start_ms)
+            )
+        } else {
+            format!("{}-{}", clock(h.start_ms), clock(h.end_ms))
+        };
         println!(
-            "\n{} {}-{} {}\n  {}\n  play: {}",
+            "\n{} {said} {}\n  {}\n  play: {}",
             h.session,
-            clock(h.start_ms),
-            clock(h.end_ms),
             where_,
             h.passage.render(on, off, str::to_string),
             play(h)

@@ -57,6 +57,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Sessions => archive::sessions(&ctx),
         Command::Show(a) => archive::show(&ctx, a),
         Command::Export(a) => archive::export(&ctx, a),
+        Command::Comments(a) => archive::comments(&ctx, a),
     }
 }
 

@@ -36,6 +36,18 @@ pub fn gap_leaf(session: &str, g: &Gap) -> Hash {
     ))
 }
 
+/// Leaf hash of a live comment (its own domain: a comment never encodes like a segment).
+pub fn comment_leaf(session: &str, c: &crate::comments::Comment) -> Hash {
+    merkle::leaf_hash(&comment_encoding(
+        session,
+        c.index as u64,
+        c.t_ms,
+        &c.kind,
+        c.user.as_deref().unwrap_or(""),
+        &c.text,
+    ))
+}
+
 /// All leaf hashes of a transcript, in order: the segments, then the gaps (gap `i` is leaf
 /// `segments + i`).
 pub fn transcript_leaves(t: &Transcript) -> Vec<Hash> {

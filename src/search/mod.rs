@@ -52,6 +52,19 @@ pub enum SearchError {
     Store(#[from] StoreError),
 }
 
+/// What a search looks in: what was said, the live comments, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// The transcripts.
+    #[default]
+    Speech,
+    /// The live comments (danmaku).
+    Comments,
+    /// Both.
+    All,
+}
+
 /// How hits are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -117,6 +130,10 @@ pub struct Request {
     #[arg(long, value_enum, default_value = "relevance")]
     #[serde(default)]
     pub sort: Sort,
+    /// Search what was said, the live comments, or both.
+    #[arg(long, value_enum, default_value = "speech")]
+    #[serde(default)]
+    pub source: Source,
     /// Only these sessions (a consumer's own), applied inside the query so that `total` and
     /// paging count only them; `None` means no such restriction. Set from the caller's
     /// access scope, never from user input.
@@ -185,8 +202,13 @@ pub struct Hit {
     /// terminal's bold).
     #[serde(skip)]
     pub passage: Passage,
-    /// Language of the segment.
+    /// Language of the segment (empty for a comment).
     pub language: String,
+    /// `speech` (a transcript segment) or `comments` (a live comment).
+    pub source: &'static str,
+    /// The comment's account (comments only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
     /// Platform, room, host from the sidecar, when known.
     pub platform: Option<String>,
     /// Room.
@@ -306,6 +328,7 @@ pub fn add_session(
     f: &Fields,
     m: &Manifest,
     t: &Transcript,
+    comments: &[crate::comments::Comment],
 ) -> tantivy::Result<()> {
     w.delete_term(Term::from_field_text(f.session, &m.session));
     let start = session_start(m);
@@ -358,6 +381,17 @@ pub fn add_session(
         d.add_text(f.raw_text, &s.raw_text);
         w.add_document(d)?;
     }
+    // Live comments: documents of their own kind, at their time; the account in `raw_text`.
+    for c in comments {
+        let mut d = base("comment");
+        d.add_u64(f.index, c.index as u64);
+        d.add_u64(f.start_ms, c.t_ms);
+        d.add_u64(f.end_ms, c.t_ms);
+        d.add_u64(f.at_ms, epoch_ms + c.t_ms);
+        d.add_text(f.text, &c.text);
+        d.add_text(f.raw_text, c.user.as_deref().unwrap_or(""));
+        w.add_document(d)?;
+    }
     let mut d = base("session");
     d.add_text(f.language, &m.language);
     d.add_u64(f.start_ms, 0);
@@ -378,9 +412,13 @@ pub fn index_session(store: &Store, session: &str) -> Result<(), SearchError> {
     };
     let m = store.manifest(session)?;
     let t = store.transcript(session)?;
+    let c = store
+        .comments(session)?
+        .map(|c| c.comments)
+        .unwrap_or_default();
     let (index, f) = open_or_create(&dir)?;
     let mut w = writer(&index, &dir, 1, 50_000_000)?;
-    add_session(&w, &f, &m, &t).map_err(err)?;
+    add_session(&w, &f, &m, &t, &c).map_err(err)?;
     crate::fault::point("index.before_commit");
     w.commit().map_err(err)?;
     crate::fault::point("index.committed");
@@ -458,7 +496,11 @@ pub fn reindex(store: &Store, progress: &dyn Fn(usize, usize)) -> Result<usize, 
     for (i, row) in sessions.iter().enumerate() {
         let m = store.manifest(&row.session)?;
         let t = store.transcript(&row.session)?;
-        add_session(&w, &f, &m, &t).map_err(err)?;
+        let c = store
+            .comments(&row.session)?
+            .map(|c| c.comments)
+            .unwrap_or_default();
+        add_session(&w, &f, &m, &t, &c).map_err(err)?;
         progress(i + 1, sessions.len());
     }
     w.commit().map_err(err)?;
@@ -500,6 +542,18 @@ pub fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, SearchError
 /// Parses `--until` (inclusive: a bare date means up to the end of that day, UTC).
 pub fn parse_until(s: &str) -> Result<chrono::DateTime<chrono::Utc>, SearchError> {
     parse_date(s, true)
+}
+
+/// The document kinds a source covers.
+fn kinds(kind: tantivy::schema::Field, source: Source) -> Box<dyn Query> {
+    match source {
+        Source::Speech => term(kind, "segment"),
+        Source::Comments => term(kind, "comment"),
+        Source::All => Box::new(TermSetQuery::new([
+            Term::from_field_text(kind, "segment"),
+            Term::from_field_text(kind, "comment"),
+        ])),
+    }
 }
 
 fn term(field: tantivy::schema::Field, v: &str) -> Box<dyn Query> {
@@ -548,7 +602,7 @@ impl Searcher {
         let text_query = query::compile(&ast, f.text);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
             (Occur::Must, text_query.box_clone()),
-            (Occur::Must, term(f.kind, "segment")),
+            (Occur::Must, kinds(f.kind, req.source)),
         ];
         for (field, v) in [
             (f.session, &req.session),
@@ -621,6 +675,7 @@ impl Searcher {
             };
             let n = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
             let text = s(f.text).unwrap_or_default();
+            let is_comment = s(f.kind).as_deref() == Some("comment");
             let snippet = snippets.snippet(&text);
             let passage = if snippet.fragment().is_empty() {
                 // Prefix queries give the generator no terms: show the start of the text.
@@ -652,6 +707,12 @@ impl Searcher {
                 snippet: passage.render("<b>", "</b>", html_escape),
                 passage,
                 language: s(f.language).unwrap_or_default(),
+                source: if is_comment { "comments" } else { "speech" },
+                user: if is_comment {
+                    s(f.raw_text).filter(|u| !u.is_empty())
+                } else {
+                    None
+                },
                 platform: s(f.platform),
                 room: s(f.room),
                 host: s(f.host),

@@ -19,6 +19,8 @@ pub const STATEMENT_DOMAIN: &str = "liveproof/statement/v2";
 pub const SEGMENT_DOMAIN: &str = "liveproof/segment/v1";
 /// Domain of gap leaves (speech that yielded no text).
 pub const GAP_DOMAIN: &str = "liveproof/gap/v1";
+/// Domain of live-comment leaves (a second sealed stream beside the transcript).
+pub const COMMENT_DOMAIN: &str = "liveproof/comment/v1";
 /// Domain of log entries.
 pub const LOG_ENTRY_DOMAIN: &str = "liveproof/log-entry/v1";
 /// Domain of custody entries in the log.
@@ -45,6 +47,28 @@ pub fn segment_encoding(
     out.extend_from_slice(&index.to_be_bytes());
     out.extend_from_slice(&start_ms.to_be_bytes());
     out.extend_from_slice(&end_ms.to_be_bytes());
+    put_bytes(&mut out, text.as_bytes());
+    out
+}
+
+/// Canonical encoding of one live comment: domain, session, index, time, kind, user, text,
+/// each length-prefixed or fixed-width (an absent user is the empty string).
+pub fn comment_encoding(
+    session: &str,
+    index: u64,
+    t_ms: u64,
+    kind: &str,
+    user: &str,
+    text: &str,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + user.len() + text.len());
+    out.extend_from_slice(COMMENT_DOMAIN.as_bytes());
+    out.push(0);
+    put_bytes(&mut out, session.as_bytes());
+    out.extend_from_slice(&index.to_be_bytes());
+    out.extend_from_slice(&t_ms.to_be_bytes());
+    put_bytes(&mut out, kind.as_bytes());
+    put_bytes(&mut out, user.as_bytes());
     put_bytes(&mut out, text.as_bytes());
     out
 }
@@ -245,6 +269,15 @@ mod tests {
         assert!(verify(&pk, MANIFEST_DOMAIN, b"m", &s));
         assert!(!verify(&pk, TREE_HEAD_DOMAIN, b"m", &s));
         assert!(!verify(&pk, MANIFEST_DOMAIN, b"n", &s));
+    }
+
+    #[test]
+    fn comment_encoding_separates_fields_and_never_equals_a_segments() {
+        let c = comment_encoding("s", 1, 2, "chat", "u", "hi");
+        assert_ne!(c, comment_encoding("s", 1, 2, "chat", "", "uhi"));
+        assert_ne!(c, comment_encoding("s", 1, 2, "gift", "u", "hi"));
+        assert_ne!(c, segment_encoding("s", 1, 2, 2, "hi"));
+        assert!(c.starts_with(b"liveproof/comment/v1\0"));
     }
 
     #[test]

@@ -1,0 +1,198 @@
+//! Live comments sealed with a recording: Bilibili XML and JSONL in, their own Merkle root in
+//! the signed manifest, searchable by source (CLI and API), exported, kept through reindex,
+//! and refused with a clear error when malformed.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const XML: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<i><chatserver>chat.bilibili.com</chatserver>
+<d p="1.5,1,25,16777215,1714564805000,0,ab12cd34,0" user="小明">这个面霜全网最低价</d>
+<d p="2.25,1,25,16777215,1714564806000,0,ee99ff00,0" user="托儿一号">用了三天皱纹全没了 refund guaranteed</d>
+<gift ts="3.0" user="小红" uid="2" giftname="小心心" giftcount="5" />
+</i>"#;
+
+fn flv(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let wav = jfk_variant(dir, n);
+    let out = dir.join(format!("room-{n}.flv"));
+    ffmpeg(&wav, &out, &["-c:a", "aac", "-f", "flv"]);
+    out
+}
+
+#[test]
+fn comments_are_sealed_searchable_by_source_and_exported() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let rec = flv(d.path(), 7);
+    let xml = d.path().join("room.xml");
+    std::fs::write(&xml, XML).unwrap();
+    let s = ingest(
+        &data,
+        &rec,
+        &["--model", "tiny.en", "--comments", xml.to_str().unwrap()],
+    );
+    let sid = s["session"].as_str().unwrap().to_string();
+
+    // The manifest (signed) carries the comments' count, source hash and root.
+    let (_, show) = run(&data, &["show", &sid]);
+    let c = &show.unwrap()["comments"];
+    assert_eq!(c["count"], 3);
+    assert_eq!(c["source_format"], "bilibili-xml");
+    assert_eq!(c["root"].as_str().unwrap().len(), 64);
+    let archived = files_under(&data, "sessions")
+        .into_iter()
+        .find(|p| p.ends_with("comments.source"))
+        .expect("the source is kept");
+    assert_eq!(std::fs::read_to_string(archived).unwrap(), XML);
+
+    // Speech by default; comments on request, with the account; both with --source all.
+    let (_, v) = run(&data, &["search", "最低价"]);
+    assert_eq!(v.unwrap()["total"], 0);
+    let (_, v) = run(&data, &["search", "最低价", "--source", "comments"]);
+    let v = v.unwrap();
+    assert_eq!(v["total"], 1, "{v}");
+    assert_eq!(v["hits"][0]["source"], "comments");
+    assert_eq!(v["hits"][0]["user"], "小明");
+    assert_eq!(v["hits"][0]["start_ms"], 1500);
+    let (_, v) = run(&data, &["search", "fellow OR refund", "--source", "all"]);
+    let v = v.unwrap();
+    let sources: Vec<&str> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["source"].as_str().unwrap())
+        .collect();
+    assert!(
+        sources.contains(&"speech") && sources.contains(&"comments"),
+        "{v}"
+    );
+
+    // Rebuilding the index keeps them.
+    let (out, _) = run(&data, &["reindex"]);
+    assert!(out.status.success());
+    let (_, v) = run(&data, &["search", "皱纹", "--source", "comments"]);
+    assert_eq!(v.unwrap()["total"], 1);
+
+    // Exports: JSONL (the input format), Bilibili XML, ASS.
+    let out = bin()
+        .args([
+            "comments",
+            &sid,
+            "--format",
+            "jsonl",
+            "--data",
+            data.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2]["kind"], "gift");
+    assert_eq!(lines[2]["text"], "小心心 ×5");
+    for (format, needle) in [("xml", "<d p=\"1.500,"), ("ass", "Dialogue: 0,0:00:01.50")] {
+        let out = bin()
+            .args([
+                "comments",
+                &sid,
+                "--format",
+                format,
+                "--data",
+                data.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(needle), "{format}: {text}");
+    }
+}
+
+#[test]
+fn jsonl_comments_align_by_unix_time_and_bad_files_are_refused_before_any_work() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let rec = flv(d.path(), 8);
+    let start = chrono::DateTime::parse_from_rfc3339("2026-05-01T20:00:00+08:00").unwrap();
+    let meta = d.path().join("meta.json");
+    std::fs::write(
+        &meta,
+        r#"{"platform":"douyin","room":"r1","started_at":"2026-05-01T20:00:00+08:00"}"#,
+    )
+    .unwrap();
+    let jsonl = d.path().join("c.jsonl");
+    std::fs::write(
+        &jsonl,
+        format!(
+            "{{\"ts\": {}, \"kind\": \"chat\", \"user\": \"u1\", \"text\": \"真的有用吗\"}}\n{{\"ts\": {}, \"kind\": \"enter\", \"user\": \"u2\"}}\n",
+            start.timestamp() + 2,
+            (start.timestamp() - 60) * 1000
+        ),
+    )
+    .unwrap();
+
+    // Without the start time, `ts` cannot be placed: refused, nothing archived.
+    let (out, _) = run(
+        &data,
+        &[
+            "ingest",
+            rec.to_str().unwrap(),
+            "--model",
+            "tiny.en",
+            "--comments",
+            jsonl.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("started_at"));
+    let (_, v) = run(&data, &["sessions"]);
+    assert_eq!(v.unwrap()["sessions"].as_array().unwrap().len(), 0);
+
+    let s = ingest(
+        &data,
+        &rec,
+        &[
+            "--model",
+            "tiny.en",
+            "--meta",
+            meta.to_str().unwrap(),
+            "--comments",
+            jsonl.to_str().unwrap(),
+        ],
+    );
+    let sid = s["session"].as_str().unwrap();
+    let (_, show) = run(&data, &["show", sid]);
+    assert_eq!(
+        show.unwrap()["comments"]["count"],
+        1,
+        "the one before the start is dropped"
+    );
+    let (_, v) = run(&data, &["search", "有用", "--source", "comments"]);
+    let v = v.unwrap();
+    assert_eq!(v["hits"][0]["start_ms"], 2000, "{v}");
+
+    // A malformed file names the line.
+    let bad = d.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"t_ms\": 1}\n{oops\n").unwrap();
+    let other = flv(d.path(), 9);
+    let (out, _) = run(
+        &data,
+        &[
+            "ingest",
+            other.to_str().unwrap(),
+            "--model",
+            "tiny.en",
+            "--comments",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+}
