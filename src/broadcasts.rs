@@ -73,6 +73,94 @@ pub fn list(store: &Store, gap: Duration) -> Result<Vec<Broadcast>, StoreError> 
     Ok(group(placed, gap))
 }
 
+/// Finds the broadcast of sessions, reading only their rooms' sessions (one room once).
+pub struct Locator<'a> {
+    store: &'a Store,
+    gap: Duration,
+    visible: &'a dyn Fn(&crate::store::SessionRow) -> bool,
+    rooms: std::collections::HashMap<(Option<String>, Option<String>), Vec<Broadcast>>,
+}
+
+impl<'a> Locator<'a> {
+    /// A locator over the sessions of `store` that `visible` admits (an API caller's), with
+    /// this gap between segments: a broadcast is made only of sessions its reader may see.
+    pub fn new(
+        store: &'a Store,
+        gap: Duration,
+        visible: &'a dyn Fn(&crate::store::SessionRow) -> bool,
+    ) -> Self {
+        Self {
+            store,
+            gap,
+            visible,
+            rooms: Default::default(),
+        }
+    }
+
+    /// The broadcast holding `session` and where the session starts on its timeline (ms).
+    pub fn locate(&mut self, session: &str) -> Result<Option<(Broadcast, u64)>, StoreError> {
+        let Some(row) = self.store.get(session)? else {
+            return Ok(None);
+        };
+        let key = (row.platform.clone(), row.room.clone());
+        if !self.rooms.contains_key(&key) {
+            let mut placed = Vec::new();
+            let rows = self.store.list()?;
+            for r in rows.into_iter().filter(|r| {
+                (&r.platform, &r.room) == (&key.0, &key.1)
+                    && (r.room.is_some() || r.session == session)
+                    && (self.visible)(r)
+            }) {
+                let m = self.store.manifest(&r.session)?;
+                if let Some(start) = start_of(&m) {
+                    placed.push(Placed {
+                        session: r.session,
+                        platform: r.platform,
+                        room: r.room,
+                        host: r.host,
+                        start,
+                        duration_ms: m.duration_ms,
+                    });
+                }
+            }
+            let groups = group(placed, self.gap);
+            if key.1.is_none() {
+                // Room-less sessions are broadcasts of their own: do not cache them together.
+                return Ok(find(&groups, session));
+            }
+            self.rooms.insert(key.clone(), groups);
+        }
+        Ok(find(&self.rooms[&key], session))
+    }
+}
+
+/// Gives each hit its broadcast (made of the sessions `visible` admits) and its time on the
+/// broadcast's timeline.
+pub fn place_hits(
+    store: &Store,
+    hits: &mut [crate::search::Hit],
+    gap: Duration,
+    visible: &dyn Fn(&crate::store::SessionRow) -> bool,
+) -> Result<(), StoreError> {
+    let mut l = Locator::new(store, gap, visible);
+    for h in hits {
+        if let Some((b, offset)) = l.locate(&h.session)? {
+            h.broadcast = Some(b.broadcast);
+            h.broadcast_ms = Some(offset + h.start_ms);
+        }
+    }
+    Ok(())
+}
+
+fn find(groups: &[Broadcast], session: &str) -> Option<(Broadcast, u64)> {
+    groups.iter().find_map(|b| {
+        b.sessions
+            .iter()
+            .position(|s| s == session)
+            .map(|i| (b.clone(), b.offsets_ms[i]))
+    })
+}
+
 fn group(mut placed: Vec<Placed>, gap: Duration) -> Vec<Broadcast> {
     placed.sort_by(|a, b| {
         (&a.platform, &a.room, a.start, &a.session).cmp(&(
@@ -123,6 +211,84 @@ fn group(mut placed: Vec<Placed>, gap: Duration) -> Vec<Broadcast> {
     }
     out.sort_by(|a, b| (a.1, &a.0.broadcast).cmp(&(b.1, &b.0.broadcast)));
     out.into_iter().map(|(b, _, _)| b).collect()
+}
+
+/// The report over a whole broadcast: its sessions' transcripts, claims and comments laid on one
+/// timeline, so the disclosure check ("at the start, at the end, every N minutes"), loop
+/// detection and the comment signals see the broadcast as viewers did. Labels, C2PA and the
+/// sidecar's `host_kind` count when any session has them.
+pub fn report(
+    store: &Store,
+    b: &Broadcast,
+    interval_min: u64,
+) -> Result<crate::disclosure::Report, StoreError> {
+    let mut merged: Option<(crate::manifest::Manifest, crate::transcript::Transcript)> = None;
+    let mut comments = Vec::new();
+    for (session, &offset) in b.sessions.iter().zip(&b.offsets_ms) {
+        let m = store.manifest(session)?;
+        let t = store.transcript(session)?;
+        let (mm, mt) = merged.get_or_insert_with(|| {
+            let mut m0 = m.clone();
+            m0.session = b.broadcast.clone();
+            m0.labels.clear();
+            m0.c2pa = None;
+            if let Some(c) = m0.claims.as_mut() {
+                c.flags.clear();
+            }
+            let mut t0 = t.clone();
+            t0.session = b.broadcast.clone();
+            t0.segments.clear();
+            t0.gaps.clear();
+            (m0, t0)
+        });
+        let base = mt.segments.len();
+        for s in &t.segments {
+            let mut s = s.clone();
+            s.index += base;
+            s.start_ms += offset;
+            s.end_ms += offset;
+            mt.segments.push(s);
+        }
+        if let (Some(all), Some(these)) = (mm.claims.as_mut(), m.claims.as_ref()) {
+            all.flags.extend(these.flags.iter().cloned().map(|mut f| {
+                f.segment += base;
+                f.start_ms += offset;
+                f.end_ms += offset;
+                f
+            }));
+        }
+        mm.labels.extend(m.labels.iter().cloned());
+        if mm.c2pa.is_none() {
+            mm.c2pa = m.c2pa.clone();
+        }
+        let declared = m
+            .metadata
+            .as_ref()
+            .and_then(|md| crate::sidecar::field(md, "host_kind"))
+            .map(str::to_string);
+        if let (Some(kind), Some(md)) = (declared, mm.metadata.as_mut()) {
+            md.entry("host_kind").or_insert(kind.into());
+        }
+        if let Some(c) = store.comments(session)? {
+            comments.extend(c.comments.into_iter().map(|mut x| {
+                x.t_ms += offset;
+                x
+            }));
+        }
+    }
+    let (mut m, t) = merged.ok_or_else(|| StoreError::NoSuchSession(b.broadcast.clone()))?;
+    m.duration_ms = b.duration_ms;
+    m.segment_count = t.segments.len();
+    comments.sort_by_key(|c| c.t_ms);
+    for (i, c) in comments.iter_mut().enumerate() {
+        c.index = i;
+    }
+    let mut r = crate::shills::session_report(&m, &t, &comments, interval_min);
+    r.broadcast = Some(serde_json::json!({
+        "broadcast": b.broadcast, "sessions": b.sessions, "offsets_ms": b.offsets_ms,
+        "duration_ms": b.duration_ms,
+    }));
+    Ok(r)
 }
 
 #[cfg(test)]

@@ -84,6 +84,12 @@ pub struct Report {
     pub not_checked: Vec<String>,
     /// Risky sales claims: counts per category and every flag.
     pub claims: Value,
+    /// Shill-comment signals in the live comments (`shills`), each with its evidence.
+    pub comment_signals: Vec<Signal>,
+    /// The broadcast this report is part of (`{broadcast, offset_ms}`), or covers whole
+    /// (`{broadcast, sessions, offsets_ms, duration_ms}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<Value>,
 }
 
 impl Report {
@@ -283,5 +289,7 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
             "counts": counts,
             "flags": flags,
         }),
+        comment_signals: Vec::new(),
+        broadcast: None,
     }
 }

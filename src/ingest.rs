@@ -444,9 +444,13 @@ pub fn ingest(
         .map(|c| crate::comments::load(c, &manifest.session, manifest.duration_ms, started_at))
         .transpose()?;
     manifest.comments = comments.as_ref().map(|(c, _)| c.sealed());
-    manifest.tags = crate::disclosure::report(
+    manifest.tags = crate::shills::session_report(
         &manifest,
         &transcript,
+        comments
+            .as_ref()
+            .map(|(c, _)| c.comments.as_slice())
+            .unwrap_or(&[]),
         crate::disclosure::default_interval_min(),
     )
     .tags();

@@ -30,6 +30,7 @@ pub mod reproduce;
 pub mod seal;
 pub mod search;
 pub mod server;
+pub mod shills;
 pub mod sidecar;
 pub mod store;
 pub mod text;

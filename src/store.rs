@@ -199,14 +199,13 @@ fn migrate_shared_recordings(db: &Connection) -> rusqlite::Result<()> {
             "CREATE INDEX IF NOT EXISTS sessions_recording ON sessions(recording_sha256);",
         );
     }
+    // Runs inside the transaction `Store::open` holds.
     db.execute_batch(&format!(
-        "BEGIN IMMEDIATE;
-         CREATE TABLE sessions_new ({SESSION_COLUMNS});
+        "CREATE TABLE sessions_new ({SESSION_COLUMNS});
          INSERT INTO sessions_new SELECT * FROM sessions;
          DROP TABLE sessions;
          ALTER TABLE sessions_new RENAME TO sessions;
-         CREATE INDEX IF NOT EXISTS sessions_recording ON sessions(recording_sha256);
-         COMMIT;"
+         CREATE INDEX IF NOT EXISTS sessions_recording ON sessions(recording_sha256);"
     ))
 }
 
@@ -236,19 +235,25 @@ impl Store {
             path: db_path.clone(),
             source,
         };
-        let db = Connection::open(&db_path).map_err(cat)?;
+        let mut db = Connection::open(&db_path).map_err(cat)?;
         db.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(cat)?;
         db.pragma_update(None, "journal_mode", "WAL").map_err(cat)?;
         db.pragma_update(None, "synchronous", "FULL").map_err(cat)?;
-        db.execute_batch(&format!(
+        // The schema is created and migrated under the write lock: processes opening a fresh
+        // archive at once (concurrent ingests) take turns instead of racing on ALTER TABLE.
+        let tx = db
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(cat)?;
+        tx.execute_batch(&format!(
             "CREATE TABLE IF NOT EXISTS sessions ({SESSION_COLUMNS});"
         ))
         .map_err(cat)?;
-        migrate_shared_recordings(&db).map_err(cat)?;
-        crate::seal::log::init(&db).map_err(cat)?;
-        crate::access::init(&db).map_err(cat)?;
-        db.execute_batch(WATCHED_TABLE).map_err(cat)?;
+        migrate_shared_recordings(&tx).map_err(cat)?;
+        crate::seal::log::init(&tx).map_err(cat)?;
+        crate::access::init(&tx).map_err(cat)?;
+        tx.execute_batch(WATCHED_TABLE).map_err(cat)?;
+        tx.commit().map_err(cat)?;
         let store = Self {
             root: root.to_path_buf(),
             db,

@@ -76,6 +76,25 @@ fn comments_are_sealed_searchable_by_source_and_exported() {
     let (_, v) = run(&data, &["search", "皱纹", "--source", "comments"]);
     assert_eq!(v.unwrap()["total"], 1);
 
+    // The API: the comments of a session, and search by source.
+    let tok = common::server::token(&data, "auditor", None);
+    let srv = common::server::start(&data, &[]);
+    let (status, body) =
+        common::server::get(&srv.1, &format!("/api/sessions/{sid}/comments"), Some(&tok));
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["comments"].as_array().unwrap().len(), 3);
+    assert_eq!(v["comments"][0]["user"], "小明");
+    let (status, body) = common::server::get(
+        &srv.1,
+        "/api/search?q=%E7%9A%B1%E7%BA%B9&source=comments",
+        Some(&tok),
+    );
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["hits"][0]["source"], "comments", "{v}");
+    drop(srv);
+
     // Exports: JSONL (the input format), Bilibili XML, ASS.
     let out = bin()
         .args([
@@ -195,4 +214,70 @@ fn jsonl_comments_align_by_unix_time_and_bad_files_are_refused_before_any_work()
     );
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+}
+
+#[test]
+fn paid_looking_comments_are_signals_with_evidence_and_two_kinds_make_a_finding() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let rec = flv(d.path(), 11);
+    let mut xml = String::from("<i>\n");
+    // One account pastes the same line five times; two accounts post only praise at once.
+    for i in 0..5 {
+        xml.push_str(&format!(
+            "<d p=\"{}.0,1,25,0,0,0,h1,0\" user=\"水军1\">买它！买它！</d>\n",
+            i + 1
+        ));
+    }
+    for (t, u, text) in [
+        (1.2, "夸夸A", "好用"),
+        (1.6, "夸夸A", "强烈推荐"),
+        (2.1, "夸夸A", "已下单"),
+        (1.3, "夸夸B", "绝了 好评"),
+        (1.9, "夸夸B", "太值了"),
+        (2.8, "夸夸B", "真香"),
+        (3.5, "路人", "多少钱"),
+    ] {
+        xml.push_str(&format!(
+            "<d p=\"{t},1,25,0,0,0,x,0\" user=\"{u}\">{text}</d>\n"
+        ));
+    }
+    xml.push_str("</i>\n");
+    let file = d.path().join("c.xml");
+    std::fs::write(&file, xml).unwrap();
+    let s = ingest(
+        &data,
+        &rec,
+        &["--model", "tiny.en", "--comments", file.to_str().unwrap()],
+    );
+    let sid = s["session"].as_str().unwrap();
+    let (_, r) = run(&data, &["report", sid]);
+    let r = r.unwrap();
+    let kinds: Vec<&str> = r["comment_signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["duplicate_comments", "praise_burst_accounts"],
+        "{r:#}"
+    );
+    assert_eq!(
+        r["comment_signals"][0]["evidence"]["clusters"][0]["accounts"][0],
+        "水军1"
+    );
+    assert!(r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "suspected_shill_comments"));
+    // The finding is a session tag: auditors filter on it.
+    let (_, v) = run(
+        &data,
+        &["search", "fellow", "--tag", "suspected_shill_comments"],
+    );
+    assert_eq!(v.unwrap()["total"], 1);
 }

@@ -218,6 +218,21 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
     let bili_b = list.iter().find(|x| x["room"] == "21452505").unwrap();
     assert_eq!(bili_b["host"], "七海");
     assert_eq!(bili_b["sessions"].as_array().unwrap().len(), 1);
+    // Hits and reports give broadcast time; a report may cover the whole broadcast.
+    let one = cut["session"].as_str().unwrap();
+    let (_, v) = run(&data, &["search", "Americans", "--session", one]);
+    let v = v.unwrap();
+    assert_eq!(v["hits"][0]["broadcast"], room["broadcast"], "{v}");
+    let at = v["hits"][0]["broadcast_ms"].as_u64().unwrap();
+    assert_eq!(at, 60_000 + v["hits"][0]["start_ms"].as_u64().unwrap());
+    let (_, r) = run(&data, &["report", one]);
+    assert_eq!(r.unwrap()["broadcast"]["offset_ms"], 60_000);
+    let (_, r) = run(&data, &["report", one, "--broadcast"]);
+    let r = r.unwrap();
+    assert_eq!(r["session"], room["broadcast"]);
+    assert_eq!(r["broadcast"]["sessions"].as_array().unwrap().len(), 3);
+    assert_eq!(r["broadcast"]["duration_ms"], room["duration_ms"]);
+
     // Four sessions, each once; every one whole in the archive.
     assert_eq!(assert_consistent(&data).len(), 4);
 }

@@ -55,9 +55,10 @@ function searchPage(q) {
 
 async function sessionPage(id, at) {
   show("t-session");
-  const [s, rep] = await Promise.all([
+  const [s, rep, cm] = await Promise.all([
     api("/api/sessions/" + id).then((r) => r.json()),
     api("/api/sessions/" + id + "/report").then((r) => r.json()),
+    api("/api/sessions/" + id + "/comments").then((r) => r.json()),
   ]);
   document.getElementById("s-title").textContent = `${s.original_name} · ${clock(s.duration_ms)}`;
   const badges = document.getElementById("badges");
@@ -116,9 +117,26 @@ async function sessionPage(id, at) {
     const next = [...ol.children].find((x) => +x.dataset.start > g.start_ms);
     ol.insertBefore(li, next || null);
   }
+  // Live comments beside the transcript, on the same timeline; the ones of the last few
+  // seconds are highlighted as the audio plays.
+  const cl = document.getElementById("comments");
+  if (cm.comments && cm.comments.length) {
+    document.getElementById("comments-box").hidden = false;
+    document.getElementById("comments-count").textContent = `(${cm.comments.length})`;
+    for (const c of cm.comments) {
+      const li = document.createElement("li");
+      li.className = "comment " + c.kind;
+      li.dataset.t = c.t_ms;
+      li.innerHTML = `<span class="muted">${clock(c.t_ms)} ${esc(c.user || "")}</span> ${c.kind === "chat" ? "" : `<span class="flag">${esc(c.kind)}</span> `}${esc(c.text)}`;
+      li.onclick = () => { player.currentTime = c.t_ms / 1000; player.play().catch(() => {}); };
+      cl.appendChild(li);
+    }
+  }
+  for (const sig of rep.comment_signals || []) badge("弹幕 " + sig.kind, "warn", sig.evidence);
   player.ontimeupdate = () => {
     const ms = player.currentTime * 1000;
     for (const li of ol.children) li.classList.toggle("playing", ms >= +li.dataset.start && ms < +li.dataset.end);
+    for (const li of cl.children) li.classList.toggle("playing", ms >= +li.dataset.t && ms < +li.dataset.t + 5000);
   };
   document.getElementById("export").onclick = async () => {
     const pick = sel.length ? sel : s.segments.slice(0, 1);

@@ -484,6 +484,10 @@ pub struct ReportArgs {
     #[arg(long, default_value_t = liveproof::disclosure::default_interval_min(),
           value_parser = clap::value_parser!(u64).range(1..=liveproof::disclosure::MAX_INTERVAL_MIN))]
     pub interval: u64,
+    /// Report on the whole broadcast the session is part of (its sessions on one timeline:
+    /// disclosure at its start and end and every --interval, loops across segments).
+    #[arg(long)]
+    pub broadcast: bool,
 }
 
 /// Arguments of `liveproof serve`.

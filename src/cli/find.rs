@@ -21,7 +21,9 @@ pub fn search(ctx: &Ctx, req: search::Request) -> Result<(), Failure> {
     if let Err(e) = search::catch_up(&store) {
         eprintln!("warning: some archived sessions may be missing from the results: {e}");
     }
-    let results = search::search(&ctx.data, &req)?;
+    let mut results = search::search(&ctx.data, &req)?;
+    let gap = liveproof::broadcasts::DEFAULT_GAP;
+    liveproof::broadcasts::place_hits(&store, &mut results.hits, gap, &|_| true)?;
     let play = |h: &search::Hit| -> String {
         let blob = store
             .get(&h.session)
@@ -163,7 +165,21 @@ pub fn report(ctx: &Ctx, a: ReportArgs) -> Result<(), Failure> {
     let row = store.resolve(&a.session)?;
     let m = store.manifest(&row.session)?;
     let t = store.transcript(&row.session)?;
-    let r = liveproof::disclosure::report(&m, &t, a.interval);
+    let gap = liveproof::broadcasts::DEFAULT_GAP;
+    let located =
+        liveproof::broadcasts::Locator::new(&store, gap, &|_| true).locate(&row.session)?;
+    let r = match (&located, a.broadcast) {
+        (Some((b, _)), true) => liveproof::broadcasts::report(&store, b, a.interval)?,
+        _ => {
+            let c = store.comments(&row.session)?.map(|c| c.comments);
+            let mut r =
+                liveproof::shills::session_report(&m, &t, c.as_deref().unwrap_or(&[]), a.interval);
+            r.broadcast = located.as_ref().map(
+                |(b, offset)| serde_json::json!({"broadcast": b.broadcast, "offset_ms": offset}),
+            );
+            r
+        }
+    };
     if ctx.json {
         return Ok(print_json(&r)?);
     }
@@ -180,6 +196,9 @@ pub fn report(ctx: &Ctx, a: ReportArgs) -> Result<(), Failure> {
         m.original_name,
         clock(m.duration_ms)
     );
+    if let Some(b) = &r.broadcast {
+        println!("broadcast     {b}");
+    }
     println!("digital host  {}", r.digital_host);
     println!("disclosure    {}", r.disclosure);
     println!("findings      {}", none_if_empty(&r.findings));
@@ -204,6 +223,12 @@ pub fn report(ctx: &Ctx, a: ReportArgs) -> Result<(), Failure> {
             f.flag.severity,
             if f.flag.review { " (review)" } else { "" }
         );
+    }
+    if !r.comment_signals.is_empty() {
+        println!("\nlive-comment signals (none decisive alone):");
+        for sig in &r.comment_signals {
+            println!("  {}: {}", sig.kind, sig.evidence);
+        }
     }
     println!("\nnot checked yet: {}", r.not_checked.join("; "));
     Ok(())

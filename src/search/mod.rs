@@ -219,6 +219,12 @@ pub struct Hit {
     pub started_at: String,
     /// BM25 score (0 when sorted by time).
     pub score: f32,
+    /// The broadcast the session belongs to (`broadcasts::place_hits`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<String>,
+    /// Where the hit starts on the broadcast's timeline (ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broadcast_ms: Option<u64>,
 }
 
 /// The part of a segment's text a hit shows, with the matched words marked by byte ranges.
@@ -718,6 +724,8 @@ impl Searcher {
                 host: s(f.host),
                 started_at,
                 score,
+                broadcast: None,
+                broadcast_ms: None,
             });
         }
         Ok(Results { total, hits })

@@ -40,6 +40,7 @@ route_table! {
         get "/api/sessions" => sessions,
         get "/api/sessions/{id}" => session,
         get "/api/sessions/{id}/transcript" => transcript,
+        get "/api/sessions/{id}/comments" => comments,
         get "/api/sessions/{id}/report" => report,
         get "/api/sessions/{id}/evidence" => evidence,
         get "/api/sessions/{id}/media" => media,
@@ -154,6 +155,25 @@ async fn transcript(
     Ok(HttpResponse::Ok().json(t))
 }
 
+/// A session's live comments; an empty list when it has none.
+async fn comments(
+    state: web::Data<State>,
+    who: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let d = data(&state);
+    let c = web::block(move || -> Result<Vec<crate::comments::Comment>, ApiError> {
+        let store = Store::open(&d)?;
+        let row = readable(&store, &who.0, &id)?;
+        Ok(store
+            .comments(&row.session)?
+            .map(|c| c.comments)
+            .unwrap_or_default())
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "comments": c })))
+}
+
 #[derive(Deserialize)]
 struct ReportQuery {
     interval: Option<u64>,
@@ -178,9 +198,11 @@ async fn report(
     let r = web::block(move || -> Result<crate::disclosure::Report, ApiError> {
         let store = Store::open(&d)?;
         let row = readable(&store, &who.0, &id)?;
-        Ok(crate::disclosure::report(
+        let comments = store.comments(&row.session)?.map(|c| c.comments);
+        Ok(crate::shills::session_report(
             &store.manifest(&row.session)?,
             &store.transcript(&row.session)?,
+            comments.as_deref().unwrap_or(&[]),
             interval,
         ))
     })
@@ -279,12 +301,17 @@ async fn search(
     let results = web::block(move || -> Result<crate::search::Results, ApiError> {
         let store = Store::open(&d)?;
         who.0.search_scope(&store).apply(&mut req);
-        crate::search::search(&d, &req).map_err(|e| match e {
+        let mut results = crate::search::search(&d, &req).map_err(|e| match e {
             crate::search::SearchError::Syntax(_)
             | crate::search::SearchError::Filter(_)
             | crate::search::SearchError::Paging(_) => ApiError::bad_request(e.to_string()),
             other => ApiError::internal(other.to_string()),
-        })
+        })?;
+        let gap = crate::broadcasts::DEFAULT_GAP;
+        // Broadcasts are made only of sessions this caller may read: no other id leaks.
+        let visible = |r: &SessionRow| who.0.can_read(&store, &r.session, r.platform.as_deref());
+        crate::broadcasts::place_hits(&store, &mut results.hits, gap, &visible)?;
+        Ok(results)
     })
     .await??;
     Ok(HttpResponse::Ok().json(results))
