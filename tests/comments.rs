@@ -281,3 +281,66 @@ fn paid_looking_comments_are_signals_with_evidence_and_two_kinds_make_a_finding(
     );
     assert_eq!(v.unwrap()["total"], 1);
 }
+
+#[test]
+fn a_bundle_quotes_the_comments_of_its_range_and_both_verifiers_check_them() {
+    use common::forge::{archive_key, members, resign_statement, write_bundle};
+    use common::independent::{failed_checks, lpverify};
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let rec = flv(d.path(), 12);
+    let xml = d.path().join("room.xml");
+    std::fs::write(&xml, XML).unwrap();
+    let s = ingest(
+        &data,
+        &rec,
+        &["--model", "tiny.en", "--comments", xml.to_str().unwrap()],
+    );
+    let sid = s["session"].as_str().unwrap();
+    let bundle = d.path().join("b.zip");
+    // 0:00-0:02.5 holds the two <d> comments (1.5 s, 2.25 s), not the gift at 3 s.
+    export_bundle(&data, sid, "0", "2.5", &bundle, &[]);
+    let m = members(&bundle);
+    let c: Value = serde_json::from_slice(&m["comments.json"]).unwrap();
+    assert_eq!(c["comments"].as_array().unwrap().len(), 2, "{c:#}");
+    assert_eq!(c["count"], 3);
+    let (code, v) = verify_json(&data, &bundle, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["name"] == "comments" && k["ok"] == true));
+    assert!(v["proven"].to_string().contains("live comment"));
+    let key = liveproof::seal::keys::public_hex(&archive_key(&data));
+    let (code, pv) = lpverify(&bundle, &["--key", &key]);
+    assert_eq!(code, 0, "{pv:#}");
+
+    // A comment's words changed and the statement re-signed with the archive's own key: the
+    // member hashes agree, but the comment no longer reaches the sealed root.
+    let mut forged = members(&bundle);
+    let mut c2 = c.clone();
+    c2["comments"][0]["text"] = Value::from("这个面霜不是最低价");
+    forged.insert(
+        "comments.json".into(),
+        serde_json::to_vec_pretty(&c2).unwrap(),
+    );
+    let st: Value = serde_json::from_slice(&forged["statement.json"]).unwrap();
+    resign_statement(&mut forged, st, &archive_key(&data));
+    let fb = d.path().join("forged.zip");
+    write_bundle(&fb, &forged);
+    let (code, v) = verify_json(&data, &fb, &[]);
+    assert_eq!(code, 5, "{v:#}");
+    let failed: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["ok"] == false)
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["comments"]);
+    let (code, pv) = lpverify(&fb, &["--key", &key]);
+    assert_ne!(code, 0);
+    assert_eq!(failed_checks(&pv), ["comments"]);
+}

@@ -76,6 +76,12 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
     // Segment 0 finished; segment 1 cut short (the recorder was killed), segment 2 being
     // written: its bytes are a prefix of a whole FLV and it changed a moment ago.
     flv(d.path(), 100, &seg(0, 0));
+    // A Douyin-style fetcher's comments beside segment 0, in the JSONL format.
+    std::fs::write(
+        seg(0, 0).with_extension("jsonl"),
+        "{\"t_ms\": 1000, \"kind\": \"chat\", \"user\": \"u1\", \"text\": \"想买\"}\n",
+    )
+    .unwrap();
     let whole = d.path().join("whole1.flv");
     flv(d.path(), 200, &whole);
     let bytes = std::fs::read(&whole).unwrap();
@@ -132,6 +138,12 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
         .to_string();
     let (_, bshow) = run(&data, &["show", &bsid]);
     assert_eq!(bshow.unwrap()["comments"]["count"], 1);
+    let zero = state_of(&lines, "_000.flv").unwrap()["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, zshow) = run(&data, &["show", &zero]);
+    assert_eq!(zshow.unwrap()["comments"]["source_format"], "jsonl");
 
     // A restart repeats nothing; the segment still being written still waits.
     let again = watch_once(&data, &rec, &["--settle-secs", "30"]);
@@ -169,7 +181,13 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
         .spawn()
         .unwrap();
     std::fs::write(&growing, &full).unwrap();
-    flv(d.path(), 500, &seg(3, 3));
+    // The recorder's next segment is an MPEG-TS file.
+    let ts = douyin.join("好物小店_2026-05-01_20-03-00_003.ts");
+    ffmpeg(
+        &jfk_variant(d.path(), 500),
+        &ts,
+        &["-c:a", "aac", "-f", "mpegts"],
+    );
     let stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
         use std::io::BufRead;
@@ -199,7 +217,7 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
     assert!(
         after
             .iter()
-            .all(|v| v["path"].as_str().unwrap().ends_with("_003.flv")),
+            .all(|v| v["path"].as_str().unwrap().ends_with("_003.ts")),
         "only the newest segment is left: {after:#?}"
     );
 

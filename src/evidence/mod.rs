@@ -111,6 +111,53 @@ pub struct Request<'a> {
     pub tsa: Option<crate::seal::tsa::Config>,
 }
 
+/// The live comments of `from_ms..=to_ms` with their proofs against the comments root the
+/// manifest seals (`comments.json`); `None` when the session has no comments.
+fn comments_excerpt(
+    store: &Store,
+    manifest: &crate::manifest::Manifest,
+    from_ms: u64,
+    to_ms: u64,
+) -> Result<Option<Vec<u8>>, EvidenceError> {
+    let (Some(sealed), Some(all)) = (&manifest.comments, store.comments(&manifest.session)?) else {
+        return Ok(None);
+    };
+    let leaves = all.leaves();
+    let comments = all
+        .comments
+        .iter()
+        .filter(|c| c.t_ms >= from_ms && c.t_ms <= to_ms)
+        .map(|c| liveproof_verify::bundle::ProvenComment {
+            index: c.index as u64,
+            t_ms: c.t_ms,
+            kind: c.kind.clone(),
+            user: c.user.clone(),
+            text: c.text.clone(),
+            proof: merkle::inclusion_proof(&leaves, c.index)
+                .iter()
+                .map(hex::encode)
+                .collect(),
+        })
+        .collect();
+    let ex = liveproof_verify::bundle::CommentsExcerpt {
+        session: manifest.session.clone(),
+        root: sealed.root.clone(),
+        count: sealed.count as u64,
+        comments,
+    };
+    let bytes = serde_json::to_vec_pretty(&ex).expect("serialises");
+    // A verifier reads JSON members up to its limit: a range that holds more comments than
+    // that must be exported in parts.
+    let limit = liveproof_verify::limits::Bundle::default().max_small;
+    if bytes.len() as u64 > limit {
+        return Err(EvidenceError::Range(format!(
+            "the range holds {} bytes of live comments, more than a bundle member may ({limit}): export a shorter range",
+            bytes.len()
+        )));
+    }
+    Ok(Some(bytes))
+}
+
 /// Cuts `from_ms`..`to_ms` of `blob` to FLAC, the same way for the archive and a verifier.
 pub fn cut_clip(blob: &Path, from_ms: u64, to_ms: u64) -> Result<Vec<u8>, EvidenceError> {
     // A seekable file, so that ffmpeg writes the FLAC header's sample count and MD5.
@@ -339,6 +386,9 @@ pub fn create(store: &Store, req: &Request) -> Result<Created, EvidenceError> {
             member::WITNESSED.into(),
             serde_json::to_vec_pretty(w).expect("serialises"),
         ));
+    }
+    if let Some(c) = comments_excerpt(store, &manifest, req.from_ms, req.to_ms)? {
+        members.push((member::COMMENTS.into(), c));
     }
     let mut tsa_pem = String::new();
     for (name, t) in [

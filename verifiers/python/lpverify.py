@@ -31,6 +31,7 @@ MANIFEST_DOMAIN = "liveproof/manifest/v1"
 TREE_HEAD_DOMAIN = "liveproof/tree-head/v1"
 SEGMENT_DOMAIN = "liveproof/segment/v1"
 GAP_DOMAIN = "liveproof/gap/v1"
+COMMENT_DOMAIN = "liveproof/comment/v1"
 LOG_ENTRY_DOMAIN = "liveproof/log-entry/v1"
 CUSTODY_DOMAIN = "liveproof/custody/v1"
 FORMAT = "liveproof/bundle/v2"
@@ -366,6 +367,36 @@ def gap_leaf(session, g):
                      + u64(g["start_ms"]) + u64(g["end_ms"]) + lstr(g["reason"]))
 
 
+def comment_leaf(session, c):
+    return leaf_hash(COMMENT_DOMAIN.encode() + b"\x00" + lstr(session) + u64(c["index"])
+                     + u64(c["t_ms"]) + lstr(c["kind"]) + lstr(c["user"] or "") + lstr(c["text"]))
+
+
+def check_comments(b, manifest, st):
+    """comments.json: every comment proven against the manifest's comments root, in order,
+    within the statement's range."""
+    text = lambda v: isinstance(v, str)
+    ex = strict(parse_json(b, "comments.json"),
+                {"session": text, "root": is_hex, "count": is_int, "comments": lambda v: isinstance(v, list)},
+                "comments")
+    sealed = manifest.get("comments")
+    if not isinstance(sealed, dict) or not is_hex(sealed.get("root")) or not is_int(sealed.get("count")):
+        raise Bad("the manifest seals no live comments")
+    if ex["session"] != manifest["session"] or ex["root"] != sealed["root"] or ex["count"] != sealed["count"]:
+        raise Bad("the comments are not the ones this manifest seals")
+    root, last = bytes.fromhex(sealed["root"]), -1
+    for c in ex["comments"]:
+        strict(c, {"index": is_int, "t_ms": is_int, "kind": text,
+                   "user": lambda v: v is None or isinstance(v, str), "text": text,
+                   "proof": proof_list}, "comment")
+        if c["index"] <= last or not st["from_ms"] <= c["t_ms"] <= st["to_ms"]:
+            raise Bad("comment %d is out of order or outside the range" % c["index"])
+        last = c["index"]
+        if not included(comment_leaf(manifest["session"], c), c["index"], ex["count"],
+                        [bytes.fromhex(x) for x in c["proof"]], root):
+            raise Bad("comment %d does not reach the sealed root" % c["index"])
+
+
 def tree_head_message(h):
     return u64(h["size"]) + bytes.fromhex(h["root"]) + h["timestamp"].encode("ascii")
 
@@ -614,6 +645,14 @@ def verify(path, trusted, tsa_cert=None, witnesses=(), revoked=None):
         end = min(last["end_ms"], manifest["duration_ms"])
         add("clip.range", clip["from_ms"] <= first["start_ms"] and clip["to_ms"] >= end
             and clip["from_ms"] < clip["to_ms"])
+
+    # Step 9b: the live comments of the range.
+    if "comments.json" in m:
+        try:
+            check_comments(m["comments.json"], manifest, st)
+            add("comments", True)
+        except (Bad, ValueError) as e:
+            add("comments", False, str(e))
 
     # Step 10: the log.
     try:

@@ -40,6 +40,8 @@ pub mod member {
     pub const WITNESSED: &str = "witnessed.json";
     /// The certificate (chain) of the TSA that issued the token.
     pub const TSA_PEM: &str = "tsa.pem";
+    /// The live comments of the range, each proven against the manifest's comments root.
+    pub const COMMENTS: &str = "comments.json";
     /// Prefix of the included original recording (`recording.<ext>`).
     pub const RECORDING_PREFIX: &str = "recording.";
 }
@@ -180,6 +182,50 @@ pub struct ManifestView {
     pub model: String,
     /// When it was archived (RFC 3339).
     pub ingested_at: String,
+    /// The live comments sealed with the session, when it has any.
+    #[serde(default)]
+    pub comments: Option<CommentsRoot>,
+}
+
+/// What a manifest seals of a session's live comments (the fields a verifier reads).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CommentsRoot {
+    /// Comments on the timeline.
+    pub count: u64,
+    /// Merkle root over their leaves, hex.
+    pub root: String,
+}
+
+/// A live comment in a bundle, with its proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvenComment {
+    /// Position among the session's comments.
+    pub index: u64,
+    /// Milliseconds from the start of the recording.
+    pub t_ms: u64,
+    /// `chat`, `gift`, ...
+    pub kind: String,
+    /// The account, when the source names one.
+    pub user: Option<String>,
+    /// The words.
+    pub text: String,
+    /// Inclusion proof against the comments root, hex hashes.
+    pub proof: Vec<String>,
+}
+
+/// `comments.json`: the live comments of the bundle's range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentsExcerpt {
+    /// Session id.
+    pub session: String,
+    /// The manifest's comments root, hex.
+    pub root: String,
+    /// The session's comment count (the tree's size).
+    pub count: u64,
+    /// The comments of the range, in order.
+    pub comments: Vec<ProvenComment>,
 }
 
 /// `bundle.json` of v1 bundles.

@@ -797,6 +797,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         return finish(c, vec![], not_proven, signer);
     };
     check_excerpt(&mut c, &excerpt, &manifest, &st);
+    let comments = check_comments(&mut c, &small, &manifest, &st);
 
     // 6. The manifest is in the log under a signed tree head; witnesses; custody.
     check_log(&mut c, &small, &manifest, &manifest_bytes, &bundle_key);
@@ -822,6 +823,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
     }
 
     let facts = Facts {
+        comments,
         signer: signer.as_ref(),
         excerpt: &excerpt,
         manifest: &manifest,
@@ -943,6 +945,86 @@ fn check_manifest(
         },
     );
     manifest.map(|m| (m, bytes))
+}
+
+/// Step 5b: `comments.json` (when present): every comment proven against the comments root the
+/// manifest seals, in order, within the statement's range (`comments`). Returns how many.
+fn check_comments(
+    c: &mut Checks,
+    small: &BTreeMap<String, Vec<u8>>,
+    manifest: &ManifestView,
+    st: &Statement,
+) -> usize {
+    let Some(b) = small.get(member::COMMENTS) else {
+        return 0;
+    };
+    let r = (|| -> Result<usize, String> {
+        let ex: crate::bundle::CommentsExcerpt = serde_json::from_slice(b)
+            .map_err(|e| format!("{} is not a comments excerpt: {e}", member::COMMENTS))?;
+        let sealed = manifest
+            .comments
+            .as_ref()
+            .ok_or("the manifest seals no live comments")?;
+        if ex.session != manifest.session || ex.root != sealed.root || ex.count != sealed.count {
+            return Err(
+                "the comments are not the ones this manifest seals (session, root or count differ)"
+                    .into(),
+            );
+        }
+        let root = seal::hex32(&sealed.root).ok_or("the comments root is not 64 hex digits")?;
+        let mut last: Option<u64> = None;
+        for x in &ex.comments {
+            if last.is_some_and(|l| x.index <= l) {
+                return Err(format!("comment {} is out of order", x.index));
+            }
+            last = Some(x.index);
+            if x.t_ms < st.from_ms || x.t_ms > st.to_ms {
+                return Err(format!(
+                    "comment {} at {} is outside the bundle's range",
+                    x.index,
+                    clock(x.t_ms)
+                ));
+            }
+            let proof: Vec<merkle::Hash> = x
+                .proof
+                .iter()
+                .map(|p| seal::hex32(p))
+                .collect::<Option<_>>()
+                .ok_or("a proof hash is not 64 hex digits")?;
+            let leaf = merkle::leaf_hash(&seal::comment_encoding(
+                &manifest.session,
+                x.index,
+                x.t_ms,
+                &x.kind,
+                x.user.as_deref().unwrap_or(""),
+                &x.text,
+            ));
+            if !merkle::verify_inclusion(
+                &leaf,
+                x.index as usize,
+                sealed.count as usize,
+                &proof,
+                &root,
+            ) {
+                return Err(format!(
+                    "comment {} was changed: its proof does not reach the sealed root",
+                    x.index
+                ));
+            }
+        }
+        Ok(ex.comments.len())
+    })();
+    c.add(
+        "comments",
+        r.is_ok(),
+        match &r {
+            Ok(n) => {
+                format!("{n} live comment(s) shown are word for word those sealed with the session")
+            }
+            Err(e) => e.clone(),
+        },
+    );
+    r.unwrap_or(0)
 }
 
 /// Step 6: `log.json` proves the manifest is an entry of the log under a tree head signed by
@@ -1150,6 +1232,7 @@ fn check_revocation(c: &mut Checks, key: &[u8; 32], trust: &Trust, head_time: Op
 
 /// What the checks established, to say what the bundle proves and what it does not.
 struct Facts<'a> {
+    comments: usize,
     signer: Option<&'a Signer>,
     excerpt: &'a Excerpt,
     manifest: &'a ManifestView,
@@ -1188,6 +1271,12 @@ impl Facts<'_> {
             "the manifest is in the archive's append-only log: deleting, replacing or back-dating it would break the signed tree head".to_string(),
             "the audio clip is the one the archive cut from that recording for this range".to_string(),
         ]);
+        if self.comments > 0 {
+            proven.push(format!(
+                "the {} live comment(s) shown are word for word those sealed with the recording, at their times",
+                self.comments
+            ));
+        }
         if let Some(t) = &self.times.head {
             proven.push(format!("the log head covering this manifest existed by {t}, as a time-stamping authority attests"));
         }
@@ -1441,6 +1530,7 @@ mod tests {
             recording: None,
         };
         let f = Facts {
+            comments: 0,
             signer: None,
             excerpt: &excerpt,
             manifest: &view,
