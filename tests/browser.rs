@@ -89,7 +89,18 @@ fn search_click_a_hit_and_the_player_is_at_the_segment_start() {
     // Speech from 6 s on, so jumping to the hit really moves the player.
     let late = d.path().join("late.wav");
     speech_in_silence(&fixture("jfk.wav"), 6, 1, &late, &[]);
-    let s = ingest(&data, &late, &["--model", "tiny.en"]);
+    // Two live comments on the same timeline, shown beside the transcript.
+    let xml = d.path().join("late.xml");
+    std::fs::write(
+        &xml,
+        r#"<i><d p="7.0,1,25,0,0,0,u,0" user="观众甲">主播说的是真的吗</d><d p="8.0,1,25,0,0,0,v,0" user="观众乙">已下单</d></i>"#,
+    )
+    .unwrap();
+    let s = ingest(
+        &data,
+        &late,
+        &["--model", "tiny.en", "--comments", xml.to_str().unwrap()],
+    );
     let id = s["session"].as_str().unwrap().to_string();
     let (_, show) = run(&data, &["show", &id]);
     let segs = show.unwrap()["segments"].as_array().unwrap().clone();
@@ -182,6 +193,29 @@ fn search_click_a_hit_and_the_player_is_at_the_segment_start() {
         &format!(
             "return Math.abs(document.getElementById('player').currentTime * 1000 - {first}) < 300"
         ),
+    );
+    // The live comments beside the transcript: clicking one jumps the player to its time.
+    wd.until(
+        sid,
+        "return document.querySelectorAll('#comments li').length",
+    );
+    let n = wd.js(
+        sid,
+        "return document.querySelectorAll('#comments li').length",
+    );
+    assert_eq!(n, 2);
+    let text = wd.js(
+        sid,
+        "return document.getElementById('comments').textContent",
+    );
+    assert!(text.as_str().unwrap().contains("观众甲"), "{text}");
+    wd.js(
+        sid,
+        "document.querySelectorAll('#comments li')[1].click(); return true",
+    );
+    wd.until(
+        sid,
+        "return Math.abs(document.getElementById('player').currentTime * 1000 - 8000) < 300",
     );
     let shot = wd.call("GET", &format!("/session/{sid}/screenshot"), json!({}));
     let png = base64_decode(shot.as_str().unwrap());
