@@ -321,4 +321,20 @@ fn ingest_takes_several_files_or_a_folder() {
         .as_str()
         .unwrap()
         .ends_with("bad.flv"));
+
+    // watch: a model that is not installed stops it at once (exit 4), not on every pass; a
+    // folder that does not exist is bad input (exit 3).
+    let (out, _) = run(
+        &data,
+        &["watch", folder.to_str().unwrap(), "--model", "nosuch"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let gone = d.path().join("gone");
+    let (out, _) = run(&data, &["watch", gone.to_str().unwrap(), "--once"]);
+    assert_eq!(out.status.code(), Some(3));
 }

@@ -19,6 +19,8 @@ pub fn watch(ctx: &Ctx, a: WatchArgs) -> Result<(), Failure> {
         ))
         .into());
     }
+    // A missing model is the machine's problem, not a file's: say so now, not on every pass.
+    liveproof::models::resolve(&a.model, &ctx.config.models)?;
     let mut store = Store::open(&ctx.data)?;
     let opts = watch::Options {
         settle: Duration::from_secs(a.settle_secs),
