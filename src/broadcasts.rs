@@ -42,16 +42,82 @@ struct Placed {
     host: Option<String>,
     start: chrono::DateTime<chrono::FixedOffset>,
     duration_ms: u64,
+    /// A numbered segment of a recorder's run: (run start, number).
+    run: Option<(chrono::DateTime<chrono::FixedOffset>, u64)>,
+    /// Its own start is unknown (`start` is placed by `chain_runs`).
+    estimated: bool,
 }
 
-/// When a session started: its sidecar's `started_at`, else its ingest time.
-fn start_of(m: &crate::manifest::Manifest) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+type Time = chrono::DateTime<chrono::FixedOffset>;
+
+fn meta_time(m: &crate::manifest::Manifest, key: &str) -> Option<Time> {
     m.metadata
         .as_ref()
-        .and_then(|md| md.get("started_at"))
+        .and_then(|md| md.get(key))
         .and_then(|v| v.as_str())
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-        .or_else(|| chrono::DateTime::parse_from_rfc3339(&m.ingested_at).ok())
+}
+
+/// When a session started: its sidecar's `started_at`; for a later segment of a recorder's
+/// run without one, placed after the run's earlier segments (`chain_runs`); else its ingest
+/// time.
+fn place(row: crate::store::SessionRow, m: &crate::manifest::Manifest) -> Option<Placed> {
+    let segment = m
+        .metadata
+        .as_ref()
+        .and_then(|md| md.get("segment"))
+        .and_then(|v| v.as_u64());
+    let run = meta_time(m, "recording_started_at").zip(segment);
+    let own = meta_time(m, "started_at");
+    let estimated = own.is_none() && run.is_some();
+    let start = own
+        .or(run.map(|(r, _)| r))
+        .or_else(|| chrono::DateTime::parse_from_rfc3339(&m.ingested_at).ok())?;
+    Some(Placed {
+        session: row.session,
+        platform: row.platform,
+        room: row.room,
+        host: row.host,
+        start,
+        duration_ms: m.duration_ms,
+        run,
+        estimated,
+    })
+}
+
+/// Lays the segments of one run whose starts are unknown end to end after its earlier ones.
+fn chain_runs(placed: &mut [Placed]) {
+    placed.sort_by(|a, b| {
+        (
+            &a.platform,
+            &a.room,
+            a.run.map(|r| r.0),
+            a.run.map(|r| r.1),
+            a.start,
+        )
+            .cmp(&(
+                &b.platform,
+                &b.room,
+                b.run.map(|r| r.0),
+                b.run.map(|r| r.1),
+                b.start,
+            ))
+    });
+    for i in 0..placed.len() {
+        let (Some((run, seg)), true) = (placed[i].run, placed[i].estimated) else {
+            continue;
+        };
+        // The latest end among the same room's segments of the same run with lower numbers.
+        let end = placed
+            .iter()
+            .filter(|p| p.room == placed[i].room && p.platform == placed[i].platform)
+            .filter(|p| p.run.is_some_and(|(r, s)| r == run && s < seg))
+            .map(|p| p.start + chrono::Duration::milliseconds(p.duration_ms as i64))
+            .max();
+        if let Some(end) = end {
+            placed[i].start = end.max(run);
+        }
+    }
 }
 
 /// Every broadcast in the archive, oldest first. Sessions without a room are broadcasts of
@@ -60,16 +126,9 @@ pub fn list(store: &Store, gap: Duration) -> Result<Vec<Broadcast>, StoreError> 
     let mut placed = Vec::new();
     for row in store.list()? {
         let m = store.manifest(&row.session)?;
-        let Some(start) = start_of(&m) else { continue };
-        placed.push(Placed {
-            session: row.session,
-            platform: row.platform,
-            room: row.room,
-            host: row.host,
-            start,
-            duration_ms: m.duration_ms,
-        });
+        placed.extend(place(row, &m));
     }
+    chain_runs(&mut placed);
     Ok(group(placed, gap))
 }
 
@@ -112,17 +171,9 @@ impl<'a> Locator<'a> {
                     && (self.visible)(r)
             }) {
                 let m = self.store.manifest(&r.session)?;
-                if let Some(start) = start_of(&m) {
-                    placed.push(Placed {
-                        session: r.session,
-                        platform: r.platform,
-                        room: r.room,
-                        host: r.host,
-                        start,
-                        duration_ms: m.duration_ms,
-                    });
-                }
+                placed.extend(place(r, &m));
             }
+            chain_runs(&mut placed);
             let groups = group(placed, self.gap);
             if key.1.is_none() {
                 // Room-less sessions are broadcasts of their own: do not cache them together.
@@ -303,7 +354,39 @@ mod tests {
             host: None,
             start: chrono::DateTime::parse_from_rfc3339(start).unwrap(),
             duration_ms: minutes * 60_000,
+            run: None,
+            estimated: false,
         }
+    }
+
+    #[test]
+    fn later_segments_of_a_run_without_a_start_follow_the_earlier_ones() {
+        let run = chrono::DateTime::parse_from_rfc3339("2026-05-01T20:00:00+08:00").unwrap();
+        let mut v = vec![
+            Placed {
+                run: Some((run, 0)),
+                ..p("s0", Some("r"), "2026-05-01T20:00:00+08:00", 30)
+            },
+            Placed {
+                run: Some((run, 2)),
+                estimated: true,
+                ..p("s2", Some("r"), "2026-05-01T20:00:00+08:00", 30)
+            },
+            Placed {
+                run: Some((run, 1)),
+                estimated: true,
+                ..p("s1", Some("r"), "2026-05-01T20:00:00+08:00", 30)
+            },
+            // The same room's evening broadcast is not part of the run.
+            p("e0", Some("r"), "2026-05-01T23:00:00+08:00", 30),
+        ];
+        chain_runs(&mut v);
+        let b = group(v, DEFAULT_GAP);
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[0].sessions, ["s0", "s1", "s2"]);
+        assert_eq!(b[1].sessions, ["e0"]);
+        assert_eq!(b[0].offsets_ms, [0, 30 * 60_000, 60 * 60_000]);
+        assert_eq!(b[0].duration_ms, 90 * 60_000);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! its number. Two layouts are known (README "Live rooms"):
 //!
 //! - DouyinLiveRecorder: `[PLATFORM/]ROOM/ROOM_YYYY-MM-DD_HH-MM-SS[_NNN].{flv,ts,mp4,…}`, where
-//!   ROOM is the streamer's name, PLATFORM a folder such as `抖音直播` and NNN the segment.
+//!   ROOM is the streamer's name, PLATFORM a folder such as `抖音直播` and NNN the segment. The
+//!   time is when the *recording* started (ffmpeg's segment muxer numbers the files of one run),
+//!   so segment NNN > 0 starts later by the earlier segments' durations.
 //! - BililiveRecorder: `ROOMID-NAME/录制-ROOMID-YYYYMMDD-HHMMSS-mmm-TITLE.flv`, with the live
 //!   comments beside it as `.xml`.
 //!
@@ -14,6 +16,9 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use regex::Regex;
+
+/// DouyinLiveRecorder's layout.
+pub const DOUYIN: &str = "DouyinLiveRecorder";
 
 /// The offset recorders' local times are read at unless told otherwise (UTC+08:00).
 pub const DEFAULT_OFFSET_SECS: i32 = 8 * 3600;
@@ -29,7 +34,8 @@ pub struct Named {
     pub room: String,
     /// The streamer, when the layout names one.
     pub host: Option<String>,
-    /// When the segment started (the recorder's clock, at the given offset).
+    /// The time in the name (the recorder's clock, at the given offset): when this file
+    /// started, or, for DouyinLiveRecorder's numbered segments, when the whole run started.
     pub started_at: DateTime<FixedOffset>,
     /// Segment number within the broadcast, when the layout has one.
     pub segment: Option<u32>,
@@ -38,8 +44,14 @@ pub struct Named {
 }
 
 impl Named {
-    /// The sidecar fields this name gives (`platform`, `room`, `host`, `started_at`, and
-    /// `recorder`, `segment`, `title` kept as extra fields).
+    /// Whether the name's time is when this file started (not a later segment of a run).
+    pub fn starts_here(&self) -> bool {
+        self.recorder != DOUYIN || self.segment.unwrap_or(0) == 0
+    }
+
+    /// The sidecar fields this name gives (`platform`, `room`, `host`, `started_at` when the
+    /// name says when this file started, and `recorder`, `segment`, `title`,
+    /// `recording_started_at` kept as extra fields).
     pub fn sidecar(&self) -> serde_json::Map<String, serde_json::Value> {
         let mut m = serde_json::Map::new();
         m.insert("platform".into(), self.platform.clone().into());
@@ -47,7 +59,15 @@ impl Named {
         if let Some(h) = &self.host {
             m.insert("host".into(), h.clone().into());
         }
-        m.insert("started_at".into(), self.started_at.to_rfc3339().into());
+        if self.starts_here() {
+            m.insert("started_at".into(), self.started_at.to_rfc3339().into());
+        }
+        if self.recorder == DOUYIN && self.segment.is_some() {
+            m.insert(
+                "recording_started_at".into(),
+                self.started_at.to_rfc3339().into(),
+            );
+        }
         m.insert("recorder".into(), self.recorder.into());
         if let Some(s) = self.segment {
             m.insert("segment".into(), s.into());
@@ -59,14 +79,14 @@ impl Named {
     }
 }
 
-static DOUYIN: LazyLock<Regex> = LazyLock::new(|| {
+static DOUYIN_NAME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"^(?P<room>.+?)_(?P<date>\d{4}-\d{2}-\d{2})_(?P<time>\d{2}-\d{2}-\d{2})(?:_(?P<seg>\d{1,6}))?$",
     )
     .expect("valid regex")
 });
 
-static BILIBILI: LazyLock<Regex> = LazyLock::new(|| {
+static BILIBILI_NAME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"^录制-(?P<room>\d+)-(?P<date>\d{8})-(?P<time>\d{6})-(?P<ms>\d{3})(?:-(?P<title>.*))?$",
     )
@@ -95,7 +115,7 @@ pub fn parse(path: &Path, offset_secs: i32) -> Option<Named> {
         .and_then(|p| p.file_name())
         .and_then(|n| n.to_str());
     let tz = FixedOffset::east_opt(offset_secs)?;
-    if let Some(c) = BILIBILI.captures(stem) {
+    if let Some(c) = BILIBILI_NAME.captures(stem) {
         let date = NaiveDate::parse_from_str(&c["date"], "%Y%m%d").ok()?;
         let time = NaiveTime::parse_from_str(&c["time"], "%H%M%S").ok()?;
         let ms: i64 = c["ms"].parse().ok()?;
@@ -119,7 +139,7 @@ pub fn parse(path: &Path, offset_secs: i32) -> Option<Named> {
                 .filter(|t| !t.is_empty()),
         });
     }
-    let c = DOUYIN.captures(stem)?;
+    let c = DOUYIN_NAME.captures(stem)?;
     let date = NaiveDate::parse_from_str(&c["date"], "%Y-%m-%d").ok()?;
     let time = NaiveTime::parse_from_str(&c["time"], "%H-%M-%S").ok()?;
     let room = c["room"].to_string();
@@ -136,7 +156,7 @@ pub fn parse(path: &Path, offset_secs: i32) -> Option<Named> {
         })
         .unwrap_or_else(|| "douyin".into());
     Some(Named {
-        recorder: "DouyinLiveRecorder",
+        recorder: DOUYIN,
         platform,
         host: Some(room.clone()),
         room,
@@ -164,6 +184,18 @@ mod tests {
         );
         assert_eq!(n.started_at.to_rfc3339(), "2026-05-01T20:00:05+08:00");
         assert_eq!(n.segment, Some(3));
+        // Segment 3 of a run: the name's time is the run's start, not this file's.
+        let m = n.sidecar();
+        assert!(!m.contains_key("started_at"));
+        assert_eq!(m["recording_started_at"], "2026-05-01T20:00:05+08:00");
+        let zero = parse(
+            &p.with_file_name("好物小店_2026-05-01_20-00-05_000.ts"),
+            DEFAULT_OFFSET_SECS,
+        );
+        assert_eq!(
+            zero.unwrap().sidecar()["started_at"],
+            "2026-05-01T20:00:05+08:00"
+        );
         // A name with underscores of its own, another platform folder, no segment number.
         let p = Path::new("快手直播/a_b_c/a_b_c_2026-05-01_09-30-00.flv");
         let n = parse(p, 0).unwrap();

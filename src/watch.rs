@@ -180,7 +180,11 @@ fn not_ready(f: &Seen, all: &[Seen], now: SystemTime, opts: &Options) -> Option<
 }
 
 /// The sidecar for one file: `--meta`, the folder's, the file's own, and the naming.
-fn sidecar_for(f: &Seen, opts: &Options) -> Result<Map<String, Value>, IngestError> {
+fn sidecar_for(
+    f: &Seen,
+    opts: &Options,
+    previous_end: Option<String>,
+) -> Result<Map<String, Value>, IngestError> {
     let mut m = Map::new();
     let beside = f.path.with_extension("json");
     let folder = f.path.parent().map(|p| p.join(FOLDER_SIDECAR));
@@ -201,16 +205,43 @@ fn sidecar_for(f: &Seen, opts: &Options) -> Result<Map<String, Value>, IngestErr
     {
         m.extend(layer);
     }
+    let own_has = |k: &str| own.as_ref().is_some_and(|o| o.contains_key(k));
     if let Some(n) = &f.named {
         for (k, v) in n.sidecar() {
-            let per_file = matches!(k.as_str(), "started_at" | "segment" | "title");
-            let own_has = own.as_ref().is_some_and(|o| o.contains_key(&k));
-            if (per_file && !own_has) || !m.contains_key(&k) {
+            let per_file = matches!(
+                k.as_str(),
+                "started_at" | "segment" | "title" | "recording_started_at"
+            );
+            if (per_file && !own_has(&k)) || !m.contains_key(&k) {
                 m.insert(k, v);
             }
         }
+        // A later segment of a run starts where the previous one ended; unknown, it has no
+        // start of its own (never the run's, nor a folder-wide one).
+        if !n.starts_here() && !own_has("started_at") {
+            match previous_end {
+                Some(t) => m.insert("started_at".into(), t.into()),
+                None => m.remove("started_at"),
+            };
+        }
     }
     Ok(m)
+}
+
+/// Where the previous segment of a DouyinLiveRecorder run ended, when it is archived with a
+/// start: this segment's start.
+fn previous_end(store: &Store, f: &Seen) -> Option<String> {
+    let n = f.named.as_ref().filter(|n| !n.starts_here())?;
+    let seg = n.segment?;
+    let stem = f.path.file_stem()?.to_str()?;
+    let run = &stem[..stem.rfind('_')?];
+    let ext = f.path.extension()?.to_str()?;
+    let prev = f.path.with_file_name(format!("{run}_{:03}.{ext}", seg - 1));
+    let w = store.watched(&prev.to_string_lossy()).ok()??;
+    let m = store.manifest(w.session.as_deref()?).ok()?;
+    let start = crate::sidecar::field(m.metadata.as_ref()?, "started_at")?;
+    let start = chrono::DateTime::parse_from_rfc3339(start).ok()?;
+    Some((start + chrono::Duration::milliseconds(m.duration_ms as i64)).to_rfc3339())
 }
 
 /// Ingests one finished file: normally, and when its framing shows it cut short, through the
@@ -221,7 +252,7 @@ fn ingest_one(
     opts: &Options,
     progress: &dyn Progress,
 ) -> Result<(ingest::Summary, Option<String>), IngestError> {
-    let meta = sidecar_for(f, opts)?;
+    let meta = sidecar_for(f, opts, previous_end(store, f))?;
     let dir = tempfile::tempdir().map_err(|e| IngestError::Input {
         path: f.path.clone(),
         reason: format!("cannot create a temporary directory: {e}"),
@@ -410,21 +441,35 @@ mod tests {
             meta: Some(base),
             ..Default::default()
         };
-        let m = sidecar_for(&f, &opts).unwrap();
+        let m = sidecar_for(&f, &opts, None).unwrap();
         assert_eq!(m["operator"], "trust team");
         assert_eq!(m["host"], "小王", "the folder's sidecar names the host");
         assert_eq!(m["host_kind"], "digital_human");
         assert_eq!(m["room"], "好物小店", "the naming fills in the room");
         assert_eq!(m["segment"], 2);
-        // A folder-wide start time is not this segment's: the name's wins, unless the file's
-        // own sidecar says otherwise.
+        // A folder-wide start time is not this segment's, and neither is the run's start in
+        // its name: segment 2 starts where segment 1 ended, when that is known.
+        assert!(!m.contains_key("started_at"), "{m:?}");
+        assert_eq!(m["recording_started_at"], "2026-05-01T20:00:00+08:00");
+        let m = sidecar_for(&f, &opts, Some("2026-05-01T20:30:00+08:00".into())).unwrap();
+        assert_eq!(m["started_at"], "2026-05-01T20:30:00+08:00");
+        // Segment 0's start is the run's.
+        let zero = room.join("好物小店_2026-05-01_20-00-00_000.flv");
+        let f0 = Seen {
+            named: recorders::parse(&zero, recorders::DEFAULT_OFFSET_SECS),
+            path: zero,
+            size: 1,
+            mtime: SystemTime::now(),
+        };
+        let m = sidecar_for(&f0, &opts, None).unwrap();
         assert_eq!(m["started_at"], "2026-05-01T20:00:00+08:00");
+        // The file's own sidecar has the last word.
         std::fs::write(
             file.with_extension("json"),
             r#"{"started_at":"2026-05-01T12:00:01Z"}"#,
         )
         .unwrap();
-        let m = sidecar_for(&f, &opts).unwrap();
+        let m = sidecar_for(&f, &opts, None).unwrap();
         assert_eq!(m["started_at"], "2026-05-01T12:00:01Z");
     }
 }

@@ -70,23 +70,23 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
     let bili = rec.join("21452505-七海");
     std::fs::create_dir_all(&douyin).unwrap();
     std::fs::create_dir_all(&bili).unwrap();
-    let seg =
-        |n: u32, min: u32| douyin.join(format!("好物小店_2026-05-01_20-{min:02}-00_{n:03}.flv"));
+    // DouyinLiveRecorder names every segment of a run with the run's start and a number.
+    let seg = |n: u32| douyin.join(format!("好物小店_2026-05-01_20-00-00_{n:03}.flv"));
 
     // Segment 0 finished; segment 1 cut short (the recorder was killed), segment 2 being
     // written: its bytes are a prefix of a whole FLV and it changed a moment ago.
-    flv(d.path(), 100, &seg(0, 0));
+    flv(d.path(), 100, &seg(0));
     // A Douyin-style fetcher's comments beside segment 0, in the JSONL format.
     std::fs::write(
-        seg(0, 0).with_extension("jsonl"),
+        seg(0).with_extension("jsonl"),
         "{\"t_ms\": 1000, \"kind\": \"chat\", \"user\": \"u1\", \"text\": \"想买\"}\n",
     )
     .unwrap();
     let whole = d.path().join("whole1.flv");
     flv(d.path(), 200, &whole);
     let bytes = std::fs::read(&whole).unwrap();
-    std::fs::write(seg(1, 1), &bytes[..bytes.len() * 2 / 3]).unwrap();
-    let growing = seg(2, 2);
+    std::fs::write(seg(1), &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let growing = seg(2);
     flv(d.path(), 300, &growing);
     let full = std::fs::read(&growing).unwrap();
     std::fs::write(&growing, &full[..full.len() / 2]).unwrap();
@@ -98,7 +98,7 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
         r#"<i><d p="1.25,1,25,16777215,0,0,ab,0" user="观众">主播这个真的最低价吗</d></i>"#,
     )
     .unwrap();
-    for p in [seg(0, 0), seg(1, 1)] {
+    for p in [seg(0), seg(1)] {
         age(&p, 120);
     }
     age(&b, 7200);
@@ -122,7 +122,24 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
     assert_eq!(show["metadata"]["platform"], "douyin");
     assert_eq!(show["metadata"]["room"], "好物小店");
     assert_eq!(show["metadata"]["segment"], 1);
-    assert_eq!(show["metadata"]["started_at"], "2026-05-01T20:01:00+08:00");
+    // Segment 1 starts where segment 0 ended; the run's start is kept as well.
+    let zero = state_of(&lines, "_000.flv").unwrap()["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, zshow) = run(&data, &["show", &zero]);
+    let zshow = zshow.unwrap();
+    let d0 = zshow["duration_ms"].as_i64().unwrap();
+    let run_start = chrono::DateTime::parse_from_rfc3339("2026-05-01T20:00:00+08:00").unwrap();
+    assert_eq!(zshow["metadata"]["started_at"], run_start.to_rfc3339());
+    assert_eq!(
+        show["metadata"]["started_at"],
+        (run_start + chrono::Duration::milliseconds(d0)).to_rfc3339()
+    );
+    assert_eq!(
+        show["metadata"]["recording_started_at"],
+        run_start.to_rfc3339()
+    );
     assert!(
         show["decode_warnings"][0]
             .as_str()
@@ -138,12 +155,7 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
         .to_string();
     let (_, bshow) = run(&data, &["show", &bsid]);
     assert_eq!(bshow.unwrap()["comments"]["count"], 1);
-    let zero = state_of(&lines, "_000.flv").unwrap()["session"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (_, zshow) = run(&data, &["show", &zero]);
-    assert_eq!(zshow.unwrap()["comments"]["source_format"], "jsonl");
+    assert_eq!(zshow["comments"]["source_format"], "jsonl");
 
     // A restart repeats nothing; the segment still being written still waits.
     let again = watch_once(&data, &rec, &["--settle-secs", "30"]);
@@ -182,7 +194,7 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
         .unwrap();
     std::fs::write(&growing, &full).unwrap();
     // The recorder's next segment is an MPEG-TS file.
-    let ts = douyin.join("好物小店_2026-05-01_20-03-00_003.ts");
+    let ts = douyin.join("好物小店_2026-05-01_20-00-00_003.ts");
     ffmpeg(
         &jfk_variant(d.path(), 500),
         &ts,
@@ -232,7 +244,7 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
     assert_eq!(room["sessions"].as_array().unwrap().len(), 3, "{b:#}");
     assert_eq!(room["platform"], "douyin");
     assert_eq!(room["started_at"], "2026-05-01T20:00:00+08:00");
-    assert_eq!(room["offsets_ms"][1], 60_000);
+    assert_eq!(room["offsets_ms"][1], d0);
     let bili_b = list.iter().find(|x| x["room"] == "21452505").unwrap();
     assert_eq!(bili_b["host"], "七海");
     assert_eq!(bili_b["sessions"].as_array().unwrap().len(), 1);
@@ -242,9 +254,9 @@ fn watch_ingests_finished_segments_only_and_a_restart_repeats_nothing() {
     let v = v.unwrap();
     assert_eq!(v["hits"][0]["broadcast"], room["broadcast"], "{v}");
     let at = v["hits"][0]["broadcast_ms"].as_u64().unwrap();
-    assert_eq!(at, 60_000 + v["hits"][0]["start_ms"].as_u64().unwrap());
+    assert_eq!(at, d0 as u64 + v["hits"][0]["start_ms"].as_u64().unwrap());
     let (_, r) = run(&data, &["report", one]);
-    assert_eq!(r.unwrap()["broadcast"]["offset_ms"], 60_000);
+    assert_eq!(r.unwrap()["broadcast"]["offset_ms"], d0);
     let (_, r) = run(&data, &["report", one, "--broadcast"]);
     let r = r.unwrap();
     assert_eq!(r["session"], room["broadcast"]);
