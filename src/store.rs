@@ -124,6 +124,10 @@ pub struct SessionRow {
     pub host: Option<String>,
 }
 
+/// The catalog's schema version (SQLite `user_version`): bump it whenever `Store::open`
+/// creates or migrates anything new, so that archives at an older version run the schema step.
+const SCHEMA_VERSION: i64 = 1;
+
 /// What `liveproof watch` has done with each file it saw, so that a restart neither loses nor
 /// repeats work: a file is looked at again only when its size or modification time changed.
 const WATCHED_TABLE: &str = "CREATE TABLE IF NOT EXISTS watched (
@@ -240,20 +244,28 @@ impl Store {
             .map_err(cat)?;
         db.pragma_update(None, "journal_mode", "WAL").map_err(cat)?;
         db.pragma_update(None, "synchronous", "FULL").map_err(cat)?;
-        // The schema is created and migrated under the write lock: processes opening a fresh
-        // archive at once (concurrent ingests) take turns instead of racing on ALTER TABLE.
-        let tx = db
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        // The schema is created and migrated under the write lock, once per schema version:
+        // processes opening a fresh archive at once take turns instead of racing on ALTER
+        // TABLE, and every later open (one per API request) skips it without locking.
+        let version: i64 = db
+            .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(cat)?;
-        tx.execute_batch(&format!(
-            "CREATE TABLE IF NOT EXISTS sessions ({SESSION_COLUMNS});"
-        ))
-        .map_err(cat)?;
-        migrate_shared_recordings(&tx).map_err(cat)?;
-        crate::seal::log::init(&tx).map_err(cat)?;
-        crate::access::init(&tx).map_err(cat)?;
-        tx.execute_batch(WATCHED_TABLE).map_err(cat)?;
-        tx.commit().map_err(cat)?;
+        if version < SCHEMA_VERSION {
+            let tx = db
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(cat)?;
+            tx.execute_batch(&format!(
+                "CREATE TABLE IF NOT EXISTS sessions ({SESSION_COLUMNS});"
+            ))
+            .map_err(cat)?;
+            migrate_shared_recordings(&tx).map_err(cat)?;
+            crate::seal::log::init(&tx).map_err(cat)?;
+            crate::access::init(&tx).map_err(cat)?;
+            tx.execute_batch(WATCHED_TABLE).map_err(cat)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+                .map_err(cat)?;
+            tx.commit().map_err(cat)?;
+        }
         let store = Self {
             root: root.to_path_buf(),
             db,
@@ -612,6 +624,37 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_older_catalog_is_migrated_once_and_then_opened_without_the_schema_step() {
+        let d = tempfile::tempdir().unwrap();
+        // A catalog from before token expiry, at schema version 0.
+        let c = Connection::open(d.path().join("catalog.sqlite")).unwrap();
+        c.execute_batch(
+            "CREATE TABLE tokens (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE,
+             role TEXT NOT NULL, platform TEXT, created_at TEXT NOT NULL);",
+        )
+        .unwrap();
+        drop(c);
+        let s = Store::open(d.path()).unwrap();
+        let version: i64 = s
+            .db()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let cols: i64 = s
+            .db()
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('tokens') WHERE name IN ('expires_unix', 'revoked_at')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(cols, 2);
+        assert!(s.watched("x").unwrap().is_none(), "the watch table exists");
+        drop(s);
+        Store::open(d.path()).unwrap();
+    }
 
     #[test]
     fn staging_hashes_while_copying_and_cleans_up_on_drop() {
