@@ -121,7 +121,14 @@ pub enum Command {
     /// audio clip cut losslessly (FLAC) from the original, the signed manifest, the log proof and
     /// signed tree head, the public key, and a printable report in Chinese and English.
     ///
-    /// Example: liveproof evidence 3f2a9c --from 00:12:00 --to 00:13:30 -o bundle.zip
+    /// With --broadcast, --from and --to are on the broadcast's timeline and the excerpt may
+    /// cross segment boundaries: the bundle holds one such bundle per segment (part-N.zip, each
+    /// with its own proofs) and span.json, signed, saying which range of which segment each
+    /// quotes and where the segment sits in the broadcast. `liveproof verify` checks both kinds.
+    ///
+    /// Examples:
+    ///   liveproof evidence 3f2a9c --from 00:12:00 --to 00:13:30 -o bundle.zip
+    ///   liveproof evidence 3f2a9c --broadcast --from 00:29:30 --to 00:30:40 -o across.zip
     #[command(verbatim_doc_comment)]
     Evidence(EvidenceArgs),
     /// Verify an evidence bundle offline: every signature, proof and hash, and whose key signed.
@@ -431,7 +438,8 @@ pub struct SearchArgs {
 /// Arguments of `liveproof evidence`.
 #[derive(Args)]
 pub struct EvidenceArgs {
-    /// Session id or unique prefix.
+    /// Session id or unique prefix (with --broadcast: the broadcast's id or any of its
+    /// sessions').
     pub session: String,
     /// Start of the excerpt: HH:MM:SS(.mmm), MM:SS or seconds.
     #[arg(long)]
@@ -445,6 +453,14 @@ pub struct EvidenceArgs {
     /// Also include the whole original recording.
     #[arg(long)]
     pub with_recording: bool,
+    /// --from and --to are times on the broadcast's timeline (`liveproof broadcasts`): the
+    /// bundle may cross segment boundaries, one part per segment, each with its own proofs.
+    #[arg(long)]
+    pub broadcast: bool,
+    /// With --broadcast: the longest pause between segments of one broadcast, in minutes (as
+    /// for `liveproof broadcasts`).
+    #[arg(long, default_value_t = 10, requires = "broadcast")]
+    pub gap_minutes: u64,
 }
 
 /// Arguments of `liveproof verify`.

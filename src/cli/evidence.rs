@@ -15,6 +15,9 @@ use super::{print_json, BadInput, Ctx, Failure};
 /// `liveproof evidence`.
 pub fn export(ctx: &Ctx, a: EvidenceArgs) -> Result<(), Failure> {
     let store = Store::open(&ctx.data)?;
+    if a.broadcast {
+        return export_span(ctx, &store, a);
+    }
     let req = liveproof::evidence::Request {
         session: &a.session,
         from_ms: liveproof::evidence::parse_time(&a.from)?,
@@ -45,6 +48,61 @@ pub fn export(ctx: &Ctx, a: EvidenceArgs) -> Result<(), Failure> {
             clock(st.from_ms),
             clock(st.to_ms),
             a.output.display(),
+        );
+    }
+    Ok(())
+}
+
+/// `liveproof evidence --broadcast`: a bundle over a range of the broadcast's timeline.
+fn export_span(ctx: &Ctx, store: &Store, a: EvidenceArgs) -> Result<(), Failure> {
+    let req = liveproof::evidence::span::SpanRequest {
+        id: &a.session,
+        from_ms: liveproof::evidence::parse_time(&a.from)?,
+        to_ms: liveproof::evidence::parse_time(&a.to)?,
+        output: &a.output,
+        with_recording: a.with_recording,
+        now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        by: liveproof::custody::local_user(),
+        tsa: ctx.config.tsa(),
+        gap: std::time::Duration::from_secs(a.gap_minutes.saturating_mul(60)),
+        visible: &|_| true,
+    };
+    let made = liveproof::evidence::span::create_span(store, &req)?;
+    for w in &made.timestamp_warnings {
+        eprintln!("warning: {w}");
+    }
+    let st = &made.statement;
+    if ctx.json {
+        print_json(&serde_json::json!({
+            "bundle": a.output, "span": st, "parts": made.parts,
+            "timestamp_warnings": made.timestamp_warnings,
+        }))?;
+    } else {
+        let key = keys::public_hex(&keys::load_or_create(&ctx.data)?);
+        println!(
+            "wrote {}: broadcast {}, {} – {}, {} segment(s):",
+            a.output.display(),
+            st.broadcast,
+            clock(st.from_ms),
+            clock(st.to_ms),
+            st.parts.len()
+        );
+        for (p, s) in st.parts.iter().zip(&made.parts) {
+            println!(
+                "  {}: session {}, segments {}–{}, {} – {} (broadcast time {} – {})",
+                p.file,
+                p.session,
+                s.first_index,
+                s.last_index,
+                clock(p.from_ms),
+                clock(p.to_ms),
+                clock(p.offset_ms + p.from_ms),
+                clock(p.offset_ms + p.to_ms)
+            );
+        }
+        println!(
+            "verify with: liveproof verify {} --key {key}",
+            a.output.display()
         );
     }
     Ok(())
@@ -125,6 +183,26 @@ fn print_verdict(v: &Verdict) {
     }
     if !v.witnessed_by.is_empty() {
         println!("Witnessed by: {}", v.witnessed_by.join(", "));
+    }
+    if let Some(sp) = &v.span {
+        println!(
+            "Broadcast {}, {} – {}, in {} part(s):",
+            sp.broadcast,
+            clock(sp.from_ms),
+            clock(sp.to_ms),
+            sp.parts.len()
+        );
+        for p in &sp.parts {
+            println!(
+                "  {} session {}: {} – {} (broadcast time {} – {})",
+                if p.ok { "PASS" } else { "FAIL" },
+                p.session,
+                clock(p.from_ms),
+                clock(p.to_ms),
+                clock(p.offset_ms + p.from_ms),
+                clock(p.offset_ms + p.to_ms)
+            );
+        }
     }
     if v.status == Status::UnknownSigner {
         println!("NOT VERIFIED: intact, but signed by a key you did not say to trust. Anyone can make such a bundle; compare the fingerprint with the one the archive publishes and pass --key or --trust.");

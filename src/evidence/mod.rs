@@ -13,6 +13,7 @@
 
 pub mod clipcheck;
 pub mod report;
+pub mod span;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -244,7 +245,7 @@ pub fn create(store: &Store, req: &Request) -> Result<Created, EvidenceError> {
     // bundle would state an end the recording never reached.
     if req.from_ms >= manifest.duration_ms || req.to_ms > manifest.duration_ms + 1000 {
         return Err(EvidenceError::Range(format!(
-            "the range {} to {} goes past the end of session {id}, which lasts {}",
+            "the range {} to {} goes past the end of session {id}, which lasts {} (to go on into the next segment of its broadcast, ask for a broadcast bundle — `--broadcast`, or `broadcast=true` in the API — with times on the broadcast's timeline)",
             crate::media::clock(req.from_ms),
             crate::media::clock(req.to_ms),
             crate::media::clock(manifest.duration_ms)

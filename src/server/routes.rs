@@ -216,6 +216,9 @@ struct EvidenceQuery {
     to: String,
     #[serde(default)]
     with_recording: bool,
+    /// `from`/`to` on the broadcast's timeline; the bundle may span segments.
+    #[serde(default)]
+    broadcast: bool,
 }
 
 async fn evidence(
@@ -235,6 +238,39 @@ async fn evidence(
             crate::evidence::parse_time(&q.to).map_err(|e| ApiError::bad_request(e.to_string()))?;
         let dir = tempfile::tempdir().map_err(|e| ApiError::internal(e.to_string()))?;
         let out = dir.path().join("bundle.zip");
+        let range_or_internal = |e: crate::evidence::EvidenceError| match e {
+            crate::evidence::EvidenceError::Range(m) => ApiError::bad_request(m),
+            other => ApiError::internal(other.to_string()),
+        };
+        if q.broadcast {
+            // A broadcast is made only of sessions this caller may read.
+            let visible =
+                |r: &SessionRow| who.0.can_read(&store, &r.session, r.platform.as_deref());
+            let made = crate::evidence::span::create_span(
+                &store,
+                &crate::evidence::span::SpanRequest {
+                    id: &row.session,
+                    from_ms,
+                    to_ms,
+                    output: &out,
+                    with_recording: q.with_recording,
+                    now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    by: crate::custody::token_user(&who.0),
+                    tsa,
+                    gap: crate::broadcasts::DEFAULT_GAP,
+                    visible: &visible,
+                },
+            )
+            .map_err(range_or_internal)?;
+            let bytes = std::fs::read(&out).map_err(|e| ApiError::internal(e.to_string()))?;
+            return Ok((
+                bytes,
+                format!(
+                    "evidence-broadcast-{}-{}-{}.zip",
+                    made.statement.broadcast, from_ms, to_ms
+                ),
+            ));
+        }
         let req = crate::evidence::Request {
             session: &row.session,
             from_ms,
@@ -245,10 +281,7 @@ async fn evidence(
             by: crate::custody::token_user(&who.0),
             tsa,
         };
-        crate::evidence::create(&store, &req).map_err(|e| match e {
-            crate::evidence::EvidenceError::Range(m) => ApiError::bad_request(m),
-            other => ApiError::internal(other.to_string()),
-        })?;
+        crate::evidence::create(&store, &req).map_err(range_or_internal)?;
         let bytes = std::fs::read(&out).map_err(|e| ApiError::internal(e.to_string()))?;
         Ok((
             bytes,

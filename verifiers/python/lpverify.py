@@ -35,6 +35,8 @@ COMMENT_DOMAIN = "liveproof/comment/v1"
 LOG_ENTRY_DOMAIN = "liveproof/log-entry/v1"
 CUSTODY_DOMAIN = "liveproof/custody/v1"
 FORMAT = "liveproof/bundle/v2"
+SPAN_FORMAT = "liveproof/span/v1"
+SPAN_DOMAIN = "liveproof/span/v1"
 
 MAX_MEMBERS = 32
 MAX_SMALL = 16 << 20
@@ -44,6 +46,7 @@ MAX_RECORDING = 64 << 30
 MAX_RATIO = 100
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
+PART = re.compile(r"^part-[0-9]{1,3}\.zip$")
 
 
 class Bad(Exception):
@@ -533,20 +536,179 @@ def signature_ok(sig_bytes, domain, key, message):
     return len(raw) == 64 and ed25519_ok(key, domain, message, raw)
 
 
-def verify(path, trusted, tsa_cert=None, witnesses=(), revoked=None):
-    revoked = revoked or {}
-    checks = []
+class Checks:
+    """The checks made so far, and the verdict they give."""
 
-    def add(name, ok, detail=""):
-        checks.append({"name": name, "ok": bool(ok), "detail": detail})
+    def __init__(self):
+        self.checks = []
+
+    def add(self, name, ok, detail=""):
+        self.checks.append({"name": name, "ok": bool(ok), "detail": detail})
         return ok
 
-    def result(signer):
+    def result(self, signer):
+        checks = self.checks
         ok = bool(checks) and all(c["ok"] for c in checks)
         intact = bool(checks) and all(c["ok"] or c["name"] == "key.trusted" for c in checks)
         status = "verified" if ok else ("unknown_signer" if intact and signer else "not_verified")
         return {"ok": ok, "status": status, "signer": signer, "checks": checks,
                 "failed": [c["name"] for c in checks if not c["ok"]]}
+
+
+def key_of(text, trusted, add):
+    """(key bytes, signer) from public_key.txt's text; adds key.trusted or public_key."""
+    text = text.decode("utf-8", "replace").strip()
+    if HEX64.match(text.lower()):
+        key = bytes.fromhex(text)
+        name = trusted.get(key)
+        add("key.trusted", name is not None)
+        return key, {"fingerprint": sha256(key).hex()[:16], "public_key": key.hex(),
+                     "trusted": name is not None, "name": name}
+    add("public_key", False, "public_key.txt is not a key")
+    return bytes(32), None
+
+
+def is_span(path):
+    try:
+        with open(path, "rb") as f:
+            return any(d[0] == "span.json" for d in check_layout(f.read()))
+    except (Bad, OSError, struct.error):
+        return False
+
+
+SPAN_PART = {"file": lambda v: isinstance(v, str), "sha256": is_hex,
+             "session": lambda v: isinstance(v, str), "offset_ms": is_int, "from_ms": is_int,
+             "to_ms": is_int}
+
+
+def read_span(path, tmp):
+    """span.json, span.sig and public_key.txt by name, and the stored parts extracted to tmp:
+    {name: (path, sha256 hex)}."""
+    with open(path, "rb") as f:
+        declared = check_layout(f.read())
+    for name, method, _, size in declared:
+        if PART.match(name):
+            if method != 0:
+                raise Bad("member %s is compressed; the parts of a broadcast bundle are stored" % name)
+            if size > MAX_RECORDING + MAX_CLIP:
+                raise Bad("member %s is larger than %d bytes" % (name, MAX_RECORDING + MAX_CLIP))
+        elif name in ("span.json", "span.sig", "public_key.txt"):
+            if size > MAX_SMALL:
+                raise Bad("member %s is larger than %d bytes" % (name, MAX_SMALL))
+        else:
+            raise Bad("member %r does not belong in a broadcast bundle" % name)
+    z = zipfile.ZipFile(path)
+    small, parts = {}, {}
+    for name, _, _, size in declared:
+        h, n = hashlib.sha256(), 0
+        out = open(os.path.join(tmp, name), "wb") if PART.match(name) else None
+        kept = []
+        with z.open(name) as f:
+            while n <= size:
+                chunk = f.read(min(1 << 20, size + 1 - n))
+                if not chunk:
+                    break
+                n += len(chunk)
+                h.update(chunk)
+                if out:
+                    out.write(chunk)
+                else:
+                    kept.append(chunk)
+        if out:
+            out.close()
+        if n != size:
+            raise Bad("member %s does not inflate to its declared size" % name)
+        if out:
+            parts[name] = (os.path.join(tmp, name), h.hexdigest())
+        else:
+            small[name] = b"".join(kept)
+    return small, parts
+
+
+def verify_span(path, trusted, tsa_cert, witnesses, revoked):
+    """A broadcast bundle (docs/evidence-format.md §9): the signed span.json, then every
+    part-N.zip as a whole bundle (checks named part-N.*), then the timeline tying them."""
+    c = Checks()
+    add = c.add
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            small, parts = read_span(path, tmp)
+        except (Bad, OSError, zipfile.BadZipFile, struct.error, zlib.error) as e:
+            add("bundle.read", False, str(e))
+            return c.result(None)
+        add("bundle.read", True, "%d parts" % len(parts))
+        key, signer = key_of(small.get("public_key.txt", b""), trusted, add)
+        try:
+            st = strict(parse_json(small.get("span.json", b""), "span.json"), {
+                "format": lambda v: v == SPAN_FORMAT, "broadcast": lambda v: isinstance(v, str),
+                "created_at": lambda v: isinstance(v, str), "from_ms": is_int, "to_ms": is_int,
+                "parts": lambda v: isinstance(v, list) and all(
+                    isinstance(x, dict) and strict(x, SPAN_PART, "part") for x in v),
+            }, "span")
+        except Bad as e:
+            add("span.signature", False, str(e))
+            return c.result(signer)
+        add("span.signature", signature_ok(small.get("span.sig", b""), SPAN_DOMAIN, key, small["span.json"]))
+        listed = [p["file"] for p in st["parts"]]
+        add("span.members", bool(listed)
+            and listed == ["part-%d.zip" % (i + 1) for i in range(len(listed))]
+            and set(listed) == set(parts)
+            and all(parts[p["file"]][1] == p["sha256"] for p in st["parts"]))
+        reads = []
+        for p in st["parts"]:
+            prefix = p["file"][:-len(".zip")]
+            if p["file"] not in parts:
+                reads.append(None)
+                continue
+            part_path = parts[p["file"]][0]
+            v = verify(part_path, trusted, tsa_cert, witnesses, revoked, allow_span=False)
+            for k in v["checks"]:
+                if k["name"] != "key.trusted":
+                    add(prefix + "." + k["name"], k["ok"], k["detail"])
+            add(prefix + ".key", v["signer"] is not None and v["signer"]["public_key"] == key.hex())
+            try:
+                pm, _ = read_members(part_path)
+                pst = parse_json(pm["statement.json"], "statement.json")
+                man = parse_json(pm["manifest.json"], "manifest.json")
+                add(prefix + ".range", pst["session"] == p["session"] == man["session"]
+                    and (pst["from_ms"], pst["to_ms"]) == (p["from_ms"], p["to_ms"]))
+                md = man.get("metadata") or {}
+                reads.append((man["duration_ms"], md.get("platform"), md.get("room")))
+            except (Bad, KeyError, TypeError, OSError, zipfile.BadZipFile, struct.error, zlib.error):
+                add(prefix + ".range", False, "the part cannot be read")
+                reads.append(None)
+        add("span.timeline", span_timeline_ok(st, reads))
+        got = [r for r in reads if r is not None]
+        add("span.room", bool(got) and all(r[1:] == got[0][1:] for r in got))
+    return c.result(signer)
+
+
+def span_timeline_ok(st, reads):
+    """Parts in time order, not overlapping by more than a second, each quoting exactly what
+    the broadcast range cuts from its segment; no session twice."""
+    if st["to_ms"] <= st["from_ms"] or len({p["session"] for p in st["parts"]}) != len(st["parts"]):
+        return False
+    prev_end = None
+    for p, r in zip(st["parts"], reads):
+        if r is None or not is_int(r[0]):
+            return False
+        o, end = p["offset_ms"], p["offset_ms"] + r[0]
+        if prev_end is not None and o + 1000 < prev_end:
+            return False
+        prev_end = end
+        if o >= st["to_ms"] or end <= st["from_ms"]:
+            return False
+        if (p["from_ms"], p["to_ms"]) != (max(st["from_ms"], o) - o, min(st["to_ms"], end) - o):
+            return False
+    return True
+
+
+def verify(path, trusted, tsa_cert=None, witnesses=(), revoked=None, allow_span=True):
+    revoked = revoked or {}
+    if allow_span and is_span(path):
+        return verify_span(path, trusted, tsa_cert, witnesses, revoked)
+    c = Checks()
+    add, result = c.add, c.result
 
     try:
         m, hashes = read_members(path)
@@ -556,17 +718,7 @@ def verify(path, trusted, tsa_cert=None, witnesses=(), revoked=None):
     add("bundle.read", True, "%d members" % len(hashes))
 
     # Step 2: the key and whose it is.
-    text = m.get("public_key.txt", b"").decode("utf-8", "replace").strip()
-    key, signer = None, None
-    if HEX64.match(text.lower()):
-        key = bytes.fromhex(text)
-        name = trusted.get(key)
-        signer = {"fingerprint": sha256(key).hex()[:16], "public_key": key.hex(),
-                  "trusted": name is not None, "name": name}
-        add("key.trusted", name is not None)
-    else:
-        add("public_key", False, "public_key.txt is not a key")
-        key = bytes(32)
+    key, signer = key_of(m.get("public_key.txt", b""), trusted, add)
 
     # Step 3: the statement, strictly, signed over its exact bytes.
     if "bundle.json" in m or "statement.json" not in m:

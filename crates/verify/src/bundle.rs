@@ -44,6 +44,61 @@ pub mod member {
     pub const COMMENTS: &str = "comments.json";
     /// Prefix of the included original recording (`recording.<ext>`).
     pub const RECORDING_PREFIX: &str = "recording.";
+    /// A broadcast bundle's signed statement ([`SpanStatement`](super::SpanStatement)).
+    pub const SPAN: &str = "span.json";
+    /// Detached signature over `span.json`'s bytes.
+    pub const SPAN_SIG: &str = "span.sig";
+    /// A broadcast bundle's parts: `part-1.zip`, `part-2.zip`, ... each a whole bundle.
+    pub fn part(n: usize) -> String {
+        format!("part-{n}.zip")
+    }
+}
+
+/// Format tag of broadcast bundles: an excerpt of a broadcast that spans segment boundaries,
+/// one ordinary bundle per segment inside, tied together by one signed statement.
+pub const SPAN_FORMAT: &str = "liveproof/span/v1";
+
+/// One segment's part of a broadcast bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpanPart {
+    /// Member name (`part-N.zip`).
+    pub file: String,
+    /// SHA-256 of the member, hex.
+    pub sha256: String,
+    /// The session (segment) the part quotes.
+    pub session: String,
+    /// Where that session starts on the broadcast's timeline (ms).
+    pub offset_ms: u64,
+    /// The part's range in the session's own time (ms): the broadcast range cut to it.
+    pub from_ms: u64,
+    /// End of that range (ms).
+    pub to_ms: u64,
+}
+
+/// `span.json`: what the archive signs about a broadcast bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpanStatement {
+    /// Always [`SPAN_FORMAT`].
+    pub format: String,
+    /// The broadcast's id (its first session's id).
+    pub broadcast: String,
+    /// When the bundle was made (archive clock).
+    pub created_at: String,
+    /// Requested range start on the broadcast's timeline (ms).
+    pub from_ms: u64,
+    /// Requested range end on the broadcast's timeline (ms).
+    pub to_ms: u64,
+    /// The parts, in time order.
+    pub parts: Vec<SpanPart>,
+}
+
+/// The bytes of `span.json`: what `span.sig` signs, exactly as written.
+pub fn span_file(s: &SpanStatement) -> Vec<u8> {
+    let mut b = serde_json::to_vec_pretty(s).expect("statement serialises");
+    b.push(b'\n');
+    b
 }
 
 /// A segment in an excerpt, with its proof.
@@ -185,6 +240,9 @@ pub struct ManifestView {
     /// The live comments sealed with the session, when it has any.
     #[serde(default)]
     pub comments: Option<CommentsRoot>,
+    /// The metadata supplied at ingest (platform, room, started_at, ...), verbatim.
+    #[serde(default)]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// What a manifest seals of a session's live comments (the fields a verifier reads).

@@ -11,6 +11,7 @@ pub mod log;
 pub mod merkle;
 pub mod note;
 pub mod seal;
+pub mod span;
 pub mod trust;
 pub mod tsa;
 pub mod verify;

@@ -15,6 +15,8 @@ pub const TREE_HEAD_DOMAIN: &str = "liveproof/tree-head/v1";
 pub const BUNDLE_DOMAIN: &str = "liveproof/bundle/v1";
 /// Domain of v2 bundle statement signatures (the exact bytes of `statement.json`).
 pub const STATEMENT_DOMAIN: &str = "liveproof/statement/v2";
+/// Domain of broadcast bundle statements (the exact bytes of `span.json`).
+pub const SPAN_DOMAIN: &str = "liveproof/span/v1";
 /// Domain of segment leaves.
 pub const SEGMENT_DOMAIN: &str = "liveproof/segment/v1";
 /// Domain of gap leaves (speech that yielded no text).

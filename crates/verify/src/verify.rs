@@ -77,6 +77,9 @@ pub struct Verdict {
     pub custody: Vec<crate::bundle::CustodyEvent>,
     /// The session the bundle is about, once its manifest was read.
     pub session: Option<String>,
+    /// A broadcast bundle's parts: the broadcast, its range and each segment quoted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<crate::span::SpanFacts>,
 }
 
 impl Verdict {
@@ -92,10 +95,10 @@ impl Verdict {
     }
 }
 
-struct Checks(Vec<Check>);
+pub(crate) struct Checks(pub(crate) Vec<Check>);
 
 impl Checks {
-    fn add(&mut self, name: &str, ok: bool, detail: impl Into<String>) -> bool {
+    pub(crate) fn add(&mut self, name: &str, ok: bool, detail: impl Into<String>) -> bool {
         self.0.push(Check {
             name: name.into(),
             ok,
@@ -116,7 +119,7 @@ fn name_ok(n: &str) -> bool {
 
 /// Reads a member fully; it must inflate to exactly its declared size (checked beforehand
 /// against the member's limit).
-fn read_member<R: Read>(mut r: R, declared: u64) -> Result<Vec<u8>, String> {
+pub(crate) fn read_member<R: Read>(mut r: R, declared: u64) -> Result<Vec<u8>, String> {
     let mut buf = Vec::new();
     (&mut r)
         .take(declared + 1)
@@ -729,10 +732,30 @@ pub fn verify(bundle: &Path, opts: &Options) -> Verdict {
     verify_with(bundle, &bundle.display().to_string(), opts)
 }
 
-/// Verifies `bundle`, naming it `shown` in messages (a server does not show its paths): the
-/// named checks below, in order, each adding its results; a check that leaves nothing to go
-/// on ends the verification.
+/// Verifies `bundle`, naming it `shown` in messages (a server does not show its paths): a
+/// broadcast bundle (`span.json`) part by part (`crate::span`), any other as one session's.
 pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
+    if crate::span::is_span(bundle, &opts.limits) {
+        return crate::span::verify_span(bundle, shown, opts);
+    }
+    verify_bundle(bundle, shown, opts).0
+}
+
+/// What a verified session bundle says, for the broadcast bundle holding it.
+pub(crate) struct SessionRead {
+    /// Its statement.
+    pub statement: Statement,
+    /// Its manifest.
+    pub manifest: ManifestView,
+}
+
+/// One session's bundle: the named checks below, in order, each adding its results; a check
+/// that leaves nothing to go on ends the verification.
+pub(crate) fn verify_bundle(
+    bundle: &Path,
+    shown: &str,
+    opts: &Options,
+) -> (Verdict, Option<SessionRead>) {
     let mut c = Checks(Vec::new());
     let not_proven = vec![
         "that the speech recognition is right: the audio clip is the evidence, the text a guide"
@@ -748,7 +771,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
         Ok(m) => m,
         Err(e) => {
             c.add("bundle.read", false, e);
-            return finish(c, vec![], not_proven, None);
+            return (finish(c, vec![], not_proven, None), None);
         }
     };
     c.add(
@@ -773,7 +796,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
     let bundle_key = key_text.unwrap_or([0u8; 32]);
     let signer = key_text.map(|k| check_signer(&mut c, &k, &opts.trust));
     let Some(st) = check_statement(&mut c, &small, &bundle_key) else {
-        return finish(c, vec![], not_proven, signer);
+        return (finish(c, vec![], not_proven, signer), None);
     };
 
     // 3. Every member is the one the statement lists.
@@ -781,7 +804,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
 
     // 4. The manifest and its signature.
     let Some((manifest, manifest_bytes)) = check_manifest(&mut c, &small, &bundle_key) else {
-        return finish(c, vec![], not_proven, signer);
+        return (finish(c, vec![], not_proven, signer), None);
     };
 
     // 5. The excerpt: every segment proven against the sealed transcript root, in order.
@@ -794,7 +817,7 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
             false,
             "excerpt.json is missing or unreadable",
         );
-        return finish(c, vec![], not_proven, signer);
+        return (finish(c, vec![], not_proven, signer), None);
     };
     check_excerpt(&mut c, &excerpt, &manifest, &st);
     let comments = check_comments(&mut c, &small, &manifest, &st);
@@ -837,12 +860,18 @@ pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
     v.witnessed_by = witnessed_by;
     v.custody = custody;
     v.session = Some(manifest.session.clone());
-    v
+    (
+        v,
+        Some(SessionRead {
+            statement: st,
+            manifest,
+        }),
+    )
 }
 
 /// The verdict from the checks: verified only when all passed; intact but unknown when every
 /// check but the signer's passed.
-fn finish(
+pub(crate) fn finish(
     c: Checks,
     proven: Vec<String>,
     not_proven: Vec<String>,
@@ -867,11 +896,12 @@ fn finish(
         witnessed_by: Vec::new(),
         custody: Vec::new(),
         session: None,
+        span: None,
     }
 }
 
 /// Step 2a: whose key signed, and whether the caller trusts it (`key.trusted`).
-fn check_signer(c: &mut Checks, key: &[u8; 32], trust: &Trust) -> Signer {
+pub(crate) fn check_signer(c: &mut Checks, key: &[u8; 32], trust: &Trust) -> Signer {
     let sg = trust.signer(key);
     c.add(
         TRUST_CHECK,
