@@ -121,7 +121,8 @@ pub enum TranscribeError {
 /// A loaded model, ready to transcribe windows.
 pub struct Transcriber {
     ctx: std::sync::Arc<WhisperContext>,
-    state: whisper_rs::WhisperState,
+    /// The decoding state; replaced before every `full` call (see there).
+    state: Option<whisper_rs::WhisperState>,
     threads: usize,
     beam: usize,
     language: Language,
@@ -165,6 +166,21 @@ unsafe extern "C" fn encoder_gate(
     !gate.one_pass || gate.passes == 1
 }
 
+/// Keeps glibc from raising its mmap threshold: each window gets a fresh decoding state (its
+/// compute buffers are tens of MB), and once such a buffer is freed glibc would serve the next
+/// ones from the heap, which it does not give back, so the peak memory would grow by a state
+/// per worker.
+fn fixed_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        // SAFETY: mallopt only sets an allocator parameter; called once, before the buffers.
+        ONCE.call_once(|| unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        });
+    }
+}
+
 /// Threads to use: the free cores, since ggml's workers busy-wait.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism()
@@ -183,6 +199,7 @@ impl Transcriber {
         beam: usize,
     ) -> Result<Self, TranscribeError> {
         whisper_rs::install_logging_hooks();
+        fixed_mmap_threshold();
         let load_err = |detail: String| TranscribeError::Load {
             path: path.display().to_string(),
             detail,
@@ -207,7 +224,7 @@ impl Transcriber {
         let state = ctx.create_state().map_err(|e| load_err(e.to_string()))?;
         Ok(Self {
             ctx: std::sync::Arc::new(ctx),
-            state,
+            state: Some(state),
             threads: threads.max(1),
             beam: beam.max(1),
             language,
@@ -225,13 +242,25 @@ impl Transcriber {
         })?;
         Ok(Self {
             ctx: self.ctx.clone(),
-            state,
+            state: Some(state),
             threads: threads.max(1),
             beam: self.beam,
             language: self.language.clone(),
             gate: Box::default(),
             last_language: None,
         })
+    }
+
+    fn st(&mut self) -> &mut whisper_rs::WhisperState {
+        self.state
+            .as_mut()
+            .expect("a decoding state outside `full`")
+    }
+
+    fn st_ref(&self) -> &whisper_rs::WhisperState {
+        self.state
+            .as_ref()
+            .expect("a decoding state outside `full`")
     }
 
     /// Sets the threads this transcriber's Whisper calls use.
@@ -357,8 +386,9 @@ impl Transcriber {
         } else {
             // whisper.cpp's own "auto" costs the same encoder pass, but here the detector's
             // wavering between neighbours can be corrected (`pick_language`).
-            self.state.pcm_to_mel(samples, self.threads).map_err(fail)?;
-            let (id, probs) = self.state.lang_detect(0, self.threads).map_err(fail)?;
+            let threads = self.threads;
+            self.st().pcm_to_mel(samples, threads).map_err(fail)?;
+            let (id, probs) = self.st().lang_detect(0, threads).map_err(fail)?;
             let detected = pick_language(id, &probs);
             self.last_language = Some(detected.clone());
             detected
@@ -371,9 +401,9 @@ impl Transcriber {
     /// the decoder's first step after <|startoftranscript|>, as whisper.cpp's detector does
     /// after its own encoder pass.
     fn detect_on_last_encoding(&mut self) -> Result<(i32, Vec<f32>), whisper_rs::WhisperError> {
-        self.state
-            .decode(&[self.ctx.token_sot()], 0, self.threads)?;
-        let logits = self.state.get_logits()?;
+        let (sot, threads) = (self.ctx.token_sot(), self.threads);
+        self.st().decode(&[sot], 0, threads)?;
+        let logits = self.st_ref().get_logits()?;
         let n = whisper_rs::get_lang_max_id() + 1;
         let scores: Vec<f32> = (0..n)
             .map(|i| {
@@ -407,6 +437,19 @@ impl Transcriber {
         } else {
             SamplingStrategy::Greedy { best_of: 1 }
         };
+        // A fresh decoding state for every call: whisper.cpp seeds the first decoder's sampler
+        // only when a state is made, so at a fallback temperature (> 0) the text would depend
+        // on how many samples this worker drew for earlier windows, i.e. on the thread count.
+        // The old state goes first: two at once would double the peak memory.
+        self.state = None;
+        self.state = Some(
+            self.ctx
+                .create_state()
+                .map_err(|e| TranscribeError::Inference {
+                    at: crate::media::clock(offset_ms),
+                    detail: format!("cannot make a decoding state: {e}"),
+                })?,
+        );
         let mut p = FullParams::new(strategy);
         p.set_n_threads(self.threads as i32);
         p.set_no_context(true);
@@ -431,7 +474,7 @@ impl Transcriber {
                 &mut *self.gate as *mut EncoderGate as *mut std::ffi::c_void,
             );
         }
-        self.state
+        self.st()
             .full(p, samples)
             .map_err(|e| TranscribeError::Inference {
                 at: crate::media::clock(offset_ms),
@@ -450,7 +493,7 @@ impl Transcriber {
         let eot = self.ctx.token_eot();
         let mut out = Vec::new();
         let mut used_to = 0u64;
-        for seg in self.state.as_iter() {
+        for seg in self.st_ref().as_iter() {
             used_to = used_to.max(seg.end_timestamp().max(0) as u64);
             let raw = seg
                 .to_str_lossy()
@@ -501,8 +544,9 @@ impl Transcriber {
             Some(l) => l.to_string(),
             None if !self.ctx.is_multilingual() => "en".into(),
             None => {
-                self.state.pcm_to_mel(samples, self.threads).map_err(fail)?;
-                let (id, probs) = self.state.lang_detect(0, self.threads).map_err(fail)?;
+                let threads = self.threads;
+                self.st().pcm_to_mel(samples, threads).map_err(fail)?;
+                let (id, probs) = self.st().lang_detect(0, threads).map_err(fail)?;
                 pick_language(id, &probs)
             }
         };
@@ -582,7 +626,7 @@ impl Transcriber {
         let lang = self.decode_in_language(samples, offset_ms, more_follows)?;
         // Stopped after a first pass that kept nothing (its start judged no-speech: music,
         // noise): where Whisper would have resumed is unknown, so it runs to the end instead.
-        if self.gate.one_pass && self.gate.passes > 1 && self.state.full_n_segments() == 0 {
+        if self.gate.one_pass && self.gate.passes > 1 && self.st_ref().full_n_segments() == 0 {
             self.full(samples, offset_ms, &lang, false)?;
         }
         let window_end = offset_ms + samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);

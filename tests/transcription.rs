@@ -645,3 +645,63 @@ fn the_transcript_root_is_the_same_on_one_and_two_threads_and_reproduces() {
         "--threads 1 and 2 (plain windows)"
     );
 }
+
+/// 16-kHz mono f32 samples of a file, decoded by ffmpeg.
+fn samples_of(path: &std::path::Path) -> Vec<f32> {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(path)
+        .args(["-f", "f32le", "-ac", "1", "-ar", "16000", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    out.stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+#[test]
+fn a_window_decodes_the_same_whatever_the_worker_decoded_before() {
+    // Speech buried in loud noise makes Whisper fall back to sampling at a higher
+    // temperature; the sampler's state must not carry over from one window to the next, or
+    // the text would depend on which worker got which windows (the thread count).
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let noisy = d.path().join("noisy.wav");
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(fixture("jfk.wav"))
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "anoisesrc=color=pink:amplitude=1.0:seed=7:duration=11,aformat=sample_rates=16000:channel_layouts=mono",
+            "-filter_complex",
+            "[0:a]volume=0.5[s];[s][1:a]amix=inputs=2:duration=first:normalize=0",
+            "-ar",
+            "16000",
+            "-ac",
+            "1",
+            "-y",
+        ])
+        .arg(&noisy)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let pcm = samples_of(&noisy);
+    let model = models_dir().join("ggml-tiny.en.bin");
+    let lang = liveproof::transcribe::Language::parse("en").unwrap();
+    let mut t = liveproof::transcribe::Transcriber::load(&model, "tiny.en", lang, 1, 1).unwrap();
+    let texts: Vec<String> = (0..4)
+        .map(|_| {
+            let r = t.window(&pcm, 0, false).unwrap();
+            r.segments
+                .iter()
+                .map(|s| s.raw_text.as_str())
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect();
+    assert!(texts.iter().all(|x| x == &texts[0]), "{texts:#?}");
+}
