@@ -9,7 +9,7 @@ fn main() {
         .chunks_exact(2)
         .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
         .collect();
-    let mut p = liveproof::vad::Packer::default();
+    let mut p = liveproof::transcription::voice::Packer::default();
     for block in samples.chunks(1 << 16) {
         p.push(block); // as ingest does: the packer keeps only what it still needs
     }

@@ -14,10 +14,8 @@ use crate::media::{self, MediaError, PcmStream};
 use crate::models::{ModelError, ResolvedModel};
 use crate::sidecar::{self, SidecarError};
 use crate::store::{self, Store, StoreError};
-use crate::text;
-use crate::transcribe::{Language, Sectioner, TranscribeError, Transcriber};
-use crate::transcript::{self, Segment, Transcript};
-use crate::workers::{Done, Job, Pool};
+use crate::transcript::{self, Transcript};
+use crate::transcription::{self, Language, TranscribeError, TranscriptionError};
 
 /// What an ingest needs besides the recording.
 #[derive(Debug, Clone)]
@@ -60,7 +58,7 @@ impl Default for Options {
             model: crate::models::DEFAULT_MODEL.into(),
             config: Default::default(),
             language: "auto".into(),
-            threads: crate::transcribe::default_threads(),
+            threads: crate::transcription::default_threads(),
             beam: 1,
             allow_truncated: false,
             vad: false,
@@ -103,54 +101,22 @@ pub struct Summary {
     pub timings: Option<Timings>,
 }
 
-/// Wall time per ingest stage, in milliseconds. Decoding runs in its own process alongside
-/// inference, so `decode_wait_ms` is only the time inference waited for audio.
+/// Wall time per ingest stage, in milliseconds, and what transcription cost. Decoding runs in
+/// its own process alongside inference, so `decode_wait_ms` is only the time inference waited
+/// for audio.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
     /// Copying the recording into the store while hashing it (SHA-256).
     pub hash_ms: u64,
     /// Probing the container (ffprobe, labels, C2PA).
     pub probe_ms: u64,
-    /// Waiting for decoded audio.
-    pub decode_wait_ms: u64,
-    /// Voice-activity detection and packing.
-    pub vad_ms: u64,
-    /// Whisper (language detection, encoding, decoding): wall time, all workers together.
-    pub transcribe_ms: u64,
+    /// Transcription's own figures (waits, windows, workers, repeats, coverage, gaps).
+    #[serde(flatten)]
+    pub transcription: transcription::Stats,
     /// Claims, disclosure, manifest, signature, catalog and log commit.
     pub seal_ms: u64,
     /// Search index update.
     pub index_ms: u64,
-    /// Seconds of audio judged to be speech and sent to Whisper (ms).
-    pub speech_ms: u64,
-    /// Windows (chunks) Whisper processed.
-    pub windows: u64,
-    /// Whisper workers run in parallel (one decoding state and thread each).
-    pub workers: u64,
-    /// Time the workers spent transcribing, summed over workers (ms).
-    pub worker_busy_ms: u64,
-    /// Speech regions found to repeat earlier audio exactly.
-    pub repeats_found: u64,
-    /// Of those, the ones that took the earlier region's transcript (the others were
-    /// transcribed: the earlier text could not be told apart from its neighbours').
-    pub repeats_reused: u64,
-    /// Their audio (ms), not sent to Whisper.
-    pub repeats_reused_ms: u64,
-    /// Share of voice-active audio covered by text after the coverage audit, 0 to 1.
-    pub coverage: Option<f64>,
-    /// Regions decoded again alone because their window left them without text.
-    pub regions_redecoded: u64,
-    /// Voice-active stretches that still yielded no text: sealed as gaps.
-    pub gaps: u64,
-}
-
-/// Section length (s) for parallel transcription with `--no-vad`: a function of the
-/// recording's declared length only, never of the thread count (sections decide where
-/// windows are cut, so the text must not depend on how many workers there are): 1/16 of the
-/// recording (about four sections for each of up to four workers), between 60 s (each
-/// section's last window is partly empty) and 150 s (bounded audio in memory).
-fn section_seconds(declared_ms: Option<u64>) -> u64 {
-    declared_ms.map_or(120, |ms| (ms / 1000 / 16).clamp(60, 150))
 }
 
 /// The settings recorded in the manifest: everything besides the bytes and the weights that
@@ -370,7 +336,7 @@ pub fn ingest(
     });
     progress.start(probe.declared_ms);
     progress.phase("transcribing");
-    let (segments, gaps, report) = transcribe_file(
+    let (out, report) = transcribe_file(
         &staged.path,
         path,
         probe.clone(),
@@ -378,8 +344,9 @@ pub fn ingest(
         language,
         opts,
         progress,
-        &mut timings,
     )?;
+    timings.transcription = out.stats;
+    let (segments, gaps) = (out.segments, out.gaps);
     if segments.is_empty() && gaps.is_empty() {
         return Err(IngestError::NoSpeech {
             path: path.to_path_buf(),
@@ -426,7 +393,7 @@ pub fn ingest(
         model: model.name.clone(),
         model_sha256: model.sha256.clone(),
         software: format!("liveproof {}", crate::VERSION),
-        whisper_version: whisper_rs::get_whisper_version().to_string(),
+        whisper_version: transcription::engine_version(),
         ingested_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         metadata: sidecar,
         decode_warnings: cut_warning.into_iter().chain(report.warnings).collect(),
@@ -562,10 +529,31 @@ fn ensure_indexed(store: &Store, session: &str) -> Option<String> {
     }
 }
 
-/// Decodes a whole file and transcribes it in sections cut at quiet points (with VAD: packed
-/// speech chunks, see `vad`), spread over parallel Whisper workers (see `workers`), in
-/// bounded memory.
-#[allow(clippy::too_many_arguments)]
+/// The decoded recording as transcription reads it; the decode's report once it has ended.
+struct Decoded {
+    stream: Option<PcmStream>,
+    allow_truncated: bool,
+    report: Option<media::DecodeReport>,
+}
+
+impl transcription::Audio for Decoded {
+    fn read(&mut self, out: &mut Vec<f32>, max: usize) -> Result<usize, MediaError> {
+        match self.stream.as_mut() {
+            Some(s) => s.read(out, max),
+            None => Ok(0),
+        }
+    }
+
+    fn ended(&mut self) -> Result<(), MediaError> {
+        if let Some(s) = self.stream.take() {
+            self.report = Some(s.finish(self.allow_truncated)?);
+        }
+        Ok(())
+    }
+}
+
+/// Decodes the file at `path` (named `label` in messages) and transcribes it with the
+/// settings of `opts` (`transcription::transcribe`): what `ingest` and `reproduce` run.
 pub(crate) fn transcribe_file(
     path: &Path,
     label: &Path,
@@ -574,209 +562,31 @@ pub(crate) fn transcribe_file(
     language: Language,
     opts: &Options,
     progress: &dyn Progress,
-    timings: &mut Timings,
-) -> Result<
-    (
-        Vec<Segment>,
-        Vec<crate::transcript::Gap>,
-        media::DecodeReport,
-    ),
-    IngestError,
-> {
-    use std::time::Instant;
-    let transcriber =
-        Transcriber::load(&model.path, &model.name, language, opts.threads, opts.beam)?;
-    let section_len = section_seconds(probe.declared_ms);
-    let mut stream = PcmStream::open(path, label, probe)?;
-    let mut pool = Pool::start(transcriber, opts.threads)?;
-    let mut sectioner = Sectioner::new(section_len);
-    let mut packer = opts.vad.then(|| {
-        if opts.transcribe_repeats {
-            crate::vad::Packer::default()
-        } else {
-            crate::vad::Packer::with_repeats()
-        }
-    });
-    let mut reuse = RepeatFlow::default();
-    let mut done = Vec::new();
-    let mut block = Vec::with_capacity(1 << 16);
-    let clock = Instant::now();
-    loop {
-        block.clear();
-        let waited = Instant::now();
-        let n = stream.read(&mut block, 1 << 16)?;
-        timings.decode_wait_ms += waited.elapsed().as_millis() as u64;
-        if n == 0 {
-            break;
-        }
-        if let Some(p) = packer.as_mut() {
-            let vad_clock = Instant::now();
-            p.push(&block);
-            timings.vad_ms += vad_clock.elapsed().as_millis() as u64;
-            reuse.feed(p, &mut pool, &mut done)?;
-        } else {
-            sectioner.push(&block);
-            while let Some((at, samples)) = sectioner.next_section() {
-                pool.submit(Job::Section(at, samples))?;
-            }
-        }
-        progress.advance(pool.progress_ms());
-    }
-    // Judge the decode before transcribing the tail: a truncated file fails as such.
-    let report = stream.finish(opts.allow_truncated)?;
-    if let Some(p) = packer.as_mut() {
-        p.finish();
-        reuse.feed(p, &mut pool, &mut done)?;
-        reuse.drain(&mut pool, &mut done)?;
-    } else if let Some((at, samples)) = sectioner.finish() {
-        pool.submit(Job::Section(at, samples))?;
-    }
-    done.extend(pool.finish()?);
-    done.sort_by_key(|d| d.index);
-    // Wall time of the parallel transcription, less the time spent waiting for audio.
-    timings.transcribe_ms = (clock.elapsed().as_millis() as u64)
-        .saturating_sub(timings.decode_wait_ms + timings.vad_ms);
-    timings.workers = crate::workers::split_threads(opts.threads).0 as u64;
-    let mut raw = Vec::new();
-    let mut raw_gaps = Vec::new();
-    let (mut voice_ms, mut covered_ms) = (0u64, 0u64);
-    for d in done {
-        timings.windows += d.windows;
-        timings.speech_ms += d.speech_ms;
-        timings.worker_busy_ms += d.busy_ms;
-        timings.regions_redecoded += d.redecoded;
-        voice_ms += d.voice_ms;
-        covered_ms += d.covered_ms;
-        raw.extend(d.segments);
-        raw_gaps.extend(d.gaps);
-    }
-    timings.repeats_found = reuse.state.found;
-    timings.repeats_reused = reuse.state.reused;
-    timings.repeats_reused_ms = reuse.state.reused_samples * 1000 / u64::from(media::SAMPLE_RATE);
-    // Reused repeats have their reference's text over their whole length.
-    voice_ms += timings.repeats_reused_ms;
-    covered_ms += timings.repeats_reused_ms;
-    let share = if voice_ms == 0 {
-        1.0
-    } else {
-        covered_ms as f64 / voice_ms as f64
+) -> Result<(transcription::Output, media::DecodeReport), IngestError> {
+    let topts = transcription::Options {
+        model_path: model.path.clone(),
+        model_name: model.name.clone(),
+        language,
+        threads: opts.threads,
+        beam: opts.beam,
+        vad: opts.vad,
+        reuse_repeats: !opts.transcribe_repeats,
+        declared_ms: probe.declared_ms,
     };
-    timings.coverage = Some((share * 1000.0).round() / 1000.0);
-    raw_gaps.sort_by_key(|g| (g.start_ms, g.end_ms));
-    timings.gaps = raw_gaps.len() as u64;
-    let gaps = raw_gaps
-        .into_iter()
-        .enumerate()
-        .map(|(index, g)| crate::transcript::Gap {
-            index,
-            start_ms: g.start_ms,
-            end_ms: g.end_ms,
-            reason: g.reason.to_string(),
-        })
-        .collect();
-    raw.append(&mut reuse.state.segments);
-    // Repeats and regions transcribed after all come back out of recording order.
-    raw.sort_by_key(|r| (r.start_ms, r.end_ms));
-    let segments = raw
-        .into_iter()
-        .enumerate()
-        .map(|(index, r)| Segment {
-            index,
-            start_ms: r.start_ms,
-            end_ms: r.end_ms,
-            language: text::spoken_language(&r.raw_text, &r.language),
-            text: text::normalize(&r.raw_text),
-            raw_text: r.raw_text,
-            confidence: (f64::from(r.confidence) * 1000.0).round() / 1000.0,
-        })
-        .collect();
-    Ok((segments, gaps, report))
-}
-
-/// Audio of repeats waiting for their reference's text, at most (10 minutes): beyond it the
-/// ingest waits for Whisper to catch up.
-const MAX_WAITING_SAMPLES: usize = 600 * media::SAMPLE_RATE as usize;
-
-/// Repeated regions between the packer and the workers: references are tracked as they go
-/// to Whisper and come back; repeats take their text or, when it is unusable, are packed
-/// into chunks of their own and transcribed.
-#[derive(Default)]
-struct RepeatFlow {
-    state: crate::repeats::Reuse,
-    fallback: crate::vad::Chunk,
-}
-
-impl RepeatFlow {
-    /// Submits the packer's ready chunks, takes its repeats, and applies what came back.
-    fn feed(
-        &mut self,
-        p: &mut crate::vad::Packer,
-        pool: &mut Pool,
-        done: &mut Vec<Done>,
-    ) -> Result<(), IngestError> {
-        while let Some(c) = p.next_chunk() {
-            c.pieces
-                .iter()
-                .filter_map(|piece| piece.id)
-                .for_each(|id| self.state.sent(id));
-            pool.submit(Job::Chunk(c))?;
-        }
-        while let Some(r) = p.next_repeat() {
-            self.state.defer(r);
-        }
-        for d in pool.take_done()? {
-            self.learn(d, done);
-        }
-        while self.state.waiting_samples() > MAX_WAITING_SAMPLES {
-            match pool.wait_one()? {
-                Some(d) => self.learn(d, done),
-                None => break,
+    let mut audio = Decoded {
+        stream: Some(PcmStream::open(path, label, probe)?),
+        allow_truncated: opts.allow_truncated,
+        report: None,
+    };
+    let out =
+        transcription::transcribe(&mut audio, &topts, &|ms| progress.advance(ms)).map_err(|e| {
+            match e {
+                TranscriptionError::Whisper(w) => IngestError::from(w),
+                TranscriptionError::Audio(m) => IngestError::from(m),
             }
-        }
-        self.settle(pool, false)
-    }
-
-    /// After the last chunk: waits until every repeat has its text or has been sent.
-    fn drain(&mut self, pool: &mut Pool, done: &mut Vec<Done>) -> Result<(), IngestError> {
-        while self.state.is_waiting() {
-            match pool.wait_one()? {
-                Some(d) => self.learn(d, done),
-                None => self.settle(pool, true)?,
-            }
-            self.settle(pool, false)?;
-        }
-        if !self.fallback.samples.is_empty() {
-            pool.submit(Job::Chunk(std::mem::take(&mut self.fallback)))?;
-        }
-        Ok(())
-    }
-
-    fn learn(&mut self, mut d: Done, done: &mut Vec<Done>) {
-        for (id, text) in d.regions.drain(..) {
-            self.state.learn(id, text);
-        }
-        done.push(d);
-    }
-
-    /// Resolves waiting repeats; those whose reference text is unusable go to Whisper.
-    fn settle(&mut self, pool: &mut Pool, all: bool) -> Result<(), IngestError> {
-        for r in self.state.settle(all) {
-            if r.retry.is_some() {
-                // Alone in its window, so its text cannot run into a neighbour's, and the
-                // repeats waiting for it get it as soon as possible.
-                let mut alone = crate::vad::Chunk::default();
-                alone.add(r.src, &r.samples, r.retry, r.speech);
-                pool.submit(Job::Chunk(alone))?;
-                continue;
-            }
-            if !self.fallback.room_for(r.samples.len()) {
-                pool.submit(Job::Chunk(std::mem::take(&mut self.fallback)))?;
-            }
-            self.fallback.add(r.src, &r.samples, None, r.speech);
-        }
-        if all && !self.fallback.samples.is_empty() {
-            pool.submit(Job::Chunk(std::mem::take(&mut self.fallback)))?;
-        }
-        Ok(())
-    }
+        })?;
+    // `ended` ran before the tail was transcribed; a stream that ended early is judged here.
+    transcription::Audio::ended(&mut audio)?;
+    let report = audio.report.expect("the stream was judged");
+    Ok((out, report))
 }

@@ -99,19 +99,12 @@ pub fn reproduce(
         transcribe_repeats: settings.vad && !settings.reuse_repeats,
         ..Default::default()
     };
-    let language = crate::transcribe::Language::parse(&opts.language).map_err(IngestError::from)?;
-    let mut timings = crate::ingest::Timings::default();
+    let language =
+        crate::transcription::Language::parse(&opts.language).map_err(IngestError::from)?;
     progress.start(probe.declared_ms);
-    let (segments, gaps, _) = crate::ingest::transcribe_file(
-        &blob,
-        label,
-        probe,
-        &resolved,
-        language,
-        &opts,
-        progress,
-        &mut timings,
-    )?;
+    let (out, _) =
+        crate::ingest::transcribe_file(&blob, label, probe, &resolved, language, &opts, progress)?;
+    let (segments, gaps) = (out.segments, out.gaps);
     let again = Transcript {
         segments,
         gaps,

@@ -1,6 +1,7 @@
 //! The dependency rules ARCHITECTURE.md states, checked by reading the sources: analysis never
 //! imports search or the server; only `search/` touches tantivy, only `server/` (and the
-//! binary, to run it) actix; only `config.rs` reads the environment; only the modules owning catalog tables (store, the
+//! binary, to run it) actix; only `transcription/` touches whisper-rs, and it imports nothing
+//! downstream (store, seal, search, server); only `config.rs` reads the environment; only the modules owning catalog tables (store, the
 //! log, access, custody, the job queue) touch SQLite; the verifier crate needs none of whisper, tantivy, actix, SQLite.
 
 use std::path::{Path, PathBuf};
@@ -67,6 +68,28 @@ fn the_dependency_rules_hold() {
             broken.push(format!(
                 "{rel}: only the modules owning catalog tables touch SQLite; use Store's typed operations"
             ));
+        }
+        // Data flows one way: transcription reads media and writes segments, never the store,
+        // the seal, the index or the server; and only it drives whisper.cpp.
+        if rel.starts_with("transcription/")
+            && [
+                "crate::store",
+                "crate::seal",
+                "crate::search",
+                "crate::server",
+                "crate::ingest",
+                "crate::evidence",
+                "crate::manifest",
+            ]
+            .iter()
+            .any(|m| text.contains(m))
+        {
+            broken.push(format!(
+                "{rel}: transcription reads audio and returns segments; it imports nothing downstream"
+            ));
+        }
+        if !rel.starts_with("transcription/") && text.contains("whisper_rs") {
+            broken.push(format!("{rel}: only transcription/ touches whisper-rs"));
         }
         let reads_env = text.contains("env::var") || text.contains("env!(\"LIVEPROOF");
         if !["config.rs", "fault.rs"].contains(&rel.as_str()) && reads_env {

@@ -691,8 +691,8 @@ fn a_window_decodes_the_same_whatever_the_worker_decoded_before() {
     assert!(st.success());
     let pcm = samples_of(&noisy);
     let model = models_dir().join("ggml-tiny.en.bin");
-    let lang = liveproof::transcribe::Language::parse("en").unwrap();
-    let mut t = liveproof::transcribe::Transcriber::load(&model, "tiny.en", lang, 1, 1).unwrap();
+    let lang = liveproof::transcription::Language::parse("en").unwrap();
+    let mut t = liveproof::transcription::Transcriber::load(&model, "tiny.en", lang, 1, 1).unwrap();
     let texts: Vec<String> = (0..4)
         .map(|_| {
             let r = t.window(&pcm, 0, false).unwrap();

@@ -29,7 +29,7 @@ pub fn ingest(ctx: &Ctx, a: IngestArgs) -> Result<(), Failure> {
         language: a.lang,
         threads: a
             .threads
-            .unwrap_or_else(liveproof::transcribe::default_threads),
+            .unwrap_or_else(liveproof::transcription::default_threads),
         beam: a.beam,
         allow_truncated: a.allow_truncated,
         vad: a.vad,
@@ -150,7 +150,7 @@ pub fn reproduce(ctx: &Ctx, a: ReproduceArgs) -> Result<(), Failure> {
         a.model.as_deref(),
         &ctx.config,
         a.threads
-            .unwrap_or_else(liveproof::transcribe::default_threads),
+            .unwrap_or_else(liveproof::transcription::default_threads),
         &bar,
     );
     bar.finish();

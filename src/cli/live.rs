@@ -32,7 +32,7 @@ pub fn watch(ctx: &Ctx, a: WatchArgs) -> Result<(), Failure> {
             language: a.lang,
             threads: a
                 .threads
-                .unwrap_or_else(liveproof::transcribe::default_threads),
+                .unwrap_or_else(liveproof::transcription::default_threads),
             config: ctx.config.clone(),
             ..Default::default()
         },

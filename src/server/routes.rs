@@ -433,7 +433,9 @@ async fn upload(
     }
     // Everything a job would fail on later is refused now, before the body is read.
     check_upload_name(&q.name)?;
-    if q.lang != "auto" && !crate::transcribe::language_codes().contains(&q.lang.as_str()) {
+    if q.lang != "auto"
+        && !crate::transcription::whisper::language_codes().contains(&q.lang.as_str())
+    {
         return Err(ApiError::bad_request(format!(
             "lang {:?} is not auto or a language code Whisper knows (zh, en, ja, ...)",
             q.lang
@@ -661,7 +663,7 @@ mod tests {
             .map(|v| v.as_str().unwrap())
             .collect();
         let mut accepted = vec!["auto"];
-        accepted.extend(crate::transcribe::language_codes());
+        accepted.extend(crate::transcription::whisper::language_codes());
         assert_eq!(documented, accepted);
     }
 

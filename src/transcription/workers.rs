@@ -14,8 +14,8 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use crate::media::SAMPLE_RATE;
-use crate::transcribe::{RawSegment, TranscribeError, Transcriber};
-use crate::vad::Chunk;
+use crate::transcription::voice::Chunk;
+use crate::transcription::whisper::{RawSegment, TranscribeError, Transcriber};
 
 /// Most workers: each holds a decoding state (tens of MB for base).
 const MAX_WORKERS: usize = 4;
@@ -47,7 +47,7 @@ pub struct Done {
     /// segment ran across its edges.
     pub regions: Vec<(usize, Option<Vec<RawSegment>>)>,
     /// Speech that yielded no text (VAD chunks, after the coverage audit).
-    pub gaps: Vec<crate::coverage::RawGap>,
+    pub gaps: Vec<crate::transcription::coverage::RawGap>,
     /// Voice-active audio of VAD chunks (ms).
     pub voice_ms: u64,
     /// Of it, covered by segments (ms).
@@ -240,12 +240,14 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
             let r = t.window(&c.samples, 0, false)?;
             // A chunk that sounds like both Mandarin and English has each region decoded in
             // its own language (one decoder step to ask).
-            let mixed = c.pieces.len() > 1 && t.zh_en_mix()? >= crate::coverage::MIXED;
+            let mixed =
+                c.pieces.len() > 1 && t.zh_en_mix()? >= crate::transcription::coverage::MIXED;
             let (mapped, mut regions) = region_texts(&c, &r.segments);
             // Regions the chunk's decoding left without text are decoded again alone.
-            let mut audit = crate::coverage::audit(&c, &r.segments, mixed, |samples, ask| {
-                t.decode_for_audit(samples, ask)
-            })?;
+            let mut audit =
+                crate::transcription::coverage::audit(&c, &r.segments, mixed, |samples, ask| {
+                    t.decode_for_audit(samples, ask)
+                })?;
             d.segments = audit.apply(mapped);
             for (k, text) in audit.redone {
                 if let Some(id) = c.pieces[k].id {

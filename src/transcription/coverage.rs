@@ -9,8 +9,8 @@
 //! pure bookkeeping over a decode function the caller passes, so it is tested without Whisper.
 
 use crate::media::SAMPLE_RATE;
-use crate::transcribe::{RawSegment, TranscribeError};
-use crate::vad::Chunk;
+use crate::transcription::voice::Chunk;
+use crate::transcription::whisper::{RawSegment, TranscribeError};
 
 /// A region counts as transcribed when segments cover at least this share of its speech.
 pub const MIN_COVERED: f64 = 0.3;

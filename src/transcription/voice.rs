@@ -10,7 +10,7 @@
 //! Invariant: every sample scored as speech (plus padding) is in exactly one chunk, in order.
 
 use crate::media::SAMPLE_RATE;
-use crate::repeats::{Library, Repeat};
+use crate::transcription::repeats::{Library, Repeat};
 
 /// Samples per earshot frame (16 ms at 16 kHz).
 const FRAME: usize = 256;
@@ -325,7 +325,7 @@ impl Packer {
     /// The cut depends only on the audio, so a looped passage is cut the same way each time.
     fn cut_long_region(&mut self, start: u64) {
         let mut region = self.slice(start, start + MAX_CHUNK as u64).to_vec();
-        let cut = crate::transcribe::quietest_cut(&region, MIN_CUT);
+        let cut = crate::transcription::windows::quietest_cut(&region, MIN_CUT);
         region.truncate(cut);
         let first = self
             .open

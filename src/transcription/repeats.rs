@@ -14,7 +14,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::media::SAMPLE_RATE;
-use crate::transcribe::RawSegment;
+use crate::transcription::whisper::RawSegment;
 
 /// Envelope frame (10 ms).
 const FRAME: usize = SAMPLE_RATE as usize / 100;
