@@ -4,7 +4,7 @@
 //! transcript (every occurrence, whether near the start, near the end, and at least every N
 //! minutes), looped scripts (`loops`), GB 45438 implicit `AIGC` labels in the file, and C2PA
 //! manifests whose actions declare a trained-model digital source type. Not implemented
-//! (reported as `not_checked`): acoustic cues.
+//! (reported as `not_checked`): acoustic cues. The rules, weights and why: docs/digital-hosts.md.
 //! Invariant: pure functions of the manifest and transcript.
 
 use serde::{Deserialize, Serialize};
@@ -121,15 +121,36 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
         });
     }
     let label_problems = crate::media::labels::problems(&m.labels);
-    let ai_label = m.labels.iter().any(|l| l.label.as_deref() == Some("1"));
-    let maybe_label = !m.labels.is_empty() && !ai_label;
+    // Only a label in the standard's form is evidence; a malformed one is for review
+    // (`malformed_aigc_label`): anyone's tool can write a broken tag, and a human host must not
+    // be accused on it.
+    let valid = |l: &&crate::media::labels::Label| l.problems.is_empty() && l.label.is_some();
+    let ai_label = m
+        .labels
+        .iter()
+        .filter(valid)
+        .any(|l| l.label.as_deref() == Some("1"));
+    let maybe_label = m
+        .labels
+        .iter()
+        .filter(valid)
+        .any(|l| matches!(l.label.as_deref(), Some("2" | "3")));
+    let mut label_values: Vec<&str> = m
+        .labels
+        .iter()
+        .filter(valid)
+        .filter_map(|l| l.label.as_deref())
+        .collect();
+    label_values.sort_unstable();
+    label_values.dedup();
     for l in &m.labels {
+        let ok = l.problems.is_empty() && l.label.is_some();
         signals.push(Signal {
             kind: "aigc_label".into(),
             weight: match l.label.as_deref() {
-                Some("1") if l.problems.is_empty() => 1.0,
-                Some("1") => 0.8,
-                _ => 0.5,
+                Some("1") if ok => 1.0,
+                Some("2" | "3") if ok => 0.5,
+                _ => 0.0,
             },
             evidence: json!({
                 "standard": "GB 45438-2025 implicit label",
@@ -143,6 +164,7 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
                     _ => "unreadable",
                 },
                 "problems": l.problems,
+                "counts": ok,
             }),
         });
     }
@@ -155,13 +177,8 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
         let ai: Vec<_> = c.actions.iter().filter(|a| a.is_ai()).collect();
         signals.push(Signal {
             kind: "c2pa".into(),
-            weight: if c2pa_ai {
-                1.0
-            } else if c2pa_doubtful {
-                0.5
-            } else {
-                0.0
-            },
+            // An invalid manifest that names an AI source is for review, not evidence.
+            weight: if c2pa_ai { 1.0 } else { 0.0 },
             evidence: json!({
                 "standard": "C2PA content credentials",
                 "active_manifest": c.active_manifest,
@@ -227,10 +244,12 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
             }),
         });
     }
+    let looped = loops.coverage >= rules.suspect_coverage;
     let declared =
         kind.as_deref() == Some("digital_human") || !hits.is_empty() || ai_label || c2pa_ai;
-    let suspected =
-        !declared && (loops.coverage >= rules.suspect_coverage || maybe_label || c2pa_doubtful);
+    // Suspected only on behaviour (a looped script) or a valid label saying "possibly" or
+    // "suspected" AI-generated; never on a malformed label or an invalid manifest alone.
+    let suspected = !declared && (looped || maybe_label);
     let digital_host = if declared {
         "declared"
     } else if suspected {
@@ -251,6 +270,37 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
     if (declared || suspected) && disclosure != "present" {
         findings.push("undisclosed_digital_host".to_string());
     }
+    // Declared and observed disagree: the sidecar says a human hosts, while the host says it
+    // is an AI, a valid label or manifest says AI-generated, or the script loops.
+    if kind.as_deref() == Some("human") {
+        let mut observed = Vec::new();
+        if !hits.is_empty() {
+            observed.push(json!({"signal": "spoken_disclosure", "first": hits[0]}));
+        }
+        if ai_label || maybe_label {
+            observed.push(json!({"signal": "aigc_label", "labels": label_values}));
+        }
+        if c2pa_ai {
+            observed.push(json!({"signal": "c2pa"}));
+        }
+        if looped {
+            observed.push(json!({"signal": "looped_script", "coverage": (loops.coverage * 1000.0).round() / 1000.0}));
+        }
+        if !observed.is_empty() {
+            signals.push(Signal {
+                kind: "contradiction".into(),
+                weight: 0.0,
+                evidence: json!({
+                    "declared": {"source": "sidecar", "field": "host_kind", "value": "human"},
+                    "observed": observed,
+                }),
+            });
+            findings.push("host_kind_contradicted".to_string());
+        }
+    }
+    if label_values.len() > 1 {
+        findings.push("contradictory_aigc_labels".to_string());
+    }
     if !label_problems.is_empty() {
         findings.push("malformed_aigc_label".to_string());
     }
@@ -259,6 +309,9 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
         .is_some_and(|c| c.validation_state == "Invalid")
     {
         findings.push("invalid_c2pa_manifest".to_string());
+    }
+    if c2pa_doubtful {
+        findings.push("c2pa_mentions_ai".to_string());
     }
     let flags = m
         .claims

@@ -237,11 +237,18 @@ fn a_camera_capture_manifest_is_not_ai_and_a_tampered_one_is_invalid() {
     let sig = c2pa_signal(&r).expect("c2pa signal");
     assert_eq!(sig["evidence"]["validation_state"], "Invalid", "{sig:#}");
     assert!(!sig["evidence"]["failures"].as_array().unwrap().is_empty());
-    assert_eq!(sig["weight"], 0.5);
-    assert_eq!(r["digital_host"], "suspected");
-    assert!(r["findings"]
+    // A manifest that no longer validates is for review, not evidence against the host.
+    assert_eq!(sig["weight"], 0.0);
+    assert_eq!(r["digital_host"], "none");
+    for f in ["invalid_c2pa_manifest", "c2pa_mentions_ai"] {
+        assert!(
+            r["findings"].as_array().unwrap().iter().any(|x| x == f),
+            "{f}: {r:#}"
+        );
+    }
+    assert!(!r["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|f| f == "invalid_c2pa_manifest"));
+        .any(|f| f == "undisclosed_digital_host"));
 }

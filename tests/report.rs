@@ -281,3 +281,96 @@ fn aigc_labels_are_read_from_every_container_and_validated() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn a_human_host_with_a_malformed_label_is_not_accused() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    // An MP4 of the JFK clip (a human) whose AIGC tag is not in the standard's form, once with
+    // Label "1" and once as free text; a WAV with one such chunk and a sidecar saying human.
+    for (name, value) in [
+        ("one.mp4", r#"{"Label":"1"}"#),
+        ("text.mp4", "AI generated content"),
+    ] {
+        let f = d.path().join(name);
+        ffmpeg(
+            &fixture("jfk.wav"),
+            &f,
+            &[
+                "-metadata",
+                &format!("AIGC={value}"),
+                "-c:a",
+                "aac",
+                "-movflags",
+                "use_metadata_tags",
+            ],
+        );
+        let r = labels_of(&data, &f);
+        assert_eq!(r["digital_host"], "none", "{name}: {r:#}");
+        assert_eq!(r["disclosure"], "n/a", "{name}");
+        assert!(has_finding(&r, "malformed_aigc_label"), "{name}: {r:#}");
+        assert!(
+            !has_finding(&r, "undisclosed_digital_host"),
+            "{name}: {r:#}"
+        );
+        let sig = r["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["kind"] == "aigc_label")
+            .unwrap();
+        assert_eq!(
+            sig["weight"], 0.0,
+            "{name}: a malformed label does not count"
+        );
+        assert_eq!(sig["evidence"]["counts"], false);
+    }
+    // Two valid labels that disagree: a finding of their own.
+    let f = d.path().join("two.wav");
+    wav_with_chunks(
+        &f,
+        &[LABEL, &LABEL.replace(r#""Label":"1""#, r#""Label":"3""#)],
+    );
+    let r = labels_of(&data, &f);
+    assert!(has_finding(&r, "contradictory_aigc_labels"), "{r:#}");
+}
+
+#[test]
+fn a_sidecar_saying_human_against_a_host_saying_ai_is_a_contradiction() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let meta = d.path().join("m.json");
+    std::fs::write(&meta, r#"{"platform":"douyin","host_kind":"human"}"#).unwrap();
+    let wav = d.path().join("ai.wav");
+    speak(
+        &wav,
+        "Hello, I am an AI host. Welcome to the live room. Look at this lipstick.",
+    );
+    let s = ingest(
+        &data,
+        &wav,
+        &["--model", "tiny.en", "--meta", meta.to_str().unwrap()],
+    );
+    let r = report(&data, s["session"].as_str().unwrap());
+    assert_eq!(r["digital_host"], "declared", "{r:#}");
+    assert!(has_finding(&r, "host_kind_contradicted"), "{r:#}");
+    let c = r["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "contradiction")
+        .expect("the contradiction names both sides");
+    assert_eq!(c["evidence"]["declared"]["value"], "human");
+    assert_eq!(c["evidence"]["observed"][0]["signal"], "spoken_disclosure");
+    // The same sidecar over a human reading: nothing contradicts it.
+    let s = ingest(
+        &data,
+        &fixture("jfk.wav"),
+        &["--model", "tiny.en", "--meta", meta.to_str().unwrap()],
+    );
+    let r = report(&data, s["session"].as_str().unwrap());
+    assert!(!has_finding(&r, "host_kind_contradicted"), "{r:#}");
+    assert_eq!(r["digital_host"], "none");
+}
