@@ -43,6 +43,9 @@ fn phrases() -> Phrases {
     serde_json::from_str(PHRASES_JSON).expect("the built-in phrase list is valid")
 }
 
+/// Why acoustic cues are not a signal (BENCHMARKS.md, `benches/synthetic_voice.py`).
+pub const ACOUSTIC_NOT_CHECKED: &str = "acoustic (synthetic-voice) cues: measured, not used — the best cue (pitch spread) separated espeak-ng voices from 4 human speakers with ROC AUC 0.71 only (6 human pieces, 38 synthetic), too weak to point at anyone";
+
 /// Longest disclosure interval `report` accepts, in minutes (a day).
 pub const MAX_INTERVAL_MIN: u64 = 1440;
 
@@ -336,7 +339,7 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
         findings,
         interval_min,
         phrases: p.version,
-        not_checked: vec!["acoustic (synthetic-voice) cues".into()],
+        not_checked: vec![ACOUSTIC_NOT_CHECKED.into()],
         claims: json!({
             "lexicon": m.claims.as_ref().map(|c| c.lexicon.clone()),
             "counts": counts,
