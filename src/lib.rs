@@ -19,6 +19,7 @@ pub mod hashing;
 pub mod ingest;
 pub mod layout;
 pub mod limits;
+pub mod listing;
 pub mod loops;
 pub mod manifest;
 pub mod media;

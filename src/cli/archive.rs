@@ -203,23 +203,55 @@ pub fn reindex(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 /// `liveproof sessions`.
-pub fn sessions(ctx: &Ctx) -> Result<(), Failure> {
+pub fn sessions(ctx: &Ctx, req: liveproof::listing::Request) -> Result<(), Failure> {
     let store = Store::open(&ctx.data)?;
-    let rows = store.list()?;
+    let page = liveproof::listing::list(&store, &req, &|_| true).map_err(|e| match e {
+        liveproof::listing::ListError::Paging(m) => Failure::new(2, anyhow::anyhow!(m)),
+        other => Failure::from(anyhow::Error::from(other)),
+    })?;
     if ctx.json {
-        print_json(&serde_json::json!({ "sessions": rows }))?;
-    } else if rows.is_empty() {
-        println!("no sessions yet: archive one with `liveproof ingest FILE`");
+        print_json(&page)?;
+    } else if page.total == 0 {
+        println!(
+            "no sessions match: archive one with `liveproof ingest FILE`, or loosen the filters"
+        );
     } else {
-        for r in rows {
+        println!(
+            "{:<16}  {:<24}  {:<25}  {:>12}  {:<4}  {:<9}  {:<8}  {:>6}",
+            "SESSION",
+            "PLATFORM/ROOM/HOST",
+            "STARTED",
+            "DURATION",
+            "LANG",
+            "DIGITAL",
+            "DISCLOSE",
+            "CLAIMS"
+        );
+        for i in &page.sessions {
+            let r = &i.row;
+            let place = [&r.platform, &r.room, &r.host]
+                .iter()
+                .map(|v| v.as_deref().unwrap_or("-"))
+                .collect::<Vec<_>>()
+                .join("/");
             println!(
-                "{}  {}  {:>4} seg  {}  {}  {}",
+                "{:<16}  {:<24}  {:<25}  {:>12}  {:<4}  {:<9}  {:<8}  {:>6}",
                 r.session,
+                place,
+                i.started_at.as_deref().unwrap_or("-"),
                 clock(r.duration_ms),
-                r.segments,
                 r.language,
-                r.ingested_at,
-                r.original_name
+                i.digital_host,
+                i.disclosure,
+                i.claim_count
+            );
+        }
+        if page.total > page.sessions.len() {
+            println!(
+                "{} of {} shown (--offset {} for the next page)",
+                page.sessions.len(),
+                page.total,
+                req.offset + page.sessions.len()
             );
         }
     }

@@ -196,8 +196,20 @@ pub enum Command {
     /// Example: liveproof reproduce 3f2a9c --json
     #[command(verbatim_doc_comment)]
     Reproduce(ReproduceArgs),
-    /// List archived sessions.
-    Sessions,
+    /// List archived sessions: platform, room, host, start, duration, language, verdicts, claims.
+    ///
+    /// Newest first (--sort started | ingested | duration | claims), 1000 a page (--limit,
+    /// --offset); filters as in search (--platform, --room, --host, --lang, --since, --until)
+    /// plus --digital-host declared|suspected|none, --disclosure present|partial|missing|n/a and
+    /// --has-claims. --json prints {"total", "sessions": [{"session", "platform", "room",
+    /// "host", "started_at", "duration_ms", "language", "digital_host", "disclosure",
+    /// "claim_count", ...}]}; GET /api/sessions takes the same filters as query parameters.
+    ///
+    /// Examples:
+    ///   liveproof sessions --platform douyin --digital-host suspected
+    ///   liveproof sessions --has-claims --since 2026-05-01 --sort claims --json
+    #[command(verbatim_doc_comment)]
+    Sessions(liveproof::listing::Request),
     /// Show a session's manifest and transcript segments.
     ///
     /// SESSION is a session id or a unique prefix of one.

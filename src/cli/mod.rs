@@ -54,7 +54,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Log(c) => keys::log(&ctx, c),
         Command::Reindex => archive::reindex(&ctx),
         Command::Reproduce(a) => archive::reproduce(&ctx, a),
-        Command::Sessions => archive::sessions(&ctx),
+        Command::Sessions(req) => archive::sessions(&ctx, req),
         Command::Show(a) => archive::show(&ctx, a),
         Command::Export(a) => archive::export(&ctx, a),
         Command::Comments(a) => archive::comments(&ctx, a),

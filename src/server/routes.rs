@@ -105,18 +105,24 @@ fn readable(store: &Store, who: &Access, id: &str) -> Result<SessionRow, ApiErro
     }
 }
 
-async fn sessions(state: web::Data<State>, who: Caller) -> Result<HttpResponse, ApiError> {
+async fn sessions(
+    http: HttpRequest,
+    state: web::Data<State>,
+    who: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let req: crate::listing::Request = serde_html_form::from_str(http.query_string())
+        .map_err(|e| ApiError::bad_request(format!("bad query: {e}")))?;
     let d = data(&state);
-    let rows = web::block(move || -> Result<Vec<SessionRow>, ApiError> {
+    let page = web::block(move || -> Result<crate::listing::Page, ApiError> {
         let store = Store::open(&d)?;
-        Ok(store
-            .list()?
-            .into_iter()
-            .filter(|r| who.0.can_read(&store, &r.session, r.platform.as_deref()))
-            .collect())
+        let visible = |r: &SessionRow| who.0.can_read(&store, &r.session, r.platform.as_deref());
+        crate::listing::list(&store, &req, &visible).map_err(|e| match e {
+            crate::listing::ListError::Paging(m) => ApiError::bad_request(m),
+            crate::listing::ListError::Store(s) => s.into(),
+        })
     })
     .await??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "sessions": rows })))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 async fn session(

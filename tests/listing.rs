@@ -1,0 +1,161 @@
+//! `liveproof sessions` and `GET /api/sessions`: the columns reviewers browse by (platform,
+//! room, host, start, verdicts, claim count), the same filters on both, sorting and paging.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn sessions(data: &std::path::Path, args: &[&str]) -> Value {
+    let mut a = vec!["sessions"];
+    a.extend_from_slice(args);
+    let (o, v) = run(data, &a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    v.unwrap()
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn sessions_carry_verdicts_and_claims_and_filter_alike_on_the_cli_and_the_api() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let meta = |name: &str, body: &str| {
+        let p = d.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    };
+    // A declared digital host on douyin making claims; a human on bilibili, started earlier.
+    let m1 = meta(
+        "a.json",
+        r#"{"platform":"douyin","room":"17","host":"Ann","host_kind":"digital_human","started_at":"2026-05-02T20:00:00+08:00"}"#,
+    );
+    let wav = d.path().join("pitch.wav");
+    speak(
+        &wav,
+        "This cream is the best cream ever and it cures insomnia. Only three left, hurry up.",
+    );
+    let a = ingest(
+        &data,
+        &wav,
+        &["--model", "tiny.en", "--meta", m1.to_str().unwrap()],
+    );
+    let a = a["session"].as_str().unwrap().to_string();
+    let m2 = meta(
+        "b.json",
+        r#"{"platform":"bilibili","room":"9","host":"Bo","host_kind":"human","started_at":"2026-04-01T20:00:00+08:00"}"#,
+    );
+    let b = ingest(
+        &data,
+        &fixture("jfk.wav"),
+        &["--model", "tiny.en", "--meta", m2.to_str().unwrap()],
+    );
+    let b = b["session"].as_str().unwrap().to_string();
+
+    let all = sessions(&data, &[]);
+    assert_eq!(all["total"], 2);
+    assert_eq!(ids(&all), [a.clone(), b.clone()], "newest start first");
+    let first = &all["sessions"][0];
+    for (k, want) in [
+        ("platform", "douyin"),
+        ("room", "17"),
+        ("host", "Ann"),
+        ("started_at", "2026-05-02T20:00:00+08:00"),
+        ("digital_host", "declared"),
+        ("disclosure", "missing"),
+    ] {
+        assert_eq!(first[k], want, "{k}: {first:#}");
+    }
+    assert!(first["claim_count"].as_u64().unwrap() >= 2, "{first:#}");
+    assert!(first["duration_ms"].as_u64().unwrap() > 0);
+    assert_eq!(all["sessions"][1]["digital_host"], "none");
+    assert_eq!(all["sessions"][1]["claim_count"], 0);
+
+    // Filters, each alone and together; sort and paging.
+    assert_eq!(
+        ids(&sessions(&data, &["--platform", "bilibili"])),
+        [b.clone()]
+    );
+    assert_eq!(
+        ids(&sessions(&data, &["--digital-host", "declared"])),
+        [a.clone()]
+    );
+    assert_eq!(ids(&sessions(&data, &["--has-claims"])), [a.clone()]);
+    assert_eq!(
+        ids(&sessions(&data, &["--until", "2026-04-30"])),
+        [b.clone()]
+    );
+    assert_eq!(
+        ids(&sessions(
+            &data,
+            &["--since", "2026-05-01", "--disclosure", "missing"]
+        )),
+        [a.clone()]
+    );
+    assert!(ids(&sessions(
+        &data,
+        &["--platform", "douyin", "--digital-host", "none"]
+    ))
+    .is_empty());
+    let page = sessions(
+        &data,
+        &["--sort", "duration", "--limit", "1", "--offset", "1"],
+    );
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["sessions"].as_array().unwrap().len(), 1);
+    let (o, _) = run(&data, &["sessions", "--limit", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    let (o, _) = run(&data, &["sessions", "--digital-host", "robot"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    // The text form shows the columns.
+    let o = bin()
+        .args(["sessions", "--data", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("douyin/17/Ann") && text.contains("declared"),
+        "{text}"
+    );
+
+    // The API: same fields and filters, scoped to the caller.
+    let srv = server::start(&data, &[]);
+    let admin = server::token(&data, "admin", None);
+    let (status, body) = server::get(
+        &srv.1,
+        "/api/sessions?digital_host=declared&has_claims=true",
+        Some(&admin),
+    );
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(ids(&v), [a.clone()]);
+    assert_eq!(v["sessions"][0]["started_at"], "2026-05-02T20:00:00+08:00");
+    let bili = server::token(&data, "platform", Some("bilibili"));
+    let (_, body) = server::get(&srv.1, "/api/sessions", Some(&bili));
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        ids(&v),
+        [b.clone()],
+        "another platform's sessions are not listed"
+    );
+    assert_eq!(v["total"], 1);
+    for bad in [
+        "limit=0",
+        "limit=5000",
+        "offset=99999999",
+        "since=yesterday",
+        "sort=random",
+    ] {
+        let (status, _) = server::get(&srv.1, &format!("/api/sessions?{bad}"), Some(&admin));
+        assert_eq!(status, 400, "{bad}");
+    }
+}
