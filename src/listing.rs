@@ -215,10 +215,10 @@ pub fn list(
         items.push((start, i));
     }
     match req.sort {
-        Sort::Started => items.sort_by(|a, b| b.0.cmp(&a.0)),
+        Sort::Started => items.sort_by_key(|i| std::cmp::Reverse(i.0)),
         Sort::Ingested => items.sort_by(|a, b| b.1.row.ingested_at.cmp(&a.1.row.ingested_at)),
-        Sort::Duration => items.sort_by(|a, b| b.1.row.duration_ms.cmp(&a.1.row.duration_ms)),
-        Sort::Claims => items.sort_by(|a, b| b.1.claim_count.cmp(&a.1.claim_count)),
+        Sort::Duration => items.sort_by_key(|i| std::cmp::Reverse(i.1.row.duration_ms)),
+        Sort::Claims => items.sort_by_key(|i| std::cmp::Reverse(i.1.claim_count)),
     }
     let total = items.len();
     Ok(Page {
