@@ -62,7 +62,7 @@ fn sessions_carry_verdicts_and_claims_and_filter_alike_on_the_cli_and_the_api() 
 
     let all = sessions(&data, &[]);
     assert_eq!(all["total"], 2);
-    assert_eq!(ids(&all), [a.clone(), b.clone()], "newest start first");
+    assert_eq!(ids(&all), [a.as_str(), b.as_str()], "newest start first");
     let first = &all["sessions"][0];
     for (k, want) in [
         ("platform", "douyin"),
@@ -82,23 +82,23 @@ fn sessions_carry_verdicts_and_claims_and_filter_alike_on_the_cli_and_the_api() 
     // Filters, each alone and together; sort and paging.
     assert_eq!(
         ids(&sessions(&data, &["--platform", "bilibili"])),
-        [b.clone()]
+        [b.as_str()]
     );
     assert_eq!(
         ids(&sessions(&data, &["--digital-host", "declared"])),
-        [a.clone()]
+        [a.as_str()]
     );
-    assert_eq!(ids(&sessions(&data, &["--has-claims"])), [a.clone()]);
+    assert_eq!(ids(&sessions(&data, &["--has-claims"])), [a.as_str()]);
     assert_eq!(
         ids(&sessions(&data, &["--until", "2026-04-30"])),
-        [b.clone()]
+        [b.as_str()]
     );
     assert_eq!(
         ids(&sessions(
             &data,
             &["--since", "2026-05-01", "--disclosure", "missing"]
         )),
-        [a.clone()]
+        [a.as_str()]
     );
     assert!(ids(&sessions(
         &data,
@@ -137,14 +137,14 @@ fn sessions_carry_verdicts_and_claims_and_filter_alike_on_the_cli_and_the_api() 
     );
     assert_eq!(status, 200);
     let v: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(ids(&v), [a.clone()]);
+    assert_eq!(ids(&v), [a.as_str()]);
     assert_eq!(v["sessions"][0]["started_at"], "2026-05-02T20:00:00+08:00");
     let bili = server::token(&data, "platform", Some("bilibili"));
     let (_, body) = server::get(&srv.1, "/api/sessions", Some(&bili));
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
         ids(&v),
-        [b.clone()],
+        [b.as_str()],
         "another platform's sessions are not listed"
     );
     assert_eq!(v["total"], 1);
