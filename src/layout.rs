@@ -26,6 +26,19 @@ pub fn blob(data: &Path, sha256: &str) -> PathBuf {
         .join(sha256)
 }
 
+/// Files derived from an original (a browser-playable rendition...), by the original's hash:
+/// `derived/ab/abcd…/`. Never evidence, always remade from the original when missing.
+pub fn derived(data: &Path, sha256: &str) -> PathBuf {
+    data.join("derived")
+        .join(sha256.get(0..2).unwrap_or("00"))
+        .join(sha256)
+}
+
+/// The browser-playable rendition in a derived directory (AAC in MP4).
+pub const PLAYABLE: &str = "audio.m4a";
+/// What the rendition is and its SHA-256, beside it.
+pub const PLAYABLE_RECORD: &str = "audio.json";
+
 /// Every session's directory.
 pub fn sessions(data: &Path) -> PathBuf {
     data.join("sessions")

@@ -11,6 +11,7 @@ pub mod claims;
 pub mod comments;
 pub mod config;
 pub mod custody;
+pub mod derived;
 pub mod disclosure;
 pub mod evidence;
 pub mod fault;

@@ -86,9 +86,12 @@ fn search_click_a_hit_and_the_player_is_at_the_segment_start() {
     require_model("tiny.en");
     let d = tempfile::tempdir().unwrap();
     let data = d.path().join("data");
-    // Speech from 6 s on, so jumping to the hit really moves the player.
-    let late = d.path().join("late.wav");
-    speech_in_silence(&fixture("jfk.wav"), 6, 1, &late, &[]);
+    // Speech from 6 s on, so jumping to the hit really moves the player; as FLV, what live
+    // recorders write and no browser plays: the page plays the playable rendition.
+    let wav = d.path().join("late.wav");
+    speech_in_silence(&fixture("jfk.wav"), 6, 1, &wav, &[]);
+    let late = d.path().join("late.flv");
+    ffmpeg(&wav, &late, &["-c:a", "aac", "-b:a", "64k", "-f", "flv"]);
     // Two live comments on the same timeline, shown beside the transcript.
     let xml = d.path().join("late.xml");
     std::fs::write(
@@ -171,6 +174,16 @@ fn search_click_a_hit_and_the_player_is_at_the_segment_start() {
     );
     wd.js(sid, &click);
     wd.until(sid, "return document.getElementById('player') && document.getElementById('player').readyState >= 1");
+    let err = wd.js(
+        sid,
+        "var p = document.getElementById('player'); return p.error ? p.error.code : 0",
+    );
+    assert_eq!(err, 0, "the FLV session plays (no MediaError)");
+    assert!(wd
+        .js(sid, "return document.getElementById('player').currentSrc")
+        .as_str()
+        .unwrap()
+        .contains("/audio"));
     assert!(
         start.as_f64().unwrap() >= 5000.0,
         "the hit is after the silence: {start}"

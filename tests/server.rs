@@ -42,6 +42,7 @@ fn every_endpoint_answers_every_role_as_the_access_rules_say() {
         format!("/api/sessions/{id}/report"),
         format!("/api/sessions/{id}/evidence?from=0&to=5"),
         format!("/api/sessions/{id}/media"),
+        format!("/api/sessions/{id}/audio"),
     ];
     for (role, tok) in &tokens {
         let expected = match *role {
@@ -106,6 +107,51 @@ fn every_endpoint_answers_every_role_as_the_access_rules_say() {
     assert_eq!(
         resp.body_mut().read_to_vec().unwrap(),
         std::fs::read(fixture("jfk.wav")).unwrap()[..100].to_vec()
+    );
+    assert_eq!(
+        resp.headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        "audio/wav"
+    );
+    // The playable rendition: AAC in MP4, made once (same hash twice), with ranges.
+    let get_audio = |range: Option<&str>| {
+        let mut r = agent()
+            .get(&format!("{}/api/sessions/{id}/audio", srv.1))
+            .header("Authorization", &format!("Bearer {}", admin.unwrap()));
+        if let Some(x) = range {
+            r = r.header("Range", x);
+        }
+        r.call().unwrap()
+    };
+    let mut a = get_audio(None);
+    assert_eq!(a.status().as_u16(), 200);
+    assert_eq!(a.headers().get("content-type").unwrap(), "audio/mp4");
+    let hash = a
+        .headers()
+        .get("x-rendition-sha256")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let whole = a.body_mut().read_to_vec().unwrap();
+    assert_eq!(&whole[4..8], b"ftyp", "an MP4");
+    assert_eq!(liveproof::hashing::sha256_hex(&whole), hash);
+    let mut part = get_audio(Some("bytes=10-19"));
+    assert_eq!(part.status().as_u16(), 206);
+    assert_eq!(
+        part.headers()
+            .get("x-rendition-sha256")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        hash
+    );
+    assert_eq!(
+        part.body_mut().read_to_vec().unwrap(),
+        whole[10..20].to_vec()
     );
     // A bad query is a 400 with the parser's words.
     let (status, body) = get(&srv.1, "/api/search?q=%28a%20OR", admin);

@@ -76,10 +76,10 @@ async function sessionPage(id, at) {
   const flags = {};
   for (const f of (s.claims && s.claims.flags) || []) (flags[f.segment] = flags[f.segment] || []).push(f);
 
-  // The player streams the original with range requests; the token rides in the query string
-  // because <audio> cannot send headers.
+  // The player streams a playable rendition (browsers play no FLV or MPEG-TS) with range
+  // requests; the token rides in the query string because <audio> cannot send headers.
   const player = document.getElementById("player");
-  player.src = `/api/sessions/${id}/media?access_token=${encodeURIComponent(token())}`;
+  player.src = `/api/sessions/${id}/audio?access_token=${encodeURIComponent(token())}`;
   const ol = document.getElementById("segments");
   let sel = [];
   for (const seg of s.segments) {

@@ -13,9 +13,9 @@ use crate::access::Access;
 /// An authenticated caller.
 pub struct Caller(pub Access);
 
-/// Routes that take the token from the `access_token` query parameter too: only media, which
-/// an `<audio>` element fetches without being able to send headers.
-const QUERY_TOKEN_ROUTES: [&str; 1] = ["/api/sessions/{id}/media"];
+/// Routes that take the token from the `access_token` query parameter too: only the media
+/// routes, which an `<audio>` element fetches without being able to send headers.
+const QUERY_TOKEN_ROUTES: [&str; 2] = ["/api/sessions/{id}/media", "/api/sessions/{id}/audio"];
 
 /// The token from `Authorization: Bearer …`, or, for GET requests to [`QUERY_TOKEN_ROUTES`],
 /// from the `access_token` query parameter.

@@ -44,6 +44,7 @@ route_table! {
         get "/api/sessions/{id}/report" => report,
         get "/api/sessions/{id}/evidence" => evidence,
         get "/api/sessions/{id}/media" => media,
+        get "/api/sessions/{id}/audio" => audio,
         get "/api/search" => search,
         post "/api/uploads" => upload,
         get "/api/jobs/{id}" => job,
@@ -311,17 +312,78 @@ async fn media(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let d = data(&state);
-    let path = web::block(move || -> Result<PathBuf, ApiError> {
-        let store = Store::open(&d)?;
-        let row = readable(&store, &who.0, &id)?;
-        // The path comes from the catalogue's hash, never from the request.
-        Ok(store.blob_path(&row.recording_sha256))
-    })
-    .await??;
+    let (path, container, name) =
+        web::block(move || -> Result<(PathBuf, String, String), ApiError> {
+            let store = Store::open(&d)?;
+            let row = readable(&store, &who.0, &id)?;
+            let m = store.manifest(&row.session)?;
+            // The path comes from the catalogue's hash, never from the request.
+            Ok((
+                store.blob_path(&row.recording_sha256),
+                m.audio.container,
+                download_name(&row.session, &m.original_name),
+            ))
+        })
+        .await??;
     let file = actix_files::NamedFile::open(&path).map_err(|_| ApiError::not_found("media"))?;
     Ok(file
-        .set_content_type("application/octet-stream".parse().expect("valid mime"))
+        .set_content_type(
+            crate::derived::original_content_type(&container)
+                .parse()
+                .expect("valid mime"),
+        )
+        .set_content_disposition(actix_web::http::header::ContentDisposition {
+            disposition: actix_web::http::header::DispositionType::Attachment,
+            parameters: vec![actix_web::http::header::DispositionParam::Filename(name)],
+        })
         .into_response(&req))
+}
+
+/// The original's name for a download: its ingest name, made safe, prefixed by the session.
+fn download_name(session: &str, original: &str) -> String {
+    let clean: String = original
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    format!("{session}-{clean}")
+}
+
+/// A browser-playable rendition of the original (AAC in MP4), made once and cached; ranges.
+async fn audio(
+    req: HttpRequest,
+    state: web::Data<State>,
+    who: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let d = data(&state);
+    let (path, rendition) = web::block(move || -> Result<_, ApiError> {
+        let store = Store::open(&d)?;
+        let row = readable(&store, &who.0, &id)?;
+        let blob = store.blob_path(&row.recording_sha256);
+        crate::derived::playable(&d, &blob, &row.recording_sha256)
+            .map_err(|e| ApiError::internal(e.to_string()))
+    })
+    .await??;
+    let file = actix_files::NamedFile::open(&path).map_err(|_| ApiError::not_found("audio"))?;
+    let mut res = file
+        .set_content_type("audio/mp4".parse().expect("valid mime"))
+        .disable_content_disposition()
+        .into_response(&req);
+    // The rendition's own hash, so a player (or a reviewer) can tell which one it got.
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&rendition.sha256) {
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-rendition-sha256"),
+            v,
+        );
+    }
+    Ok(res)
 }
 
 async fn search(
