@@ -61,6 +61,123 @@ pub fn record_with(
     Ok(idx)
 }
 
+/// The catalog table of claim review decisions (each also a custody event in the log).
+pub(crate) fn init(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS claim_reviews (
+            session TEXT NOT NULL,
+            segment INTEGER NOT NULL,
+            category TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            note TEXT NOT NULL,
+            by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            log_index INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS claim_reviews_session ON claim_reviews(session);",
+    )
+}
+
+/// A reviewer's decision on one claim flag.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClaimReview {
+    /// Segment index in the session's transcript.
+    pub segment: usize,
+    /// Claim category.
+    pub category: String,
+    /// `confirmed` or `dismissed`.
+    pub decision: String,
+    /// The reviewer's note.
+    pub note: String,
+    /// Who decided.
+    pub by: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The custody event's index in the log.
+    pub log_index: u64,
+}
+
+/// Records a decision on a claim flag: a custody event in the log (so bundles of the session
+/// carry it), then the catalog row the claims desk reads. The latest decision counts.
+pub fn review_claim(
+    store: &Store,
+    session: &str,
+    segment: usize,
+    category: &str,
+    confirmed: bool,
+    note: &str,
+    by: &str,
+) -> Result<ClaimReview, StoreError> {
+    let decision = if confirmed { "confirmed" } else { "dismissed" };
+    let e = event(
+        "claim_review",
+        session,
+        by,
+        format!("{decision} the {category} claim at segment {segment}: {note}"),
+    );
+    let log_index = record(store, &e)?;
+    let r = ClaimReview {
+        segment,
+        category: category.into(),
+        decision: decision.into(),
+        note: note.into(),
+        by: by.into(),
+        at: e.at.clone(),
+        log_index,
+    };
+    store
+        .db()
+        .execute(
+            "INSERT INTO claim_reviews VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            rusqlite::params![
+                session,
+                segment as i64,
+                r.category,
+                r.decision,
+                r.note,
+                r.by,
+                r.at,
+                log_index as i64
+            ],
+        )
+        .map_err(|e| store.catalog_error(e))?;
+    Ok(r)
+}
+
+/// The latest decision on each (segment, category) of a session.
+pub fn claim_reviews(
+    store: &Store,
+    session: &str,
+) -> Result<std::collections::HashMap<(usize, String), ClaimReview>, StoreError> {
+    let cat = |e| store.catalog_error(e);
+    let mut st = store
+        .db()
+        .prepare(
+            "SELECT segment, category, decision, note, by, at, log_index FROM claim_reviews
+             WHERE session = ?1 ORDER BY log_index",
+        )
+        .map_err(cat)?;
+    let rows = st
+        .query_map([session], |r| {
+            Ok(ClaimReview {
+                segment: r.get::<_, i64>(0)? as usize,
+                category: r.get(1)?,
+                decision: r.get(2)?,
+                note: r.get(3)?,
+                by: r.get(4)?,
+                at: r.get(5)?,
+                log_index: r.get::<_, i64>(6)? as u64,
+            })
+        })
+        .map_err(cat)?;
+    let mut out = std::collections::HashMap::new();
+    for r in rows {
+        let r = r.map_err(cat)?;
+        out.insert((r.segment, r.category.clone()), r);
+    }
+    Ok(out)
+}
+
 /// Replaces the archive key with a new one. The rotation is logged first, under the old key
 /// (its last signed head commits to the new key); the old secret is then deleted. Returns
 /// (old, new) public keys.

@@ -12,6 +12,7 @@ pub mod comments;
 pub mod config;
 pub mod custody;
 pub mod derived;
+pub mod desk;
 pub mod disclosure;
 pub mod evidence;
 pub mod fault;

@@ -126,7 +126,7 @@ pub struct SessionRow {
 
 /// The catalog's schema version (SQLite `user_version`): bump it whenever `Store::open`
 /// creates or migrates anything new, so that archives at an older version run the schema step.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// What `liveproof watch` has done with each file it saw, so that a restart neither loses nor
 /// repeats work: a file is looked at again only when its size or modification time changed.
@@ -261,6 +261,7 @@ impl Store {
             migrate_shared_recordings(&tx).map_err(cat)?;
             crate::seal::log::init(&tx).map_err(cat)?;
             crate::access::init(&tx).map_err(cat)?;
+            crate::custody::init(&tx).map_err(cat)?;
             tx.execute_batch(WATCHED_TABLE).map_err(cat)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                 .map_err(cat)?;

@@ -159,3 +159,164 @@ fn sessions_carry_verdicts_and_claims_and_filter_alike_on_the_cli_and_the_api() 
         assert_eq!(status, 400, "{bad}");
     }
 }
+
+#[test]
+fn the_claims_desk_lists_flags_without_a_keyword_and_records_decisions() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let meta = d.path().join("m.json");
+    std::fs::write(
+        &meta,
+        r#"{"platform":"douyin","room":"5","started_at":"2026-05-03T20:00:00+08:00"}"#,
+    )
+    .unwrap();
+    let wav = d.path().join("pitch.wav");
+    speak(
+        &wav,
+        "This cream is the best cream ever. It cures insomnia. Only three left, hurry up.",
+    );
+    let s = ingest(
+        &data,
+        &wav,
+        &["--model", "tiny.en", "--meta", meta.to_str().unwrap()],
+    );
+    let id = s["session"].as_str().unwrap().to_string();
+
+    let (o, v) = run(&data, &["claims", "list"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = v.unwrap();
+    let claims = v["claims"].as_array().unwrap().clone();
+    assert!(v["total"].as_u64().unwrap() >= 2, "{v:#}");
+    for c in &claims {
+        for k in [
+            "session", "start_ms", "end_ms", "category", "words", "text", "article", "review",
+        ] {
+            assert!(!c[k].is_null(), "{k} in {c}");
+        }
+        assert_eq!(c["review"], "open");
+    }
+    let health = claims
+        .iter()
+        .find(|c| c["category"] == "health_claims")
+        .expect("a health claim");
+    assert!(health["text"]
+        .as_str()
+        .unwrap()
+        .to_lowercase()
+        .contains("insomnia"));
+    let (_, v) = run(
+        &data,
+        &[
+            "claims",
+            "list",
+            "--category",
+            "pressure",
+            "--platform",
+            "douyin",
+        ],
+    );
+    assert!(v.unwrap()["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["category"] == "pressure"));
+    let (_, v) = run(&data, &["claims", "list", "--platform", "kuaishou"]);
+    assert_eq!(v.unwrap()["total"], 0);
+
+    // A decision from the command line: logged, then shown; the filter finds it.
+    let seg = health["segment"].as_u64().unwrap().to_string();
+    let (o, r) = run(
+        &data,
+        &[
+            "claims",
+            "review",
+            &id,
+            "--segment",
+            &seg,
+            "--category",
+            "health_claims",
+            "--confirm",
+            "--note",
+            "no licence shown",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(r.unwrap()["decision"], "confirmed");
+    let (_, v) = run(&data, &["claims", "list", "--review", "confirmed"]);
+    let v = v.unwrap();
+    assert_eq!(v["total"], 1, "{v:#}");
+    assert_eq!(v["claims"][0]["decision"]["note"], "no licence shown");
+    assert!(v["claims"][0]["decision"]["by"]
+        .as_str()
+        .unwrap()
+        .starts_with("local:"));
+    // The decision is a custody event in the log: an exported bundle carries it.
+    let bundle = d.path().join("b.zip");
+    export_bundle(&data, &id, "0", "3", &bundle, &[]);
+    let (code, verdict) = verify_json(&data, &bundle, &[]);
+    assert_eq!(code, 0, "{verdict:#}");
+    assert!(
+        verdict["custody"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event"] == "claim_review"),
+        "{verdict:#}"
+    );
+    // A flag that is not there is refused.
+    let (o, _) = run(
+        &data,
+        &[
+            "claims",
+            "review",
+            &id,
+            "--segment",
+            "99",
+            "--category",
+            "pressure",
+            "--dismiss",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3));
+
+    // The API: the same desk; a consumer may not decide.
+    let srv = server::start(&data, &[]);
+    let auditor = server::token(&data, "auditor", None);
+    let (status, body) = server::get(&srv.1, "/api/claims?category=health_claims", Some(&auditor));
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["claims"][0]["review"], "confirmed");
+    let send = |tok: &str, body: Value| {
+        let mut r = server::agent()
+            .post(&format!("{}/api/claims/review", srv.1))
+            .header("Authorization", &format!("Bearer {tok}"))
+            .header("Content-Type", "application/json")
+            .send(&serde_json::to_vec(&body).unwrap()[..])
+            .unwrap();
+        let status = r.status().as_u16();
+        let v: Value =
+            serde_json::from_slice(&r.body_mut().read_to_vec().unwrap()).unwrap_or(Value::Null);
+        (status, v)
+    };
+    let (status, r) = send(
+        &auditor,
+        serde_json::json!({"session": id, "segment": health["segment"], "category": "health_claims", "decision": "dismissed", "note": "licensed drug"}),
+    );
+    assert_eq!(status, 200, "{r}");
+    assert!(r["by"].as_str().unwrap().starts_with("token:"));
+    let (_, body) = server::get(&srv.1, "/api/claims?review=dismissed", Some(&auditor));
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["total"], 1, "the latest decision counts");
+    let consumer = server::token(&data, "consumer", None);
+    let (status, _) = send(
+        &consumer,
+        serde_json::json!({"session": id, "segment": 0, "category": "pressure", "decision": "confirmed"}),
+    );
+    assert_eq!(status, 403);
+    let (status, _) = send(
+        &auditor,
+        serde_json::json!({"session": id, "segment": 0, "category": "pressure", "decision": "maybe"}),
+    );
+    assert_eq!(status, 400);
+}

@@ -362,6 +362,40 @@ pub enum ClaimsCmd {
         /// Text file, or - for standard input.
         file: String,
     },
+    /// List the risky-claim flags across archived sessions, no keyword needed.
+    ///
+    /// Newest session first; filters --category, --platform, --since, --until and --review
+    /// open|confirmed|dismissed; --limit (default 100, at most 1000), --offset. --json prints
+    /// {"total", "claims": [{"session", "segment", "start_ms", "end_ms", "category", "words",
+    /// "text", "article", "review", "decision"}]}; GET /api/claims takes the same filters.
+    ///
+    /// Example: liveproof claims list --category health_claims --platform douyin --since 2026-05-01
+    #[command(verbatim_doc_comment)]
+    List(liveproof::desk::Request),
+    /// Confirm or dismiss a flag, with a note: logged as a custody event (who, when), so bundles
+    /// of the session carry the decision; `claims list` shows the latest.
+    ///
+    /// Example: liveproof claims review 3f2a9c --segment 12 --category health_claims --confirm --note "no licence"
+    #[command(verbatim_doc_comment)]
+    Review {
+        /// Session id or unique prefix.
+        session: String,
+        /// The flagged segment's index (`claims list` shows it).
+        #[arg(long)]
+        segment: usize,
+        /// The flag's category.
+        #[arg(long, value_parser = liveproof::claims::CATEGORIES)]
+        category: String,
+        /// The claim stands.
+        #[arg(long, conflicts_with = "dismiss", required_unless_present = "dismiss")]
+        confirm: bool,
+        /// The flag is wrong or exempt.
+        #[arg(long)]
+        dismiss: bool,
+        /// Why (kept in the log).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
     /// Score the lexicon on an annotated file (sentence<TAB>categories): precision, recall, F1.
     ///
     /// Example: liveproof claims eval data/claims-eval.tsv

@@ -94,7 +94,95 @@ pub fn claims(ctx: &Ctx, cmd: ClaimsCmd) -> Result<(), Failure> {
     match cmd {
         ClaimsCmd::Check { file } => claims_check(ctx, &file),
         ClaimsCmd::Eval { file } => claims_eval(ctx, &file),
+        ClaimsCmd::List(req) => claims_list(ctx, req),
+        ClaimsCmd::Review {
+            session,
+            segment,
+            category,
+            confirm,
+            dismiss: _,
+            note,
+        } => claims_review(ctx, &session, segment, &category, confirm, &note),
     }
+}
+
+fn claims_list(ctx: &Ctx, req: liveproof::desk::Request) -> Result<(), Failure> {
+    let store = liveproof::store::Store::open(&ctx.data)?;
+    let page = liveproof::desk::list(&store, &req, &|_| true).map_err(|e| match e {
+        liveproof::desk::DeskError::Paging(m) => Failure::new(2, anyhow::anyhow!(m)),
+        other => Failure::from(anyhow::Error::from(other)),
+    })?;
+    if ctx.json {
+        return Ok(print_json(&page)?);
+    }
+    if page.total == 0 {
+        println!("no claims match");
+        return Ok(());
+    }
+    for c in &page.claims {
+        println!(
+            "{}  {}  #{:<4} {:<15} {:<9} {}  [{}]",
+            c.session,
+            liveproof::media::clock(c.start_ms),
+            c.segment,
+            c.category,
+            serde_json::to_value(c.review)?.as_str().unwrap_or(""),
+            c.text,
+            c.words.join(", ")
+        );
+    }
+    if page.total > page.claims.len() {
+        println!(
+            "{} of {} shown (--offset {} for the next page)",
+            page.claims.len(),
+            page.total,
+            req.offset + page.claims.len()
+        );
+    }
+    Ok(())
+}
+
+fn claims_review(
+    ctx: &Ctx,
+    session: &str,
+    segment: usize,
+    category: &str,
+    confirm: bool,
+    note: &str,
+) -> Result<(), Failure> {
+    let store = liveproof::store::Store::open(&ctx.data)?;
+    let row = store.resolve(session)?;
+    let m = store.manifest(&row.session)?;
+    let flagged = m
+        .claims
+        .iter()
+        .flat_map(|c| c.flags.iter())
+        .any(|f| f.segment == segment && f.flag.category == category);
+    if !flagged {
+        return Err(super::BadInput(format!(
+            "session {} has no {category} flag at segment {segment}: `liveproof claims list` shows the flags",
+            row.session
+        ))
+        .into());
+    }
+    let r = liveproof::custody::review_claim(
+        &store,
+        &row.session,
+        segment,
+        category,
+        confirm,
+        note,
+        &liveproof::custody::local_user(),
+    )?;
+    if ctx.json {
+        print_json(&r)?;
+    } else {
+        println!(
+            "{} the {category} claim at segment {segment} of {} (log entry {})",
+            r.decision, row.session, r.log_index
+        );
+    }
+    Ok(())
 }
 
 fn claims_check(ctx: &Ctx, file: &str) -> Result<(), Failure> {

@@ -46,6 +46,8 @@ route_table! {
         get "/api/sessions/{id}/media" => media,
         get "/api/sessions/{id}/audio" => audio,
         get "/api/search" => search,
+        get "/api/claims" => claims,
+        post "/api/claims/review" => claim_review,
         post "/api/uploads" => upload,
         get "/api/jobs/{id}" => job,
         post "/api/verify" => verify,
@@ -384,6 +386,90 @@ async fn audio(
         );
     }
     Ok(res)
+}
+
+/// The claims desk: every flag the caller may read, no keyword needed.
+async fn claims(
+    http: HttpRequest,
+    state: web::Data<State>,
+    who: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let req: crate::desk::Request = serde_html_form::from_str(http.query_string())
+        .map_err(|e| ApiError::bad_request(format!("bad query: {e}")))?;
+    let d = data(&state);
+    let page = web::block(move || -> Result<crate::desk::Page, ApiError> {
+        let store = Store::open(&d)?;
+        let visible = |r: &SessionRow| who.0.can_read(&store, &r.session, r.platform.as_deref());
+        crate::desk::list(&store, &req, &visible).map_err(|e| match e {
+            crate::desk::DeskError::Paging(m) => ApiError::bad_request(m),
+            crate::desk::DeskError::Store(s) => s.into(),
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewBody {
+    session: String,
+    segment: usize,
+    category: String,
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// A reviewer confirms or dismisses a flag; consumers may not.
+async fn claim_review(
+    state: web::Data<State>,
+    who: Caller,
+    body: web::Json<ReviewBody>,
+) -> Result<HttpResponse, ApiError> {
+    if who.0.role == crate::access::Role::Consumer {
+        return Err(ApiError::forbidden());
+    }
+    let b = body.into_inner();
+    let confirmed = match b.decision.as_str() {
+        "confirmed" => true,
+        "dismissed" => false,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "decision must be confirmed or dismissed, not {other:?}"
+            )))
+        }
+    };
+    if b.note.len() > 4096 {
+        return Err(ApiError::bad_request("the note is longer than 4096 bytes"));
+    }
+    let d = data(&state);
+    let r = web::block(move || -> Result<crate::custody::ClaimReview, ApiError> {
+        let store = Store::open(&d)?;
+        let row = readable(&store, &who.0, &b.session)?;
+        let m = store.manifest(&row.session)?;
+        if !m
+            .claims
+            .iter()
+            .flat_map(|c| c.flags.iter())
+            .any(|f| f.segment == b.segment && f.flag.category == b.category)
+        {
+            return Err(ApiError::bad_request(format!(
+                "no {} flag at segment {} of this session",
+                b.category, b.segment
+            )));
+        }
+        Ok(crate::custody::review_claim(
+            &store,
+            &row.session,
+            b.segment,
+            &b.category,
+            confirmed,
+            &b.note,
+            &crate::custody::token_user(&who.0),
+        )?)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(r))
 }
 
 async fn search(
