@@ -66,6 +66,97 @@ pub struct Signal {
     pub evidence: Value,
 }
 
+impl Signal {
+    /// The signal in one plain sentence with its times, for people (`report` without --json).
+    pub fn sentence(&self) -> String {
+        let e = &self.evidence;
+        let clock = |v: &Value| v.as_u64().map(crate::media::clock).unwrap_or_default();
+        let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
+        match self.kind.as_str() {
+            "declared_metadata" => format!(
+                "The platform's metadata declares host_kind = {}.",
+                s("value")
+            ),
+            "spoken_disclosure" => {
+                let times: Vec<String> = e["occurrences"]
+                    .as_array()
+                    .map(|o| o.iter().map(|x| clock(&x["start_ms"])).collect())
+                    .unwrap_or_default();
+                format!(
+                    "Spoken disclosure {} time(s), at {}; {} near the start, {} near the end; the longest stretch without one is {}{}.",
+                    e["count"],
+                    times.join(", "),
+                    if e["near_start"] == true { "one" } else { "none" },
+                    if e["near_end"] == true { "one" } else { "none" },
+                    clock(&e["longest_gap_ms"]),
+                    if e["every_interval"] == true { "" } else { ", longer than the rules allow" }
+                )
+            }
+            "looped_script" => {
+                let first = &e["passages"][0];
+                format!(
+                    "Repeated passages cover {:.0}% of the speech (period about {}){}.",
+                    e["coverage"].as_f64().unwrap_or(0.0) * 100.0,
+                    clock(&e["period_ms"]),
+                    if first.is_null() {
+                        String::new()
+                    } else {
+                        format!(", e.g. {:?}", first["text"].as_str().unwrap_or(""))
+                    }
+                )
+            }
+            "aigc_label" => {
+                format!(
+                    "A GB 45438 label in {} says {} (Label {}){}.",
+                    s("location"),
+                    s("meaning"),
+                    e["label"].as_str().unwrap_or("?"),
+                    if e["counts"] == false {
+                        format!(
+                        "; it is not in the standard's form, so it is for review, not evidence: {}",
+                        e["problems"]
+                            .as_array()
+                            .map(|p| p.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join("; "))
+                            .unwrap_or_default()
+                    )
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+            "c2pa" => format!(
+                "C2PA content credentials by {} ({}), validation {}{}.",
+                s("claim_generator"),
+                s("signer"),
+                s("validation_state"),
+                if self.weight > 0.0 {
+                    ", declaring AI-generated content"
+                } else {
+                    ""
+                }
+            ),
+            "contradiction" => format!(
+                "The metadata says a human hosts, but {}.",
+                e["observed"]
+                    .as_array()
+                    .map(|o| o
+                        .iter()
+                        .filter_map(|x| x["signal"].as_str())
+                        .map(|k| match k {
+                            "spoken_disclosure" => "the host says it is an AI",
+                            "aigc_label" => "a valid label says AI-generated",
+                            "c2pa" => "a valid C2PA manifest declares AI",
+                            _ => "the script loops",
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" and "))
+                    .unwrap_or_default()
+            ),
+            _ => e.to_string(),
+        }
+    }
+}
+
 /// The disclosure report of a session.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {

@@ -364,6 +364,26 @@ fn a_sidecar_saying_human_against_a_host_saying_ai_is_a_contradiction() {
         .expect("the contradiction names both sides");
     assert_eq!(c["evidence"]["declared"]["value"], "human");
     assert_eq!(c["evidence"]["observed"][0]["signal"], "spoken_disclosure");
+    // Without --json, the report reads as sentences with times, not JSON.
+    let o = bin()
+        .args([
+            "report",
+            s["session"].as_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("The metadata says a human hosts, but the host says it is an AI"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Spoken disclosure 1 time(s), at 00:00:0"),
+        "{text}"
+    );
+    assert!(!text.contains("{\""), "no JSON in the text report: {text}");
     // The same sidecar over a human reading: nothing contradicts it.
     let s = ingest(
         &data,

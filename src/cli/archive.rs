@@ -287,6 +287,42 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<(), Failure> {
     println!("model      {} ({})", m.model, m.model_sha256);
     println!("language   {}", m.language);
     println!("ingested   {} by {}", m.ingested_at, m.software);
+    if let Some(md) = &m.metadata {
+        let f = |k: &str| liveproof::sidecar::field(md, k).unwrap_or("-");
+        println!(
+            "room       {}/{}/{}, started {}",
+            f("platform"),
+            f("room"),
+            f("host"),
+            f("started_at")
+        );
+    }
+    println!(
+        "tags       {}",
+        if m.tags.is_empty() {
+            "none".to_string()
+        } else {
+            m.tags.join(", ")
+        }
+    );
+    let flags = m.claims.as_ref().map(|c| c.flags.as_slice()).unwrap_or(&[]);
+    println!("claims     {} flag(s)", flags.len());
+    for f in flags {
+        println!(
+            "           {}  #{:<4} {:<15} [{}]{}",
+            clock(f.start_ms),
+            f.segment,
+            f.flag.category,
+            f.flag.words.join(", "),
+            if f.flag.review { " (review)" } else { "" }
+        );
+    }
+    if !t.gaps.is_empty() {
+        println!(
+            "gaps       {} (speech there was not transcribed)",
+            t.gaps.len()
+        );
+    }
     println!();
     print!("{}", transcript::export(&t, ExportFormat::Txt));
     Ok(())

@@ -285,7 +285,19 @@ pub fn report(ctx: &Ctx, a: ReportArgs) -> Result<(), Failure> {
         clock(m.duration_ms)
     );
     if let Some(b) = &r.broadcast {
-        println!("broadcast     {b}");
+        match b["offset_ms"].as_u64() {
+            Some(o) => println!(
+                "broadcast     {} (this session starts at {} of it; `report --broadcast` covers it all)",
+                b["broadcast"].as_str().unwrap_or(""),
+                clock(o)
+            ),
+            None => println!(
+                "broadcast     {}: {} sessions, {}",
+                b["broadcast"].as_str().unwrap_or(""),
+                b["sessions"].as_array().map_or(0, |s| s.len()),
+                clock(b["duration_ms"].as_u64().unwrap_or(0))
+            ),
+        }
     }
     println!("digital host  {}", r.digital_host);
     println!("disclosure    {}", r.disclosure);
@@ -295,7 +307,7 @@ pub fn report(ctx: &Ctx, a: ReportArgs) -> Result<(), Failure> {
         println!("  none");
     }
     for sig in &r.signals {
-        println!("  {} (weight {}): {}", sig.kind, sig.weight, sig.evidence);
+        println!("  {} (weight {}): {}", sig.kind, sig.weight, sig.sentence());
     }
     println!("\nrisky claims:");
     let flags = m.claims.as_ref().map(|c| c.flags.as_slice()).unwrap_or(&[]);
@@ -315,9 +327,53 @@ pub fn report(ctx: &Ctx, a: ReportArgs) -> Result<(), Failure> {
     if !r.comment_signals.is_empty() {
         println!("\nlive-comment signals (none decisive alone):");
         for sig in &r.comment_signals {
-            println!("  {}: {}", sig.kind, sig.evidence);
+            println!("  {}: {}", sig.kind, comment_sentence(sig));
         }
     }
     println!("\nnot checked yet: {}", r.not_checked.join("; "));
     Ok(())
+}
+
+/// A live-comment signal in one sentence: what was posted, how often, by how many, when.
+fn comment_sentence(sig: &liveproof::disclosure::Signal) -> String {
+    let e = &sig.evidence;
+    let list = |k: &str| e[k].as_array().cloned().unwrap_or_default();
+    match sig.kind.as_str() {
+        "duplicate_comments" => list("clusters")
+            .iter()
+            .map(|c| {
+                format!(
+                    "{:?} posted {} times by {} account(s), {} – {}",
+                    c["text"].as_str().unwrap_or(""),
+                    c["copies"],
+                    c["accounts"].as_array().map_or(0, |a| a.len()),
+                    clock(c["first_ms"].as_u64().unwrap_or(0)),
+                    clock(c["last_ms"].as_u64().unwrap_or(0))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        "claim_echo_burst" => list("bursts")
+            .iter()
+            .map(|b| {
+                format!(
+                    "the {} claim at {} echoed by {} account(s) within a minute",
+                    b["claim"]["category"].as_str().unwrap_or(""),
+                    clock(b["claim"]["start_ms"].as_u64().unwrap_or(0)),
+                    b["accounts"].as_array().map_or(0, |a| a.len())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        "praise_burst_accounts" => format!(
+            "{} account(s) posting nothing but praise in a burst: {}",
+            list("accounts").len(),
+            list("accounts")
+                .iter()
+                .filter_map(|a| a["user"].as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => e.to_string(),
+    }
 }

@@ -159,10 +159,23 @@ pub fn log(ctx: &Ctx, cmd: LogCmd) -> Result<(), Failure> {
     let store = Store::open(&ctx.data)?;
     let value = match cmd {
         LogCmd::Head => {
-            let h = store.log().head()?;
-            serde_json::to_value(
-                h.ok_or_else(|| anyhow::anyhow!("the log is empty: ingest a recording first"))?,
-            )?
+            let h = store
+                .log()
+                .head()?
+                .ok_or_else(|| anyhow::anyhow!("the log is empty: ingest a recording first"))?;
+            if !ctx.json {
+                let key = liveproof::seal::hex32(&h.public_key).unwrap_or([0; 32]);
+                println!(
+                    "log size   {} entries\nroot       {}\nsigned at  {} (the archive's clock)\nkey        {} (fingerprint {})\n\n--json prints the signed tree head; `liveproof log checkpoint` the C2SP note witnesses cosign",
+                    h.size,
+                    h.root,
+                    h.timestamp,
+                    h.public_key,
+                    keys::fingerprint(&key)
+                );
+                return Ok(());
+            }
+            serde_json::to_value(h)?
         }
         LogCmd::Prove { session } => {
             let row = store.resolve(&session)?;
