@@ -522,3 +522,107 @@ fn ingests_searches_and_exports_at_once_keep_log_catalog_and_index_consistent() 
         }
     }
 }
+
+#[test]
+fn every_request_and_job_step_is_logged_as_one_line_without_the_token() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let s = ingest(&data, &fixture("jfk.wav"), &["--model", "tiny.en"]);
+    let id = s["session"].as_str().unwrap().to_string();
+    let tok = token(&data, "auditor", None);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let log = d.path().join("serve.log");
+    let child = bin()
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--model",
+            "tiny.en",
+            "--log-format",
+            "json",
+            "--data",
+        ])
+        .arg(&data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let _srv = Server(child, base.clone());
+    for _ in 0..600 {
+        if ureq::get(&format!("{base}/api/health")).call().is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (status, _) = get(&base, "/api/sessions", Some(&tok));
+    assert_eq!(status, 200);
+    let (status, _) = get(
+        &base,
+        &format!("/api/sessions/{id}/media?access_token={tok}"),
+        None,
+    );
+    assert_eq!(status, 200);
+    let (status, _) = get(&base, "/api/sessions", Some("lp_wrong"));
+    assert_eq!(status, 401);
+    // A consumer's upload: its job steps are logged too.
+    let consumer = token(&data, "consumer", None);
+    let mut r = agent()
+        .post(&format!("{base}/api/uploads?name=jfk.wav&lang=en"))
+        .header("Authorization", &format!("Bearer {consumer}"))
+        .send(&std::fs::read(fixture("jfk.wav")).unwrap()[..])
+        .unwrap();
+    let job: Value = serde_json::from_slice(&r.body_mut().read_to_vec().unwrap()).unwrap();
+    let job_id = job["job"]
+        .as_u64()
+        .or(job["id"].as_u64())
+        .expect("a job id");
+    let mut text = String::new();
+    for _ in 0..600 {
+        text = std::fs::read_to_string(&log).unwrap();
+        if text.contains("\"step\":\"done\"") || text.contains("\"step\":\"failed\"") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        !text.contains(&tok) && !text.contains(&consumer),
+        "a token leaked into the log: {text}"
+    );
+    let lines: Vec<Value> = text
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let sessions = lines
+        .iter()
+        .find(|l| l["route"] == "/api/sessions" && l["status"] == 200)
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(sessions["method"], "GET");
+    assert!(sessions["ms"].is_u64());
+    assert!(
+        sessions["by"].as_str().unwrap().contains("(auditor)"),
+        "{sessions}"
+    );
+    assert!(lines
+        .iter()
+        .any(|l| l["route"] == "/api/sessions/{id}/media" && l["status"] == 200));
+    assert!(lines
+        .iter()
+        .any(|l| l["route"] == "/api/sessions" && l["status"] == 401 && l["by"].is_null()));
+    assert!(lines
+        .iter()
+        .any(|l| l["kind"] == "job" && l["job"] == job_id && l["step"] == "running"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "job" && l["step"] == "done"),
+        "{text}"
+    );
+}

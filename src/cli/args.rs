@@ -583,6 +583,10 @@ pub struct ServeArgs {
     /// Model for uploads.
     #[arg(long, default_value = models::DEFAULT_MODEL)]
     pub model: String,
+    /// One line per request (method, route, status, duration, token id and role — never the
+    /// token) and per upload-job step on standard error: text, json (one object a line) or off.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: liveproof::server::requestlog::LogFormat,
 }
 
 /// Arguments of `liveproof reproduce`.

@@ -48,6 +48,7 @@ pub fn serve(ctx: &Ctx, a: ServeArgs) -> Result<(), Failure> {
         ..Default::default()
     };
     config.ingest.model = a.model;
+    config.log_format = a.log_format;
     config.ingest.config = ctx.config.clone();
     eprintln!(
         "liveproof serving {} on http://{}/",

@@ -47,6 +47,7 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let token = bearer(req);
+        let http = req.clone();
         let state = req.app_data::<web::Data<State>>().cloned();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("no state"))?;
@@ -59,6 +60,9 @@ impl FromRequest for Caller {
             })
             .await??
             .ok_or_else(ApiError::unauthorized)?;
+            // For the request log: the token's id and role, never the token.
+            actix_web::HttpMessage::extensions_mut(&http)
+                .insert(super::requestlog::Who(crate::custody::token_user(&access)));
             if !super::within_rate(
                 &state.rate,
                 access.token_id,

@@ -173,6 +173,13 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
             params![id],
         )
         .map_err(|e| e.to_string())?;
+    let step = |step: &str, detail: String| {
+        super::requestlog::line(
+            config.log_format,
+            serde_json::json!({"kind": "job", "at": crate::custody::now(), "job": id, "step": step, "detail": detail}),
+        )
+    };
+    step("running", format!("ingesting {name:?}"));
     // The upload keeps its user-facing name for messages and the manifest.
     let work = tempfile::tempdir_in(upload_dir(&config.data)).map_err(|e| e.to_string())?;
     let named = work.path().join(disk_name(&name));
@@ -214,6 +221,7 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
                 )
                 .map_err(|e| e.to_string())?;
             let _ = std::fs::remove_file(&upload);
+            step("done", format!("session {}", summary.session));
         }
         Err(mut e) => {
             if let Some(hint) = crate::fsutil::disk_full_hint(&config.data) {
@@ -233,6 +241,7 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
                 )
                 .map_err(|e| e.to_string())?;
             let _ = std::fs::remove_file(&upload);
+            step("failed", e);
         }
     }
     Ok(true)

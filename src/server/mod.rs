@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod error;
 pub mod jobs;
+pub mod requestlog;
 pub mod routes;
 pub mod transparency;
 
@@ -30,6 +31,8 @@ pub struct Config {
     pub ingest: crate::ingest::Options,
     /// How often to fetch timestamps a TSA could not give at ingest (None: never).
     pub timestamp_every: Option<std::time::Duration>,
+    /// Request and job log lines on standard error.
+    pub log_format: requestlog::LogFormat,
 }
 
 impl Config {
@@ -41,6 +44,7 @@ impl Config {
             limits: Default::default(),
             ingest: Default::default(),
             timestamp_every: Some(std::time::Duration::from_secs(600)),
+            log_format: Default::default(),
         }
     }
 }
@@ -154,10 +158,14 @@ pub async fn serve(addr: &str, config: Config) -> std::io::Result<()> {
     }
     jobs::start_worker(config.clone());
     start_timestamper(&config);
+    let log_format = config.log_format;
     let state = web::Data::new(State::new(config));
     HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(actix_web::middleware::from_fn(move |req, next| {
+                requestlog::log(log_format, req, next)
+            }))
             .wrap(
                 actix_web::middleware::DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
