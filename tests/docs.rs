@@ -55,6 +55,7 @@ fn the_readme_limits_table_names_every_serve_limit_flag() {
         "--addr",
         "--model",
         "--timestamp-minutes",
+        "--log-format",
         "--data",
         "--json",
         "--help",
