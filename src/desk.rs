@@ -115,7 +115,7 @@ pub struct Page {
 /// Why the desk could not be listed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeskError {
-    /// Paging out of bounds.
+    /// Paging out of bounds, or an unknown category.
     #[error("{0}")]
     Paging(String),
     /// The archive could not be read.
@@ -141,6 +141,16 @@ pub fn list(
             "offset must be at most {}, not {}",
             crate::listing::MAX_OFFSET,
             req.offset
+        )));
+    }
+    if let Some(c) = req
+        .category
+        .as_deref()
+        .filter(|c| !crate::claims::CATEGORIES.contains(c))
+    {
+        return Err(DeskError::Paging(format!(
+            "category must be one of {}, not {c:?}",
+            crate::claims::CATEGORIES.join(", ")
         )));
     }
     let sessions = crate::listing::list(

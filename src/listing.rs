@@ -134,7 +134,7 @@ pub struct Page {
 /// Why a list could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ListError {
-    /// Paging out of bounds.
+    /// Paging out of bounds, or a filter value that cannot match anything.
     #[error("{0}")]
     Paging(String),
     /// The archive could not be read.
@@ -190,6 +190,24 @@ pub fn list(
             req.offset
         )));
     }
+    // The command line checks these with clap; a query string arrives unchecked.
+    let one_of = |v: &Option<String>, name: &str, allowed: &[&str]| match v {
+        Some(x) if !allowed.contains(&x.as_str()) => Err(ListError::Paging(format!(
+            "{name} must be one of {}, not {x:?}",
+            allowed.join(", ")
+        ))),
+        _ => Ok(()),
+    };
+    one_of(
+        &req.digital_host,
+        "digital_host",
+        &["declared", "suspected", "none"],
+    )?;
+    one_of(
+        &req.disclosure,
+        "disclosure",
+        &["present", "partial", "missing", "n/a"],
+    )?;
     let eq =
         |want: &Option<String>, have: Option<&str>| want.as_deref().is_none_or(|w| Some(w) == have);
     let mut items = Vec::new();

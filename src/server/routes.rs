@@ -413,7 +413,8 @@ async fn claims(
 #[serde(deny_unknown_fields)]
 struct ReviewBody {
     session: String,
-    segment: usize,
+    /// A JSON number; 12.0 is 12 (JSON Schema's integers), 12.5 is refused.
+    segment: serde_json::Number,
     category: String,
     decision: String,
     #[serde(default)]
@@ -424,12 +425,28 @@ struct ReviewBody {
 async fn claim_review(
     state: web::Data<State>,
     who: Caller,
-    body: web::Json<ReviewBody>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     if who.0.role == crate::access::Role::Consumer {
         return Err(ApiError::forbidden());
     }
-    let b = body.into_inner();
+    // Parsed here, not by actix's Json extractor, so every refusal is a JSON error.
+    let b: ReviewBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the body must be {{\"session\", \"segment\", \"category\", \"decision\", \"note\"}}: {e}"
+        ))
+    })?;
+    let segment = b
+        .segment
+        .as_u64()
+        .or_else(|| {
+            b.segment
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e15)
+                .map(|f| f as u64)
+        })
+        .ok_or_else(|| ApiError::bad_request("segment must be a whole number, 0 or more"))?
+        as usize;
     let confirmed = match b.decision.as_str() {
         "confirmed" => true,
         "dismissed" => false,
@@ -451,17 +468,17 @@ async fn claim_review(
             .claims
             .iter()
             .flat_map(|c| c.flags.iter())
-            .any(|f| f.segment == b.segment && f.flag.category == b.category)
+            .any(|f| f.segment == segment && f.flag.category == b.category)
         {
-            return Err(ApiError::bad_request(format!(
-                "no {} flag at segment {} of this session",
-                b.category, b.segment
+            return Err(ApiError::not_found(&format!(
+                "{} flag at segment {segment} of this session",
+                b.category
             )));
         }
         Ok(crate::custody::review_claim(
             &store,
             &row.session,
-            b.segment,
+            segment,
             &b.category,
             confirmed,
             &b.note,
