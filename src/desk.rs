@@ -31,11 +31,11 @@ pub struct Request {
     pub platform: Option<String>,
     /// Only sessions started on or after this date (YYYY-MM-DD or RFC 3339).
     #[arg(long, value_name = "DATE", value_parser = crate::search::parse_since)]
-    #[serde(default, deserialize_with = "de_since")]
+    #[serde(default, deserialize_with = "crate::search::de_since")]
     pub since: Option<chrono::DateTime<chrono::Utc>>,
     /// Only sessions started on or before this date.
     #[arg(long, value_name = "DATE", value_parser = crate::search::parse_until)]
-    #[serde(default, deserialize_with = "de_until")]
+    #[serde(default, deserialize_with = "crate::search::de_until")]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
     /// Only flags in this review state.
     #[arg(long, value_enum)]
@@ -52,26 +52,6 @@ pub struct Request {
 
 fn default_limit() -> usize {
     100
-}
-
-fn de_since<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
-    let s: Option<String> = Deserialize::deserialize(d)?;
-    s.as_deref()
-        .map(crate::search::parse_since)
-        .transpose()
-        .map_err(serde::de::Error::custom)
-}
-
-fn de_until<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
-    let s: Option<String> = Deserialize::deserialize(d)?;
-    s.as_deref()
-        .map(crate::search::parse_until)
-        .transpose()
-        .map_err(serde::de::Error::custom)
 }
 
 /// One flag on the desk.

@@ -54,11 +54,11 @@ pub struct Request {
     pub has_claims: bool,
     /// Sessions started on or after this date (YYYY-MM-DD or RFC 3339).
     #[arg(long, value_name = "DATE", value_parser = crate::search::parse_since)]
-    #[serde(default, deserialize_with = "de_since")]
+    #[serde(default, deserialize_with = "crate::search::de_since")]
     pub since: Option<chrono::DateTime<chrono::Utc>>,
     /// Sessions started on or before this date.
     #[arg(long, value_name = "DATE", value_parser = crate::search::parse_until)]
-    #[serde(default, deserialize_with = "de_until")]
+    #[serde(default, deserialize_with = "crate::search::de_until")]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
     /// Order, newest or largest first.
     #[arg(long, value_enum, default_value = "started")]
@@ -76,26 +76,6 @@ pub struct Request {
 
 fn default_limit() -> usize {
     MAX_LIMIT
-}
-
-fn de_since<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
-    let s: Option<String> = Deserialize::deserialize(d)?;
-    s.as_deref()
-        .map(crate::search::parse_since)
-        .transpose()
-        .map_err(serde::de::Error::custom)
-}
-
-fn de_until<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
-    let s: Option<String> = Deserialize::deserialize(d)?;
-    s.as_deref()
-        .map(crate::search::parse_until)
-        .transpose()
-        .map_err(serde::de::Error::custom)
 }
 
 impl Default for Request {

@@ -162,7 +162,8 @@ fn default_limit() -> u64 {
     DEFAULT_LIMIT
 }
 
-fn de_since<'de, D: serde::Deserializer<'de>>(
+/// Deserializes a `since` date (YYYY-MM-DD or RFC 3339) from a query string.
+pub(crate) fn de_since<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
     let s: Option<String> = serde::Deserialize::deserialize(d)?;
@@ -172,7 +173,8 @@ fn de_since<'de, D: serde::Deserializer<'de>>(
         .map_err(serde::de::Error::custom)
 }
 
-fn de_until<'de, D: serde::Deserializer<'de>>(
+/// Deserializes an `until` date (inclusive) from a query string.
+pub(crate) fn de_until<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
     let s: Option<String> = serde::Deserialize::deserialize(d)?;
