@@ -115,15 +115,20 @@ pub fn playable(
     bytes.push(b'\n');
     std::fs::write(&record, bytes).map_err(io(&record))?;
     let made = work.keep();
-    if std::fs::rename(&made, &dir).is_err() {
-        // Another request put one in place first (or a stale one is there): use a good one.
-        let _ = std::fs::remove_dir_all(&made);
-        if let Some(r) = recorded(&dir, sha256) {
-            return Ok((path, r));
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-        return playable(data, blob, sha256);
+    if std::fs::rename(&made, &dir).is_ok() {
+        return Ok((path, r));
     }
+    // Another request put one in place first: use it. A stale or broken one is replaced once.
+    if let Some(theirs) = recorded(&dir, sha256) {
+        let _ = std::fs::remove_dir_all(&made);
+        return Ok((path, theirs));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let moved = std::fs::rename(&made, &dir);
+    if moved.is_err() {
+        let _ = std::fs::remove_dir_all(&made);
+    }
+    moved.map_err(io(&dir))?;
     Ok((path, r))
 }
 

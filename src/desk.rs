@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{SessionRow, Store, StoreError};
+use crate::listing::ListError;
+use crate::store::{SessionRow, Store};
 
 /// Review states a flag can be in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize, Serialize)]
@@ -92,43 +93,19 @@ pub struct Page {
     pub claims: Vec<Claim>,
 }
 
-/// Why the desk could not be listed.
-#[derive(Debug, thiserror::Error)]
-pub enum DeskError {
-    /// Paging out of bounds, or an unknown category.
-    #[error("{0}")]
-    Paging(String),
-    /// The archive could not be read.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// The flags of the sessions `visible` admits that match `req`.
 pub fn list(
     store: &Store,
     req: &Request,
     visible: &dyn Fn(&SessionRow) -> bool,
-) -> Result<Page, DeskError> {
-    if req.limit == 0 || req.limit > crate::listing::MAX_LIMIT {
-        return Err(DeskError::Paging(format!(
-            "limit must be 1 to {}, not {}",
-            crate::listing::MAX_LIMIT,
-            req.limit
-        )));
-    }
-    if req.offset > crate::listing::MAX_OFFSET {
-        return Err(DeskError::Paging(format!(
-            "offset must be at most {}, not {}",
-            crate::listing::MAX_OFFSET,
-            req.offset
-        )));
-    }
+) -> Result<Page, ListError> {
+    crate::listing::check_page(req.limit, req.offset).map_err(ListError::Paging)?;
     if let Some(c) = req
         .category
         .as_deref()
         .filter(|c| !crate::claims::CATEGORIES.contains(c))
     {
-        return Err(DeskError::Paging(format!(
+        return Err(ListError::Paging(format!(
             "category must be one of {}, not {c:?}",
             crate::claims::CATEGORIES.join(", ")
         )));
@@ -143,11 +120,7 @@ pub fn list(
             ..Default::default()
         },
         visible,
-    )
-    .map_err(|e| match e {
-        crate::listing::ListError::Paging(m) => DeskError::Paging(m),
-        crate::listing::ListError::Store(s) => DeskError::Store(s),
-    })?;
+    )?;
     let mut all = Vec::new();
     for item in sessions.sessions {
         let id = &item.row.session;

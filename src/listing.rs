@@ -10,6 +10,23 @@ use crate::store::{SessionRow, Store, StoreError};
 pub const MAX_LIMIT: usize = 1000;
 /// Largest offset a request may ask for (beyond it, narrow the filters).
 pub const MAX_OFFSET: usize = 1_000_000;
+/// The digital-host verdicts (`disclosure::Report::digital_host`).
+pub const DIGITAL_HOSTS: [&str; 3] = ["declared", "suspected", "none"];
+/// The disclosure verdicts (`disclosure::Report::disclosure`).
+pub const DISCLOSURES: [&str; 4] = ["present", "partial", "missing", "n/a"];
+
+/// Checks a page request against [`MAX_LIMIT`] and [`MAX_OFFSET`] (the claims desk's too).
+pub fn check_page(limit: usize, offset: usize) -> Result<(), String> {
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(format!("limit must be 1 to {MAX_LIMIT}, not {limit}"));
+    }
+    if offset > MAX_OFFSET {
+        return Err(format!(
+            "offset must be at most {MAX_OFFSET}, not {offset}: narrow the filters instead"
+        ));
+    }
+    Ok(())
+}
 
 /// Order of the list (newest or largest first).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
@@ -43,10 +60,10 @@ pub struct Request {
     #[serde(rename = "lang")]
     pub language: Option<String>,
     /// Only this digital-host verdict: declared, suspected or none.
-    #[arg(long, value_parser = ["declared", "suspected", "none"])]
+    #[arg(long, value_parser = DIGITAL_HOSTS)]
     pub digital_host: Option<String>,
     /// Only this disclosure verdict: present, partial, missing or n/a.
-    #[arg(long, value_parser = ["present", "partial", "missing", "n/a"])]
+    #[arg(long, value_parser = DISCLOSURES)]
     pub disclosure: Option<String>,
     /// Only sessions with at least one risky-claim flag.
     #[arg(long)]
@@ -111,7 +128,7 @@ pub struct Page {
     pub sessions: Vec<Item>,
 }
 
-/// Why a list could not be made.
+/// Why a list (of sessions, or of the claims desk) could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ListError {
     /// Paging out of bounds, or a filter value that cannot match anything.
@@ -158,18 +175,7 @@ pub fn list(
     req: &Request,
     visible: &dyn Fn(&SessionRow) -> bool,
 ) -> Result<Page, ListError> {
-    if req.limit == 0 || req.limit > MAX_LIMIT {
-        return Err(ListError::Paging(format!(
-            "limit must be 1 to {MAX_LIMIT}, not {}",
-            req.limit
-        )));
-    }
-    if req.offset > MAX_OFFSET {
-        return Err(ListError::Paging(format!(
-            "offset must be at most {MAX_OFFSET}, not {}: narrow the filters instead",
-            req.offset
-        )));
-    }
+    check_page(req.limit, req.offset).map_err(ListError::Paging)?;
     // The command line checks these with clap; a query string arrives unchecked.
     let one_of = |v: &Option<String>, name: &str, allowed: &[&str]| match v {
         Some(x) if !allowed.contains(&x.as_str()) => Err(ListError::Paging(format!(
@@ -178,16 +184,8 @@ pub fn list(
         ))),
         _ => Ok(()),
     };
-    one_of(
-        &req.digital_host,
-        "digital_host",
-        &["declared", "suspected", "none"],
-    )?;
-    one_of(
-        &req.disclosure,
-        "disclosure",
-        &["present", "partial", "missing", "n/a"],
-    )?;
+    one_of(&req.digital_host, "digital_host", &DIGITAL_HOSTS)?;
+    one_of(&req.disclosure, "disclosure", &DISCLOSURES)?;
     let eq =
         |want: &Option<String>, have: Option<&str>| want.as_deref().is_none_or(|w| Some(w) == have);
     let mut items = Vec::new();

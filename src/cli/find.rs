@@ -109,7 +109,7 @@ pub fn claims(ctx: &Ctx, cmd: ClaimsCmd) -> Result<(), Failure> {
 fn claims_list(ctx: &Ctx, req: liveproof::desk::Request) -> Result<(), Failure> {
     let store = liveproof::store::Store::open(&ctx.data)?;
     let page = liveproof::desk::list(&store, &req, &|_| true).map_err(|e| match e {
-        liveproof::desk::DeskError::Paging(m) => Failure::new(2, anyhow::anyhow!(m)),
+        liveproof::listing::ListError::Paging(m) => Failure::new(2, anyhow::anyhow!(m)),
         other => Failure::from(anyhow::Error::from(other)),
     })?;
     if ctx.json {

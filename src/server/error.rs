@@ -106,6 +106,15 @@ impl ResponseError for ApiError {
     }
 }
 
+impl From<crate::listing::ListError> for ApiError {
+    fn from(e: crate::listing::ListError) -> Self {
+        match e {
+            crate::listing::ListError::Paging(m) => ApiError::bad_request(m),
+            crate::listing::ListError::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {

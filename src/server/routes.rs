@@ -119,10 +119,7 @@ async fn sessions(
     let page = web::block(move || -> Result<crate::listing::Page, ApiError> {
         let store = Store::open(&d)?;
         let visible = |r: &SessionRow| who.0.can_read(&store, &r.session, r.platform.as_deref());
-        crate::listing::list(&store, &req, &visible).map_err(|e| match e {
-            crate::listing::ListError::Paging(m) => ApiError::bad_request(m),
-            crate::listing::ListError::Store(s) => s.into(),
-        })
+        Ok(crate::listing::list(&store, &req, &visible)?)
     })
     .await??;
     Ok(HttpResponse::Ok().json(page))
@@ -400,10 +397,7 @@ async fn claims(
     let page = web::block(move || -> Result<crate::desk::Page, ApiError> {
         let store = Store::open(&d)?;
         let visible = |r: &SessionRow| who.0.can_read(&store, &r.session, r.platform.as_deref());
-        crate::desk::list(&store, &req, &visible).map_err(|e| match e {
-            crate::desk::DeskError::Paging(m) => ApiError::bad_request(m),
-            crate::desk::DeskError::Store(s) => s.into(),
-        })
+        Ok(crate::desk::list(&store, &req, &visible)?)
     })
     .await??;
     Ok(HttpResponse::Ok().json(page))
