@@ -88,6 +88,17 @@ pub fn init(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The expiry (Unix seconds) of a token created at `now` with lifetime `text` (12h, 30d, 1w).
+pub fn expiry(now: i64, text: &str) -> Result<i64, String> {
+    humantime::parse_duration(text)
+        .ok()
+        .filter(|d| !d.is_zero() && d.as_secs() < 100 * 365 * 86_400)
+        .map(|d| now + d.as_secs() as i64)
+        .ok_or_else(|| {
+            format!("{text:?} is not a duration between 1 s and 100 years: write it like 12h, 30d or 1w")
+        })
+}
+
 /// A token as `token list` shows it (never the secret).
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenInfo {

@@ -28,6 +28,7 @@ pub mod media;
 pub mod models;
 pub mod recorders;
 pub mod reproduce;
+pub mod retention;
 pub mod seal;
 pub mod search;
 pub mod server;

@@ -53,6 +53,16 @@ pub enum StoreError {
     /// A prefix matches several sessions.
     #[error("`{0}` matches several sessions: give more characters of the id")]
     Ambiguous(String),
+    /// The session was deleted on purpose; its tombstone remains.
+    #[error("session {session} was deleted at {at} ({reason}); `liveproof tombstone {session}` prints the signed proof of its deletion")]
+    Deleted {
+        /// Session id.
+        session: String,
+        /// When.
+        at: String,
+        /// Why.
+        reason: String,
+    },
     /// A stored file does not parse.
     #[error("stored file `{path}` is damaged: {detail}")]
     Damaged {
@@ -126,7 +136,7 @@ pub struct SessionRow {
 
 /// The catalog's schema version (SQLite `user_version`): bump it whenever `Store::open`
 /// creates or migrates anything new, so that archives at an older version run the schema step.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// What `liveproof watch` has done with each file it saw, so that a restart neither loses nor
 /// repeats work: a file is looked at again only when its size or modification time changed.
@@ -189,6 +199,23 @@ pub fn owned_session_id(sha256: &str, owner: Option<&str>) -> String {
             format!("liveproof/owned-session/v1\0{sha256}\0{o}").as_bytes(),
         )),
     }
+}
+
+/// [`StoreError::Deleted`] when `id` is a deleted session's exact id (its tombstone row).
+fn deleted_in(conn: &Connection, id: &str) -> rusqlite::Result<Option<StoreError>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row(
+        "SELECT at, reason FROM tombstones WHERE session = ?1",
+        params![id],
+        |r| {
+            Ok(StoreError::Deleted {
+                session: id.into(),
+                at: r.get(0)?,
+                reason: r.get(1)?,
+            })
+        },
+    )
+    .optional()
 }
 
 /// Archives made before owned sessions allowed one session per recording; lift that.
@@ -262,6 +289,7 @@ impl Store {
             crate::seal::log::init(&tx).map_err(cat)?;
             crate::access::init(&tx).map_err(cat)?;
             crate::custody::init(&tx).map_err(cat)?;
+            crate::retention::init(&tx).map_err(cat)?;
             tx.execute_batch(WATCHED_TABLE).map_err(cat)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                 .map_err(cat)?;
@@ -356,6 +384,9 @@ impl Store {
         if let Some(row) = self.get(id_or_prefix)? {
             return Ok(row);
         }
+        if let Some(e) = self.deleted(id_or_prefix)? {
+            return Err(e);
+        }
         let clean: String = id_or_prefix
             .chars()
             .filter(|c| c.is_ascii_hexdigit())
@@ -369,6 +400,61 @@ impl Store {
             1 => Ok(rows.remove(0)),
             _ => Err(StoreError::Ambiguous(id_or_prefix.into())),
         }
+    }
+
+    /// [`StoreError::Deleted`] when `id` is a deleted session's exact id.
+    fn deleted(&self, id: &str) -> Result<Option<StoreError>, StoreError> {
+        deleted_in(&self.db, id).map_err(|e| self.catalog_error(e))
+    }
+
+    /// Removes a session's catalog row (inside the deleting transaction, `retention`).
+    pub(crate) fn forget_session(&self, conn: &Connection, session: &str) -> rusqlite::Result<()> {
+        conn.execute("DELETE FROM sessions WHERE session = ?1", params![session])
+            .map(|_| ())
+    }
+
+    /// Whether a deleted session left files: its directory, or an original no session uses.
+    pub(crate) fn has_session_files(&self, session: &str, recording_sha256: &str) -> bool {
+        self.session_dir(session).exists()
+            || (self.blob_path(recording_sha256).exists() && !self.recording_in_use(recording_sha256))
+    }
+
+    fn recording_in_use(&self, sha256: &str) -> bool {
+        self.db
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM sessions WHERE recording_sha256 = ?1)",
+                params![sha256],
+                |r| r.get(0),
+            )
+            .unwrap_or(true)
+    }
+
+    /// Removes a deleted session's directory, and its original and derived files unless
+    /// another session has the same recording. Returns whether the original is gone.
+    pub(crate) fn remove_session_files(
+        &self,
+        session: &str,
+        recording_sha256: &str,
+    ) -> Result<bool, StoreError> {
+        let dir = self.session_dir(session);
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(io_err("cannot remove", &dir))?;
+        }
+        if self.recording_in_use(recording_sha256) {
+            return Ok(false);
+        }
+        let derived = layout::derived(&self.root, recording_sha256);
+        if derived.exists() {
+            fs::remove_dir_all(&derived).map_err(io_err("cannot remove", &derived))?;
+        }
+        let blob = self.blob_path(recording_sha256);
+        if blob.exists() {
+            fs::remove_file(&blob).map_err(io_err("cannot remove", &blob))?;
+        }
+        if let Some(parent) = blob.parent() {
+            fsutil::sync_dir(parent);
+        }
+        Ok(true)
     }
 
     /// Fetches the trusted timestamps that could not be had at ingest: the newest tree head's
@@ -511,6 +597,9 @@ impl Store {
             .map_err(cat)?;
         if exists {
             return Ok(false);
+        }
+        if let Some(e) = deleted_in(&tx, &manifest.session).map_err(cat)? {
+            return Err(e);
         }
 
         let blob = blob_path(&root, &staged.sha256);

@@ -222,6 +222,52 @@ pub enum Command {
     ///
     /// Example: liveproof export 3f2a9c --format srt > room-17.srt
     Export(ExportArgs),
+    /// Delete a session: its original, transcript, comments, derived files and index entries.
+    ///
+    /// The log keeps the session's entry and gains a signed `deleted` event (who, when, why):
+    /// the log stays consistent and the deletion is itself evidence (`liveproof tombstone`).
+    /// Refused while the session is under legal hold (`liveproof release` first). The original
+    /// is kept while another session has the same bytes.
+    ///
+    /// Example: liveproof delete 3f2a9c --reason "consumer withdrew the complaint (ticket 4411)"
+    #[command(verbatim_doc_comment)]
+    Delete(RetentionArgs),
+    /// Place a legal hold on a session: it cannot be deleted until released. Logged.
+    ///
+    /// Example: liveproof hold 3f2a9c --reason "SAMR case 2026-117"
+    #[command(verbatim_doc_comment)]
+    Hold(RetentionArgs),
+    /// Release a session's legal hold. Logged.
+    ///
+    /// Example: liveproof release 3f2a9c --reason "case closed"
+    #[command(verbatim_doc_comment)]
+    Release(RetentionArgs),
+    /// Print the signed tombstone of a deleted session: its log entries (archived, deleted)
+    /// proven under the newest tree head. Anyone can check it: `liveproof verify FILE --key …`.
+    ///
+    /// Example: liveproof tombstone 3f2a9c0011aa22bb -o 3f2a9c.tombstone.json
+    #[command(verbatim_doc_comment)]
+    Tombstone(TombstoneArgs),
+}
+
+/// Arguments of `liveproof delete`, `hold` and `release`.
+#[derive(Args)]
+pub struct RetentionArgs {
+    /// Session id or unique prefix.
+    pub session: String,
+    /// Why (required; logged, and shown with the hold or tombstone).
+    #[arg(long)]
+    pub reason: String,
+}
+
+/// Arguments of `liveproof tombstone`.
+#[derive(Args)]
+pub struct TombstoneArgs {
+    /// The deleted session's full id.
+    pub session: String,
+    /// Write the tombstone document here (default: print it).
+    #[arg(short, long)]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]

@@ -90,15 +90,7 @@ pub fn token(ctx: &Ctx, cmd: TokenCmd) -> Result<(), Failure> {
 
 /// `--expires` as a Unix time `now` + the duration.
 fn expiry(now: i64, e: &str) -> Result<i64, BadInput> {
-    humantime::parse_duration(e)
-        .ok()
-        .filter(|d| !d.is_zero() && d.as_secs() < 100 * 365 * 86_400)
-        .map(|d| now + d.as_secs() as i64)
-        .ok_or_else(|| {
-            BadInput(format!(
-                "--expires {e:?} is not a duration between 1 s and 100 years: write it like 12h, 30d or 1w"
-            ))
-        })
+    liveproof::access::expiry(now, e).map_err(|m| BadInput(format!("--expires {m}")))
 }
 
 /// `liveproof key show|rotate|revoke|trust-file`.

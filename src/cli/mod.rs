@@ -9,6 +9,7 @@ mod find;
 mod keys;
 mod live;
 mod progress;
+mod retention;
 mod serve;
 
 use std::io::Write;
@@ -58,6 +59,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Show(a) => archive::show(&ctx, a),
         Command::Export(a) => archive::export(&ctx, a),
         Command::Comments(a) => archive::comments(&ctx, a),
+        Command::Delete(a) => retention::delete(&ctx, a),
+        Command::Hold(a) => retention::hold(&ctx, a, true),
+        Command::Release(a) => retention::hold(&ctx, a, false),
+        Command::Tombstone(a) => retention::tombstone(&ctx, a),
     }
 }
 
@@ -118,6 +123,15 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         error.downcast_ref::<SearchError>()
     {
         return 2;
+    }
+    if let Some(e) = error.downcast_ref::<liveproof::retention::RetentionError>() {
+        use liveproof::retention::RetentionError as R;
+        return match e {
+            R::NoReason => 2,
+            R::Held { .. } | R::AlreadyHeld(_) | R::NotHeld(_) => 3,
+            R::Store(liveproof::store::StoreError::NoSuchSession(_) | liveproof::store::StoreError::Deleted { .. }) => 3,
+            _ => 1,
+        };
     }
     if let Some(liveproof::watch::WatchError::Folder { .. }) =
         error.downcast_ref::<liveproof::watch::WatchError>()

@@ -433,6 +433,23 @@ pub fn index_session(store: &Store, session: &str) -> Result<(), SearchError> {
     Ok(())
 }
 
+/// Removes one session's documents (a deletion) and commits.
+pub fn remove_session(store: &Store, session: &str) -> Result<(), SearchError> {
+    let dir = index_dir(store.root());
+    if !dir.join("meta.json").exists() {
+        return Ok(());
+    }
+    let err = |source| SearchError::Index {
+        path: dir.clone(),
+        source,
+    };
+    let (index, f) = open_or_create(&dir)?;
+    let mut w = writer(&index, &dir, 1, 15_000_000)?;
+    w.delete_term(Term::from_field_text(f.session, session));
+    w.commit().map_err(err)?;
+    Ok(())
+}
+
 /// Indexes every catalogued session the index lacks (a run killed between the catalog commit
 /// and the index commit leaves one); returns their ids.
 pub fn catch_up(store: &Store) -> Result<Vec<String>, SearchError> {

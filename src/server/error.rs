@@ -47,6 +47,14 @@ impl ApiError {
             format!("no {what} here"),
         )
     }
+    /// 409: the request conflicts with the session's state (a legal hold).
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+    /// 410: the session was deleted on purpose.
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::GONE, "gone", message)
+    }
     /// 413.
     pub fn too_large(limit: u64) -> Self {
         Self::new(
@@ -118,7 +126,9 @@ impl From<crate::listing::ListError> for ApiError {
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
-            crate::store::StoreError::NoSuchSession(_) | crate::store::StoreError::Ambiguous(_) => {
+            crate::store::StoreError::NoSuchSession(_)
+            | crate::store::StoreError::Ambiguous(_)
+            | crate::store::StoreError::Deleted { .. } => {
                 ApiError::not_found("such session")
             }
             other => ApiError::internal(other.to_string()),

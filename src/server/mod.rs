@@ -7,6 +7,7 @@
 //! Invariant: the server calls the same library functions as the CLI; it builds no tantivy
 //! query and writes no archive file itself.
 
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod jobs;
@@ -155,6 +156,13 @@ pub async fn serve(addr: &str, config: Config) -> std::io::Result<()> {
         .and_then(|s| crate::search::catch_up(&s));
     if let Err(e) = repaired {
         eprintln!("liveproof: some archived sessions may be missing from search: {e}");
+    }
+    // Likewise a deletion stopped after its tombstone was committed left files to remove.
+    let purged = crate::store::Store::open(&config.data)
+        .map_err(crate::retention::RetentionError::from)
+        .and_then(|s| crate::retention::purge_pending(&s));
+    if let Err(e) = purged {
+        eprintln!("liveproof: files of deleted sessions may remain: {e}");
     }
     jobs::start_worker(config.clone());
     start_timestamper(&config);

@@ -39,6 +39,10 @@ route_table! {
         get "/api/openapi.json" => openapi,
         get "/api/sessions" => sessions,
         get "/api/sessions/{id}" => session,
+        delete "/api/sessions/{id}" => super::admin::delete,
+        post "/api/sessions/{id}/hold" => super::admin::hold,
+        post "/api/sessions/{id}/release" => super::admin::release,
+        get "/api/sessions/{id}/tombstone" => super::admin::tombstone,
         get "/api/sessions/{id}/transcript" => transcript,
         get "/api/sessions/{id}/comments" => comments,
         get "/api/sessions/{id}/report" => report,
@@ -51,6 +55,9 @@ route_table! {
         post "/api/uploads" => upload,
         get "/api/jobs/{id}" => job,
         post "/api/verify" => verify,
+        get "/api/tokens" => super::admin::tokens,
+        post "/api/tokens" => super::admin::create_token,
+        post "/api/tokens/{id}/revoke" => super::admin::revoke_token,
         get "/api/log/checkpoint" => super::transparency::checkpoint,
         get "/api/log/consistency" => super::transparency::consistency,
         post "/api/log/cosignatures" => super::transparency::cosignatures,
@@ -100,7 +107,9 @@ fn data(state: &web::Data<State>) -> PathBuf {
 
 /// Resolves a session the caller may read; 404 otherwise (existence is not revealed).
 fn readable(store: &Store, who: &Access, id: &str) -> Result<SessionRow, ApiError> {
-    let row = store.resolve(id)?;
+    let row = store
+        .resolve(id)
+        .map_err(|e| super::admin::deleted(store, who, e))?;
     if who.can_read(store, &row.session, row.platform.as_deref()) {
         Ok(row)
     } else {

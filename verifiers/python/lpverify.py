@@ -46,6 +46,7 @@ MAX_RECORDING = 64 << 30
 MAX_RATIO = 100
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
+HEX128 = re.compile(r"^[0-9a-f]{128}$")
 PART = re.compile(r"^part-[0-9]{1,3}\.zip$")
 
 
@@ -703,8 +704,69 @@ def span_timeline_ok(st, reads):
     return True
 
 
+# --- §12 tombstones ---------------------------------------------------------------------------
+
+def is_tombstone(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(64).lstrip().startswith(b"{")
+    except OSError:
+        return False
+
+
+TOMBSTONE = {"format": lambda v: v == "liveproof/tombstone/v1", "session": lambda v: isinstance(v, str),
+             "recording_sha256": is_hex, "manifest_sha256": is_hex, "reason": lambda v: isinstance(v, str),
+             "archived": lambda v: isinstance(v, dict), "deletion": lambda v: isinstance(v, dict)}
+
+
+def verify_tombstone(path, trusted):
+    """A deleted session's tombstone: both log entries (manifest, deletion) under one signed head."""
+    c = Checks()
+    add, result = c.add, c.result
+    try:
+        with open(path, "rb") as f:
+            raw = f.read((1 << 20) + 1)
+        if len(raw) > 1 << 20:
+            raise Bad("larger than a tombstone can be")
+        t = strict(parse_json(raw, "tombstone"), TOMBSTONE, "tombstone")
+        inc = strict(t["archived"], LOG, "archived")
+        dl = strict(t["deletion"], {"index": is_int, "event": lambda v: isinstance(v, str), "proof": proof_list},
+                    "deletion")
+    except (Bad, OSError, ValueError) as e:
+        add("tombstone.read", False, str(e))
+        return result(None)
+    add("tombstone.read", True)
+    head = inc["tree_head"]
+    key = bytes.fromhex(head["public_key"])
+    name = trusted.get(key)
+    add("key.trusted", name is not None)
+    signer = {"fingerprint": sha256(key).hex()[:16], "public_key": key.hex(), "trusted": name is not None,
+              "name": name}
+    sig = bytes.fromhex(head["signature"]) if is_hex(head["signature"]) or HEX128.match(head["signature"]) else b""
+    add("tombstone.head", len(sig) == 64 and ed25519_ok(key, TREE_HEAD_DOMAIN, tree_head_message(head), sig))
+    root, size = bytes.fromhex(head["root"]), head["size"]
+    entry = LOG_ENTRY_DOMAIN.encode() + b"\x00" + lstr(t["session"]) + bytes.fromhex(t["manifest_sha256"])
+    add("tombstone.archived", inc["session"] == t["session"] and inc["manifest_sha256"] == t["manifest_sha256"]
+        and included(leaf_hash(entry), inc["index"], size, [bytes.fromhex(x) for x in inc["proof"]], root))
+    try:
+        ev = strict(parse_json(dl["event"].encode(), "deletion event"), CUSTODY_EVENT, "deletion event",
+                    optional=("key", "new_key"))
+        detail = ("deleted the original recording %s, its transcript and derived files (manifest %s): %s"
+                  % (t["recording_sha256"], t["manifest_sha256"], t["reason"]))
+        data = CUSTODY_DOMAIN.encode() + b"\x00" + lstr(ev["session"]) + sha256(dl["event"].encode())
+        ok = (ev["event"] == "deleted" and ev["session"] == t["session"] and ev["detail"] == detail
+              and dl["index"] > inc["index"]
+              and included(leaf_hash(data), dl["index"], size, [bytes.fromhex(x) for x in dl["proof"]], root))
+        add("tombstone.deletion", ok)
+    except (Bad, ValueError) as e:
+        add("tombstone.deletion", False, str(e))
+    return result(signer)
+
+
 def verify(path, trusted, tsa_cert=None, witnesses=(), revoked=None, allow_span=True):
     revoked = revoked or {}
+    if allow_span and is_tombstone(path):
+        return verify_tombstone(path, trusted)
     if allow_span and is_span(path):
         return verify_span(path, trusted, tsa_cert, witnesses, revoked)
     c = Checks()

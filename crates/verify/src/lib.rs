@@ -12,6 +12,7 @@ pub mod merkle;
 pub mod note;
 pub mod seal;
 pub mod span;
+pub mod tombstone;
 pub mod trust;
 pub mod tsa;
 pub mod verify;

@@ -733,8 +733,12 @@ pub fn verify(bundle: &Path, opts: &Options) -> Verdict {
 }
 
 /// Verifies `bundle`, naming it `shown` in messages (a server does not show its paths): a
-/// broadcast bundle (`span.json`) part by part (`crate::span`), any other as one session's.
+/// broadcast bundle (`span.json`) part by part (`crate::span`), a deleted session's tombstone
+/// document (`crate::tombstone`), any other as one session's.
 pub fn verify_with(bundle: &Path, shown: &str, opts: &Options) -> Verdict {
+    if crate::tombstone::is_tombstone(bundle) {
+        return crate::tombstone::verify_tombstone(bundle, shown, opts);
+    }
     if crate::span::is_span(bundle, &opts.limits) {
         return crate::span::verify_span(bundle, shown, opts);
     }
