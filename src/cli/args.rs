@@ -12,7 +12,8 @@ Data directory: --data DIR, else $LIVEPROOF_DATA, else ./index.
 Models directory: --models DIR, else $LIVEPROOF_MODELS, else ./models (see Settings).
 
 Exit codes: 0 success; 1 failure (disk, database, internal); 2 bad usage;
-3 bad input (missing, corrupt, truncated or silent recording, invalid sidecar);
+3 bad input (missing, corrupt, truncated or silent recording, invalid sidecar, no such
+session, a deleted session, a legal hold in the way);
 4 model not installed; 5 an evidence bundle did not verify; 6 a bundle is intact but signed
 by a key you did not say to trust.
 

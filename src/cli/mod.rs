@@ -133,6 +133,14 @@ fn exit_code(error: &anyhow::Error) -> u8 {
             _ => 1,
         };
     }
+    if let Some(
+        liveproof::store::StoreError::NoSuchSession(_)
+        | liveproof::store::StoreError::Ambiguous(_)
+        | liveproof::store::StoreError::Deleted { .. },
+    ) = error.downcast_ref::<liveproof::store::StoreError>()
+    {
+        return 3;
+    }
     if let Some(liveproof::watch::WatchError::Folder { .. }) =
         error.downcast_ref::<liveproof::watch::WatchError>()
     {
