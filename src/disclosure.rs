@@ -55,7 +55,7 @@ pub fn default_interval_min() -> u64 {
 }
 
 /// One signal with its weight and evidence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Signal {
     /// What kind of signal (`declared_metadata`, `aigc_label`, `c2pa`, `spoken_disclosure`,
     /// `looped_script`).
@@ -64,6 +64,19 @@ pub struct Signal {
     pub weight: f64,
     /// The evidence: fields, values, time ranges, counts.
     pub evidence: Value,
+}
+
+/// A signal serialises with its plain sentence beside the evidence (`report --json`, the API).
+impl Serialize for Signal {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = ser.serialize_struct("Signal", 4)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("weight", &self.weight)?;
+        st.serialize_field("evidence", &self.evidence)?;
+        st.serialize_field("sentence", &self.sentence())?;
+        st.end()
+    }
 }
 
 impl Signal {
@@ -82,14 +95,24 @@ impl Signal {
                     .as_array()
                     .map(|o| o.iter().map(|x| clock(&x["start_ms"])).collect())
                     .unwrap_or_default();
+                let minutes = e["longest_gap_ms"].as_u64().unwrap_or(0) as f64 / 60_000.0;
                 format!(
-                    "Spoken disclosure {} time(s), at {}; {} near the start, {} near the end; the longest stretch without one is {}{}.",
+                    "Spoken disclosure {} time(s), at {}; {} near the start, {} near the end; the longest stretch without one is {:.1} min, from {} to {}{}.",
                     e["count"],
                     times.join(", "),
                     if e["near_start"] == true { "one" } else { "none" },
                     if e["near_end"] == true { "one" } else { "none" },
-                    clock(&e["longest_gap_ms"]),
-                    if e["every_interval"] == true { "" } else { ", longer than the rules allow" }
+                    minutes,
+                    clock(&e["longest_gap_from_ms"]),
+                    clock(&e["longest_gap_to_ms"]),
+                    if e["every_interval"] == true {
+                        String::new()
+                    } else {
+                        format!(
+                            ", longer than the rules allow (one every {} min)",
+                            e["interval_min"].as_u64().unwrap_or(0)
+                        )
+                    }
                 )
             }
             "looped_script" => {
@@ -152,6 +175,58 @@ impl Signal {
                         .join(" and "))
                     .unwrap_or_default()
             ),
+            "duplicate_comments" => {
+                let c = e["clusters"].as_array().cloned().unwrap_or_default();
+                let parts: Vec<String> = c
+                    .iter()
+                    .map(|x| {
+                        format!(
+                            "{:?} {} times from {} account(s) between {} and {}",
+                            x["text"].as_str().unwrap_or(""),
+                            x["copies"],
+                            x["accounts"].as_array().map_or(0, |a| a.len()),
+                            clock(&x["first_ms"]),
+                            clock(&x["last_ms"])
+                        )
+                    })
+                    .collect();
+                format!("The same comment posted by few accounts: {}.", parts.join("; "))
+            }
+            "claim_echo_burst" => {
+                let b = e["bursts"].as_array().cloned().unwrap_or_default();
+                let parts: Vec<String> = b
+                    .iter()
+                    .map(|x| {
+                        format!(
+                            "the {} claim at {} ({}) echoed by {} account(s)",
+                            x["claim"]["category"].as_str().unwrap_or(""),
+                            clock(&x["claim"]["start_ms"]),
+                            x["claim"]["words"]
+                                .as_array()
+                                .map(|w| w.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("、"))
+                                .unwrap_or_default(),
+                            x["accounts"].as_array().map_or(0, |a| a.len())
+                        )
+                    })
+                    .collect();
+                format!("Comments repeat the host's claims right after them: {}.", parts.join("; "))
+            }
+            "praise_burst_accounts" => {
+                let a = e["accounts"].as_array().cloned().unwrap_or_default();
+                let first = a
+                    .first()
+                    .and_then(|x| x["comments"][0]["t_ms"].as_u64())
+                    .map(crate::media::clock)
+                    .unwrap_or_default();
+                format!(
+                    "{} account(s) posted nothing but praise in a short burst (from {first}): {}.",
+                    a.len(),
+                    a.iter()
+                        .filter_map(|x| x["user"].as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
             _ => e.to_string(),
         }
     }
@@ -302,13 +377,16 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
         .last()
         .is_some_and(|&s| s + p.end_window_min * 60_000 >= duration);
     let interval = interval_min * 60_000;
-    let mut gaps = Vec::new();
+    // The longest stretch without a disclosure, and where it lies (first such, on ties).
+    let mut longest = (0u64, 0u64);
     let mut prev = 0u64;
     for &s in starts.iter().chain(std::iter::once(&duration)) {
-        gaps.push(s.saturating_sub(prev));
+        if s.saturating_sub(prev) > longest.1 - longest.0 {
+            longest = (prev, s.max(prev));
+        }
         prev = s;
     }
-    let longest_gap = gaps.iter().copied().max().unwrap_or(duration);
+    let longest_gap = longest.1 - longest.0;
     let regular = !starts.is_empty() && longest_gap <= interval;
     if !hits.is_empty() {
         signals.push(Signal {
@@ -320,7 +398,10 @@ pub fn report(m: &Manifest, t: &Transcript, interval_min: u64) -> Report {
                 "near_start": near_start,
                 "near_end": near_end,
                 "longest_gap_ms": longest_gap,
+                "longest_gap_from_ms": longest.0,
+                "longest_gap_to_ms": longest.1,
                 "every_interval": regular,
+                "interval_min": interval_min,
             }),
         });
     }

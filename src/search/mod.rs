@@ -82,9 +82,10 @@ pub enum Sort {
 /// callers. Adding a filter means a field here and its clause in [`Searcher::search`].
 #[derive(Debug, Clone, clap::Args, serde::Deserialize)]
 pub struct Request {
-    /// The query.
+    /// The query; may be empty ("") when a filter is given: every segment the filters keep,
+    /// in time order.
     #[arg(allow_hyphen_values = true)]
-    #[serde(rename = "q")]
+    #[serde(rename = "q", default)]
     pub query: String,
     /// Hits per page (1 to 200).
     #[arg(long, default_value_t = DEFAULT_LIMIT)]
@@ -160,6 +161,35 @@ pub const DEFAULT_LIMIT: u64 = 20;
 
 fn default_limit() -> u64 {
     DEFAULT_LIMIT
+}
+
+impl Request {
+    /// Whether any filter narrows the search (an empty query needs one).
+    pub fn is_filtered(&self) -> bool {
+        self.session.is_some()
+            || self.platform.is_some()
+            || self.room.is_some()
+            || self.host.is_some()
+            || self.language.is_some()
+            || self.since.is_some()
+            || self.until.is_some()
+            || !self.flags.is_empty()
+            || !self.tags.is_empty()
+            || self.within.is_some()
+    }
+
+    /// The parsed query; `None` for an empty query with a filter (everything it keeps).
+    fn parsed(&self) -> Result<Option<query::Ast>, SearchError> {
+        if self.query.trim().is_empty() && self.is_filtered() {
+            return Ok(None);
+        }
+        query::parse(&self.query).map(Some).map_err(|mut e| {
+            if self.query.trim().is_empty() {
+                e.message = "the query is empty: give words, or a filter (--platform, --since, --flag …) to list everything it keeps".into();
+            }
+            e.into()
+        })
+    }
 }
 
 /// Deserializes a `since` date (YYYY-MM-DD or RFC 3339) from a query string.
@@ -617,14 +647,17 @@ impl Searcher {
     /// Runs a search.
     pub fn search(&self, req: &Request) -> Result<Results, SearchError> {
         let (limit, offset) = req.paging.check(req.limit, req.offset)?;
-        let ast = query::parse(&req.query)?;
+        let ast = req.parsed()?;
         let dir = &self.dir;
         let err = |source| SearchError::Index {
             path: dir.clone(),
             source,
         };
         let f = self.fields;
-        let text_query = query::compile(&ast, f.text);
+        let text_query: Box<dyn Query> = match &ast {
+            Some(ast) => query::compile(ast, f.text),
+            None => Box::new(tantivy::query::AllQuery),
+        };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
             (Occur::Must, text_query.box_clone()),
             (Occur::Must, kinds(f.kind, req.source)),
@@ -678,7 +711,9 @@ impl Searcher {
         let searcher = self.reader.searcher();
         let total = searcher.search(&full, &Count).map_err(err)?;
         let top = TopDocs::with_limit(limit).and_offset(offset);
-        let addrs: Vec<(f32, tantivy::DocAddress)> = match req.sort {
+        // Without words there is no relevance: filtered listings come in time order.
+        let sort = if ast.is_none() { Sort::Time } else { req.sort };
+        let addrs: Vec<(f32, tantivy::DocAddress)> = match sort {
             Sort::Relevance => searcher.search(&full, &top.order_by_score()).map_err(err)?,
             Sort::Time => searcher
                 .search(&full, &top.order_by_fast_field::<u64>("at_ms", Order::Asc))
@@ -754,7 +789,7 @@ impl Searcher {
 /// Runs one search (opens the index; use [`Searcher`] for many).
 pub fn search(data: &Path, req: &Request) -> Result<Results, SearchError> {
     req.paging.check(req.limit, req.offset)?;
-    query::parse(&req.query)?;
+    req.parsed()?;
     match Searcher::open(data)? {
         Some(s) => s.search(req),
         None => Ok(Results {
