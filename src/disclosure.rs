@@ -190,7 +190,10 @@ impl Signal {
                         )
                     })
                     .collect();
-                format!("The same comment posted by few accounts: {}.", parts.join("; "))
+                format!(
+                    "The same comment posted by few accounts: {}.",
+                    parts.join("; ")
+                )
             }
             "claim_echo_burst" => {
                 let b = e["bursts"].as_array().cloned().unwrap_or_default();
@@ -203,13 +206,20 @@ impl Signal {
                             clock(&x["claim"]["start_ms"]),
                             x["claim"]["words"]
                                 .as_array()
-                                .map(|w| w.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("、"))
+                                .map(|w| w
+                                    .iter()
+                                    .filter_map(|v| v.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join("、"))
                                 .unwrap_or_default(),
                             x["accounts"].as_array().map_or(0, |a| a.len())
                         )
                     })
                     .collect();
-                format!("Comments repeat the host's claims right after them: {}.", parts.join("; "))
+                format!(
+                    "Comments repeat the host's claims right after them: {}.",
+                    parts.join("; ")
+                )
             }
             "praise_burst_accounts" => {
                 let a = e["accounts"].as_array().cloned().unwrap_or_default();

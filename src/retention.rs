@@ -264,9 +264,8 @@ pub fn delete(
     tx.commit().map_err(cat)?;
     crate::fault::point("retention.tombstoned");
     let original_removed = purge(store, &row.session, &row.recording_sha256)?;
-    let tombstone = tombstone(store, &row.session)?.ok_or_else(|| {
-        StoreError::NoSuchSession(row.session.clone())
-    })?;
+    let tombstone = tombstone(store, &row.session)?
+        .ok_or_else(|| StoreError::NoSuchSession(row.session.clone()))?;
     Ok(Deleted {
         session: row.session,
         log_index: idx,
@@ -326,8 +325,8 @@ pub fn tombstone(store: &Store, session: &str) -> Result<Option<Tombstone>, Rete
     let Some(archived) = seal::log::prove(store.db(), session).map_err(cat)? else {
         return Ok(None);
     };
-    let chain = seal::log::custody_chain(store.db(), session, archived.tree_head.size)
-        .map_err(cat)?;
+    let chain =
+        seal::log::custody_chain(store.db(), session, archived.tree_head.size).map_err(cat)?;
     let Some(deletion) = chain.entries.into_iter().find(|e| e.index == idx as u64) else {
         return Ok(None);
     };

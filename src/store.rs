@@ -416,7 +416,8 @@ impl Store {
     /// Whether a deleted session left files: its directory, or an original no session uses.
     pub(crate) fn has_session_files(&self, session: &str, recording_sha256: &str) -> bool {
         self.session_dir(session).exists()
-            || (self.blob_path(recording_sha256).exists() && !self.recording_in_use(recording_sha256))
+            || (self.blob_path(recording_sha256).exists()
+                && !self.recording_in_use(recording_sha256))
     }
 
     fn recording_in_use(&self, sha256: &str) -> bool {

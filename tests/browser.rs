@@ -81,6 +81,153 @@ impl Driver {
     }
 }
 
+/// A running server and a headless Chromium driven over WebDriver, all stopped when dropped.
+struct Browser {
+    wd: Driver,
+    sid: String,
+    base: String,
+    _server: Proc,
+    _driver: Proc,
+}
+
+impl Browser {
+    fn start(data: &Path, dir: &Path, window: &str) -> Self {
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let server = Proc(
+            bin()
+                .args([
+                    "serve",
+                    "--addr",
+                    &format!("127.0.0.1:{port}"),
+                    "--model",
+                    "tiny.en",
+                    "--data",
+                ])
+                .arg(data)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        wait_for(&format!("{base}/api/health"));
+        let dport = free_port();
+        let driver = Proc(
+            std::process::Command::new("chromedriver")
+                .arg(format!("--port={dport}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver runs (apt-get install chromium chromium-driver)"),
+        );
+        let wd = Driver {
+            base: format!("http://127.0.0.1:{dport}"),
+        };
+        wait_for(&format!("{}/status", wd.base));
+        let profile = dir.join("profile");
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--disable-quic", "--autoplay-policy=no-user-gesture-required",
+                     format!("--window-size={window}"), format!("--user-data-dir={}", profile.display())]
+        }}}});
+        let sid = wd.call("POST", "/session", caps)["sessionId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        Browser {
+            wd,
+            sid,
+            base,
+            _server: server,
+            _driver: driver,
+        }
+    }
+    fn open(&self, fragment: &str) {
+        self.wd.call(
+            "POST",
+            &format!("/session/{}/url", self.sid),
+            json!({"url": format!("{}/{fragment}", self.base)}),
+        );
+    }
+    fn js(&self, script: &str) -> Value {
+        self.wd.js(&self.sid, script)
+    }
+    fn until(&self, script: &str) -> Value {
+        self.wd.until(&self.sid, script)
+    }
+    /// Gives `path` to the file input `selector`, as a user picking the file would.
+    fn pick_file(&self, selector: &str, path: &Path) {
+        let el = self.wd.call(
+            "POST",
+            &format!("/session/{}/element", self.sid),
+            json!({"using": "css selector", "value": selector}),
+        );
+        let el = el
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.wd.call(
+            "POST",
+            &format!("/session/{}/element/{el}/value", self.sid),
+            json!({"text": path.to_str().unwrap()}),
+        );
+    }
+    /// Keeps a screenshot of the page (under the test target directory), and fails if it shows
+    /// tofu — a CJK character drawn as the missing-glyph box — or had an uncaught JS error.
+    fn page_ok(&self, name: &str) {
+        let shot = self.wd.call(
+            "GET",
+            &format!("/session/{}/screenshot", self.sid),
+            json!({}),
+        );
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join(format!("{name}.png")),
+            base64_decode(shot.as_str().unwrap()),
+        )
+        .unwrap();
+        let tofu = self.js(TOFU);
+        assert_eq!(
+            tofu["checked"].as_u64().map(|n| n > 0),
+            Some(true),
+            "{name}: no Chinese text checked: {tofu}"
+        );
+        assert_eq!(
+            tofu["missing"],
+            json!([]),
+            "{name}: characters drawn as tofu (install fonts-noto-cjk)"
+        );
+        let errors = self.js("return window.__errors");
+        assert_eq!(errors, json!([]), "{name}: uncaught errors in the page");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // End the browser before its driver is killed, so no Chromium outlives the test.
+        let _ = ureq::delete(&format!("{}/session/{}", self.wd.base, self.sid)).call();
+    }
+}
+
+/// Draws every CJK character on the page and the one code point no font has (U+10FFFD) in
+/// the page's font: a character drawn exactly like it is tofu.
+const TOFU: &str = r#"
+const chars = [...new Set((document.body.innerText.match(/[\u3400-\u9fff\uff01-\uff5e\u3001-\u303f]/g) || []))];
+const c = document.createElement('canvas'); c.width = 48; c.height = 48;
+const g = c.getContext('2d');
+const font = '28px ' + getComputedStyle(document.body).fontFamily;
+const draw = (ch) => { g.clearRect(0, 0, 48, 48); g.font = font; g.fillText(ch, 6, 36); return c.toDataURL(); };
+const missing = draw(String.fromCodePoint(0x10FFFD));
+return {checked: chars.length, missing: chars.filter((ch) => draw(ch) === missing)};
+"#;
+
 #[test]
 fn search_click_a_hit_and_the_player_is_at_the_segment_start() {
     require_model("tiny.en");
@@ -110,43 +257,8 @@ fn search_click_a_hit_and_the_player_is_at_the_segment_start() {
     let (_, t) = run(&data, &["token", "create", "--role", "auditor"]);
     let token = t.unwrap()["token"].as_str().unwrap().to_string();
 
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let _server = Proc(
-        bin()
-            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data"])
-            .arg(&data)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for(&format!("{base}/api/health"));
-    let dport = free_port();
-    let _driver = Proc(
-        std::process::Command::new("chromedriver")
-            .arg(format!("--port={dport}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver runs (apt-get install chromium chromium-driver)"),
-    );
-    let wd = Driver {
-        base: format!("http://127.0.0.1:{dport}"),
-    };
-    wait_for(&format!("{}/status", wd.base));
-    let profile = d.path().join("profile");
-    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-        "binary": "/usr/bin/chromium",
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--autoplay-policy=no-user-gesture-required",
-                 "--window-size=420,900", format!("--user-data-dir={}", profile.display())]
-    }}}});
-    let session = wd.call("POST", "/session", caps)["sessionId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let sid = session.as_str();
+    let b = Browser::start(&data, d.path(), "420,900");
+    let (wd, sid, base) = (&b.wd, b.sid.as_str(), b.base.as_str());
     wd.call(
         "POST",
         &format!("/session/{sid}/url"),
@@ -308,7 +420,6 @@ fn search_click_a_hit_and_the_player_is_at_the_segment_start() {
     wd.js(sid, &format!("document.getElementById('pin').value = 'ed25519:{}'; document.getElementById('pin-add').click(); return true", hex::encode(forger.verifying_key().to_bytes())));
     let v = upload(&forged);
     assert!(v.contains("VERIFIED") && !v.contains("NOT VERIFIED"), "{v}");
-    let _ = ureq::delete(&format!("{}/session/{sid}", wd.base)).call();
 }
 
 fn base64_decode(s: &str) -> Vec<u8> {
@@ -339,4 +450,212 @@ fn base64_decode(s: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+/// The reviewer's desk as each kind of user meets it: a deep link that survives the sign-in,
+/// the sessions page and its filters, the claims desk without a keyword and a review decision,
+/// a badge opening readable evidence whose times seek the player, the timeline, an upload from
+/// the page as a consumer, revoking a token (401 from then on), and a deletion whose tombstone
+/// verifies. Every page is screenshotted and checked for tofu and uncaught errors.
+#[test]
+fn the_reviewers_desk_in_a_browser() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    // A digital host on douyin: says it is an AI, makes claims; a human on taobao.
+    let wav = d.path().join("host.wav");
+    speak(&wav, "Hello, I am an AI host. Welcome to the live room. This face cream cures insomnia. It is the best cream ever. Only three left, so hurry up. Remember, this video is AI generated.");
+    let meta = d.path().join("host.meta.json");
+    std::fs::write(&meta, r#"{"platform":"douyin","room":"美妆间","host":"小美","started_at":"2026-11-20T20:00:00+08:00"}"#).unwrap();
+    let host = ingest(
+        &data,
+        &wav,
+        &["--model", "tiny.en", "--meta", meta.to_str().unwrap()],
+    )["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let meta2 = d.path().join("jfk.meta.json");
+    std::fs::write(&meta2, r#"{"platform":"taobao","room":"r2","host":"JFK","started_at":"2026-11-21T09:00:00+08:00"}"#).unwrap();
+    let human = ingest(
+        &data,
+        &fixture("jfk.wav"),
+        &["--model", "tiny.en", "--meta", meta2.to_str().unwrap()],
+    )["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token_of = |role: &str| -> (String, i64) {
+        let (_, t) = run(&data, &["token", "create", "--role", role]);
+        let t = t.unwrap();
+        (
+            t["token"].as_str().unwrap().to_string(),
+            t["id"].as_i64().unwrap(),
+        )
+    };
+    let (auditor, auditor_id) = token_of("auditor");
+    let (admin, _) = token_of("admin");
+    let (consumer, _) = token_of("consumer");
+    let b = Browser::start(&data, d.path(), "1280,1000");
+
+    // A deep link without a token goes to the sign-in screen and comes back after it.
+    b.open(&format!("#/session/{host}"));
+    b.until(
+        "return location.hash.startsWith('#/signin') && document.getElementById('signin-token')",
+    );
+    b.page_ok("signin");
+    b.js(&format!("document.getElementById('signin-token').value = '{auditor}'; document.getElementById('signin-form').requestSubmit(); return true"));
+    b.until(&format!("return location.hash === '#/session/{host}' && document.querySelectorAll('li.segment').length > 0"));
+
+    // A link carrying the token keeps the page it points to, and drops the token from the address.
+    b.open(&format!("#/claims?token={auditor}"));
+    b.until("return document.querySelectorAll('#claims tbody tr').length > 0");
+    assert_eq!(b.js("return location.hash"), "#/claims");
+    let n = b
+        .js("return document.querySelectorAll('#claims tbody tr').length")
+        .as_u64()
+        .unwrap();
+    assert!(n >= 2, "every flag listed, no keyword needed: {n}");
+    b.page_ok("claims");
+    // Confirm the first flag with a note: recorded (who, when) and shown.
+    b.js("const r = document.querySelector('#claims tbody tr'); r.querySelector('.note').value = '已截图 screenshot kept'; r.querySelector('.confirm').click(); return true");
+    b.until(
+        "return document.querySelector('#claims tbody tr').className.includes('review-confirmed')",
+    );
+    let (_, body) = common::server::get(&b.base, "/api/claims?review=confirmed", Some(&auditor));
+    let confirmed: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(confirmed["total"], 1, "{confirmed}");
+    assert_eq!(
+        confirmed["claims"][0]["decision"]["note"],
+        "已截图 screenshot kept"
+    );
+    assert_eq!(
+        confirmed["claims"][0]["decision"]["by"],
+        format!("token:{auditor_id} (auditor)")
+    );
+    // The desk filters by review state.
+    b.open("#/claims?review=open");
+    b.until(&format!(
+        "return document.querySelectorAll('#claims tbody tr').length === {}",
+        n - 1
+    ));
+
+    // Sessions: both, then only douyin's.
+    b.open("#/sessions");
+    b.until("return document.querySelectorAll('#sessions tbody tr').length === 2");
+    let text = b.js("return document.getElementById('sessions').textContent");
+    assert!(
+        text.as_str().unwrap().contains("美妆间") && text.as_str().unwrap().contains("taobao"),
+        "{text}"
+    );
+    b.page_ok("sessions");
+    b.js("const f = document.getElementById('filters'); f.platform.value = 'douyin'; f.requestSubmit(); return true");
+    b.until("return location.hash.includes('platform=douyin') && document.querySelectorAll('#sessions tbody tr').length === 1");
+    assert_eq!(
+        b.js("return document.querySelector('#sessions tbody tr').dataset.session"),
+        host.as_str()
+    );
+    // Search lists a platform's lines with no keyword.
+    b.open("#/search?platform=taobao");
+    b.until("return document.querySelectorAll('li.hit').length > 0");
+    b.page_ok("search");
+
+    // The session: the disclosure badge opens sentences; their times seek the player.
+    b.js(&format!("document.querySelector('#sessions tbody tr') ; location.hash = '#/session/{host}'; return true"));
+    b.until("return document.querySelectorAll('#badges button').length >= 2 && document.getElementById('player').readyState >= 1");
+    b.js("[...document.querySelectorAll('#badges button')].find((x) => x.textContent.includes('disclosure')).click(); return true");
+    let sentence = b.until("const e = document.getElementById('evidence'); return e.querySelectorAll('a.seek').length >= 2 && e.textContent");
+    assert!(
+        sentence.as_str().unwrap().contains("Spoken disclosure"),
+        "{sentence}"
+    );
+    assert!(
+        !sentence.as_str().unwrap().contains('{'),
+        "no JSON: {sentence}"
+    );
+    let target = b.js("const a = document.querySelectorAll('#evidence a.seek')[1]; a.click(); return +a.dataset.ms");
+    b.until(&format!(
+        "return Math.abs(document.getElementById('player').currentTime * 1000 - {target}) < 300"
+    ));
+    // The risky-claims badge reads as sentences too, with the words and the rule.
+    b.js("[...document.querySelectorAll('#badges button')].find((x) => x.textContent.includes('risky_claims')).click(); return true");
+    let claims = b.until("return document.getElementById('evidence-title').textContent.includes('advertising') && document.getElementById('evidence').textContent");
+    assert!(
+        claims.as_str().unwrap().contains("cures insomnia"),
+        "{claims}"
+    );
+    // The timeline: speech, disclosures and claims drawn; a click seeks.
+    let rects = b
+        .js("return document.querySelectorAll('#strip rect').length")
+        .as_u64()
+        .unwrap();
+    assert!(rects >= 4, "{rects}");
+    b.js("const s = document.getElementById('strip'); const r = s.getBoundingClientRect(); s.dispatchEvent(new MouseEvent('click', {clientX: r.left + r.width * 0.5, clientY: r.top + 5, bubbles: true})); return true");
+    let dur = b
+        .js("return document.getElementById('player').duration")
+        .as_f64()
+        .unwrap();
+    b.until(&format!(
+        "return Math.abs(document.getElementById('player').currentTime - {}) < 1.0",
+        dur * 0.5
+    ));
+    assert_eq!(
+        b.js("return document.getElementById('export').disabled"),
+        false,
+        "export is ready, with its range stated"
+    );
+    assert!(b
+        .js("return document.getElementById('range').textContent")
+        .as_str()
+        .unwrap()
+        .contains("shift-click"));
+    b.page_ok("session");
+
+    // A consumer uploads from the page and lands on the new session.
+    let flv = d.path().join("mine.flv");
+    ffmpeg(
+        &fixture("jfk.wav"),
+        &flv,
+        &["-c:a", "aac", "-b:a", "64k", "-f", "flv"],
+    );
+    b.open(&format!("#/upload?token={consumer}"));
+    b.until("return document.getElementById('file')");
+    b.page_ok("upload");
+    b.pick_file("#file", &flv);
+    b.until("return location.hash.startsWith('#/session/') && document.querySelectorAll('li.segment').length > 0");
+    let mine = b
+        .js("return location.hash.split('/')[2]")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(mine != host && mine != human);
+
+    // The admin revokes the auditor's key: 401 from then on.
+    b.open(&format!("#/admin?token={admin}"));
+    b.until(&format!(
+        "return document.querySelector('#tokens tr[data-id=\"{auditor_id}\"] .revoke')"
+    ));
+    b.page_ok("admin");
+    b.js(&format!("window.confirm = () => true; document.querySelector('#tokens tr[data-id=\"{auditor_id}\"] .revoke').click(); return true"));
+    b.until(&format!("return document.querySelector('#tokens tr[data-id=\"{auditor_id}\"] .status').textContent === 'revoked'"));
+    let (st, _) = common::server::get(&b.base, "/api/sessions", Some(&auditor));
+    assert_eq!(st, 401);
+
+    // The admin deletes the human session; the page verifies its tombstone.
+    b.open(&format!("#/session/{human}"));
+    b.until("return !document.getElementById('admin-actions').hidden");
+    b.js("window.prompt = () => 'duplicate of another recording'; document.getElementById('delete').click(); return true");
+    b.until("return document.getElementById('tomb-verify')");
+    b.js("document.getElementById('tomb-verify').click(); return true");
+    let v = b.until("const h = document.querySelector('#verdict h3'); return h && document.getElementById('verdict').textContent");
+    let v = v.as_str().unwrap();
+    assert!(
+        v.contains("VERIFIED")
+            && !v.contains("NOT VERIFIED")
+            && v.contains("duplicate of another recording"),
+        "{v}"
+    );
+    b.page_ok("tombstone");
+    let (st, _) = common::server::get(&b.base, &format!("/api/sessions/{human}"), Some(&admin));
+    assert_eq!(st, 410);
 }

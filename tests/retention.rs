@@ -62,7 +62,10 @@ fn a_held_session_cannot_be_deleted_and_a_deleted_one_leaves_a_verified_tombston
     let (o, _) = run(&data, &["delete", &id, "--reason", "withdrawn"]);
     assert_eq!(o.status.code(), Some(3));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("legal hold") && err.contains("release"), "{err}");
+    assert!(
+        err.contains("legal hold") && err.contains("release"),
+        "{err}"
+    );
     assert!(!files_with(&data.join("blobs"), &sha).is_empty());
     let (o, _) = run(&data, &["show", &id]);
     assert!(o.status.success());
@@ -72,11 +75,17 @@ fn a_held_session_cannot_be_deleted_and_a_deleted_one_leaves_a_verified_tombston
     // Released, then deleted.
     let (o, _) = run(&data, &["release", &id, "--reason", "case closed"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let (o, v) = run(&data, &["delete", &id, "--reason", "consumer withdrew (ticket 4411)"]);
+    let (o, v) = run(
+        &data,
+        &["delete", &id, "--reason", "consumer withdrew (ticket 4411)"],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let del = v.unwrap();
     assert_eq!(del["original_removed"], true);
-    assert!(files_with(&data, &sha).is_empty(), "original and derived files are gone");
+    assert!(
+        files_with(&data, &sha).is_empty(),
+        "original and derived files are gone"
+    );
     assert!(!data.join("sessions").join(&id).exists());
     let (_, hits) = run(&data, &["search", "country"]);
     assert_eq!(hits.unwrap()["total"], 0, "its index entries are gone");
@@ -88,10 +97,19 @@ fn a_held_session_cannot_be_deleted_and_a_deleted_one_leaves_a_verified_tombston
 
     // The log only grew: the head before the hold is a prefix of the head after deletion.
     let after = log_size(&data);
-    assert_eq!(after, before + 3, "hold, release and deletion are log entries");
+    assert_eq!(
+        after,
+        before + 3,
+        "hold, release and deletion are log entries"
+    );
     let (o, c) = run(
         &data,
-        &["log", "consistency", &before.to_string(), &after.to_string()],
+        &[
+            "log",
+            "consistency",
+            &before.to_string(),
+            &after.to_string(),
+        ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(c.unwrap()["proof"].is_array());
@@ -139,7 +157,15 @@ fn a_held_session_cannot_be_deleted_and_a_deleted_one_leaves_a_verified_tombston
     assert_eq!(code, 5);
 
     // The same recording cannot come back under the deleted session's id.
-    let (o, _) = run(&data, &["ingest", fixture("jfk.wav").to_str().unwrap(), "--model", "tiny.en"]);
+    let (o, _) = run(
+        &data,
+        &[
+            "ingest",
+            fixture("jfk.wav").to_str().unwrap(),
+            "--model",
+            "tiny.en",
+        ],
+    );
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("was deleted"));
 }
@@ -160,7 +186,10 @@ fn the_api_lets_only_admins_hold_and_delete_and_a_revoked_token_gets_401() {
         let url = format!("{}{path}", srv.1);
         let a = agent();
         let r = match method {
-            "DELETE" => a.delete(&url).header("Authorization", &format!("Bearer {t}")).call(),
+            "DELETE" => a
+                .delete(&url)
+                .header("Authorization", &format!("Bearer {t}"))
+                .call(),
             _ => a
                 .post(&url)
                 .header("Authorization", &format!("Bearer {t}"))
@@ -202,33 +231,60 @@ fn the_api_lets_only_admins_hold_and_delete_and_a_revoked_token_gets_401() {
     }
     let (st, _) = send("DELETE", &format!("/api/sessions/{id}"), &admin);
     assert_eq!(st, 400, "a reason is required");
-    let (st, h) = send("POST", &format!("/api/sessions/{id}/hold?reason=court%20order"), &admin);
+    let (st, h) = send(
+        "POST",
+        &format!("/api/sessions/{id}/hold?reason=court%20order"),
+        &admin,
+    );
     assert_eq!(st, 200, "{h}");
     assert_eq!(h["reason"], "court order");
     let (st, e) = send("DELETE", &format!("/api/sessions/{id}?reason=x"), &admin);
     assert_eq!(st, 409, "{e}");
-    let (st, _) = send("POST", &format!("/api/sessions/{id}/release?reason=done"), &admin);
+    let (st, _) = send(
+        "POST",
+        &format!("/api/sessions/{id}/release?reason=done"),
+        &admin,
+    );
     assert_eq!(st, 200);
-    let (st, del) = send("DELETE", &format!("/api/sessions/{id}?reason=duplicate"), &admin);
+    let (st, del) = send(
+        "DELETE",
+        &format!("/api/sessions/{id}?reason=duplicate"),
+        &admin,
+    );
     assert_eq!(st, 200, "{del}");
     assert_eq!(
         del["original_removed"], false,
         "the consumer's session has the same bytes"
     );
     assert!(!files_with(&data.join("blobs"), &sha).is_empty());
-    let (st, _) = get(&srv.1, &format!("/api/sessions/{owned}/audio"), Some(&consumer));
+    let (st, _) = get(
+        &srv.1,
+        &format!("/api/sessions/{owned}/audio"),
+        Some(&consumer),
+    );
     assert_eq!(st, 200, "the other session still plays");
 
     // Gone for those who could read it, unknown to the others; its tombstone verifies at the
     // public verify endpoint.
     let (st, b) = get(&srv.1, &format!("/api/sessions/{id}"), Some(&auditor));
     assert_eq!(st, 410, "{}", String::from_utf8_lossy(&b));
-    assert!(json(&b)["error"]["message"].as_str().unwrap().contains("tombstone"));
+    assert!(json(&b)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("tombstone"));
     let (st, _) = get(&srv.1, &format!("/api/sessions/{id}"), Some(&consumer));
     assert_eq!(st, 404);
-    let (st, _) = get(&srv.1, &format!("/api/sessions/{id}/tombstone"), Some(&consumer));
+    let (st, _) = get(
+        &srv.1,
+        &format!("/api/sessions/{id}/tombstone"),
+        Some(&consumer),
+    );
     assert_eq!(st, 404);
-    let (st, tomb) = get(&srv.1, &format!("/api/sessions/{id}/tombstone"), Some(&auditor));
+    let (st, tomb) = get(
+        &srv.1,
+        &format!("/api/sessions/{id}/tombstone"),
+        Some(&auditor),
+    );
     assert_eq!(st, 200);
     let (st, v) = post(&srv.1, "/api/verify", None, &tomb);
     assert_eq!(st, 200, "{v}");
@@ -237,7 +293,12 @@ fn the_api_lets_only_admins_hold_and_delete_and_a_revoked_token_gets_401() {
     // Tokens: listed without secrets, created, revoked → 401.
     let (st, b) = get(&srv.1, "/api/tokens", Some(&auditor));
     assert_eq!(st, 403);
-    let (st, b2) = post(&srv.1, "/api/tokens", Some(&admin), br#"{"role":"auditor","expires":"30d"}"#);
+    let (st, b2) = post(
+        &srv.1,
+        "/api/tokens",
+        Some(&admin),
+        br#"{"role":"auditor","expires":"30d"}"#,
+    );
     assert_eq!(st, 201, "{b2} {}", String::from_utf8_lossy(&b));
     let fresh = b2["token"].as_str().unwrap().to_string();
     let (st, _) = get(&srv.1, "/api/sessions", Some(&fresh));

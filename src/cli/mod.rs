@@ -129,7 +129,10 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         return match e {
             R::NoReason => 2,
             R::Held { .. } | R::AlreadyHeld(_) | R::NotHeld(_) => 3,
-            R::Store(liveproof::store::StoreError::NoSuchSession(_) | liveproof::store::StoreError::Deleted { .. }) => 3,
+            R::Store(
+                liveproof::store::StoreError::NoSuchSession(_)
+                | liveproof::store::StoreError::Deleted { .. },
+            ) => 3,
             _ => 1,
         };
     }

@@ -127,7 +127,9 @@ fn reason(req: &HttpRequest) -> Result<String, ApiError> {
     let r: Reason = serde_html_form::from_str(req.query_string())
         .map_err(|e| ApiError::bad_request(format!("bad query: {e}")))?;
     if r.reason.len() > 4096 {
-        return Err(ApiError::bad_request("the reason is longer than 4096 bytes"));
+        return Err(ApiError::bad_request(
+            "the reason is longer than 4096 bytes",
+        ));
     }
     Ok(r.reason)
 }
@@ -221,7 +223,12 @@ pub async fn tombstone(
 /// The answer for a session that was deleted: 410 to those who could read it, naming its
 /// tombstone; 404 to others.
 pub fn deleted(store: &Store, who: &Access, e: StoreError) -> ApiError {
-    if let StoreError::Deleted { session, at, reason } = &e {
+    if let StoreError::Deleted {
+        session,
+        at,
+        reason,
+    } = &e
+    {
         let platform = retention::tombstone_platform(store, session).ok().flatten();
         if let Some(p) = platform {
             if who.can_read(store, session, p.as_deref()) {
@@ -233,4 +240,9 @@ pub fn deleted(store: &Store, who: &Access, e: StoreError) -> ApiError {
         return ApiError::not_found("such session");
     }
     e.into()
+}
+
+/// `GET /api/me`: who this token is (id, role, platform), for the page's sign-in screen.
+pub async fn me(who: Caller) -> HttpResponse {
+    HttpResponse::Ok().json(&who.0)
 }

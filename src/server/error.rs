@@ -128,9 +128,7 @@ impl From<crate::store::StoreError> for ApiError {
         match e {
             crate::store::StoreError::NoSuchSession(_)
             | crate::store::StoreError::Ambiguous(_)
-            | crate::store::StoreError::Deleted { .. } => {
-                ApiError::not_found("such session")
-            }
+            | crate::store::StoreError::Deleted { .. } => ApiError::not_found("such session"),
             other => ApiError::internal(other.to_string()),
         }
     }

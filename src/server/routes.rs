@@ -55,6 +55,7 @@ route_table! {
         post "/api/uploads" => upload,
         get "/api/jobs/{id}" => job,
         post "/api/verify" => verify,
+        get "/api/me" => super::admin::me,
         get "/api/tokens" => super::admin::tokens,
         post "/api/tokens" => super::admin::create_token,
         post "/api/tokens/{id}/revoke" => super::admin::revoke_token,

@@ -81,10 +81,18 @@ pub fn verify_tombstone(path: &Path, shown: &str, opts: &Options) -> Verdict {
             return finish(c, vec![], not_proven, None);
         }
     };
-    c.add("tombstone.read", true, format!("{shown} is a tombstone document"));
+    c.add(
+        "tombstone.read",
+        true,
+        format!("{shown} is a tombstone document"),
+    );
     let head = &t.archived.tree_head;
     let Some(key) = seal::hex32(&head.public_key) else {
-        c.add("tombstone.head", false, "the tree head's key is not an Ed25519 key in hex");
+        c.add(
+            "tombstone.head",
+            false,
+            "the tree head's key is not an Ed25519 key in hex",
+        );
         return finish(c, vec![], not_proven, None);
     };
     let signer = check_signer(&mut c, &key, &opts.trust);
@@ -92,7 +100,10 @@ pub fn verify_tombstone(path: &Path, shown: &str, opts: &Options) -> Verdict {
         "tombstone.head",
         head.check(),
         if head.check() {
-            format!("the log's head of {} entries is signed by that key", head.size)
+            format!(
+                "the log's head of {} entries is signed by that key",
+                head.size
+            )
         } else {
             "the tree head's signature does not verify".to_string()
         },
@@ -142,12 +153,17 @@ fn read(path: &Path, shown: &str) -> Result<Tombstone, String> {
         .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
         .map_err(|e| format!("cannot read {shown}: {e}"))?;
     if bytes.len() as u64 > MAX_BYTES {
-        return Err(format!("{shown} is larger than a tombstone can be ({MAX_BYTES} bytes)"));
+        return Err(format!(
+            "{shown} is larger than a tombstone can be ({MAX_BYTES} bytes)"
+        ));
     }
     let t: Tombstone = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{shown} is not a tombstone document: {e}"))?;
     if t.format != TOMBSTONE_FORMAT {
-        return Err(format!("{shown} is in format {:?}, not {TOMBSTONE_FORMAT}", t.format));
+        return Err(format!(
+            "{shown} is in format {:?}, not {TOMBSTONE_FORMAT}",
+            t.format
+        ));
     }
     Ok(t)
 }
@@ -181,14 +197,23 @@ fn check_deletion(c: &mut Checks, t: &Tombstone, head: &TreeHead) -> Option<Cust
             .map(|p| seal::hex32(p))
             .collect::<Option<Vec<_>>>(),
     ) else {
-        return fail(c, "a hash in the deletion's proof is not 64 hex digits".into());
+        return fail(
+            c,
+            "a hash in the deletion's proof is not 64 hex digits".into(),
+        );
     };
     let leaf = merkle::leaf_hash(&seal::custody_entry(
         &ev.session,
         &seal::sha256(t.deletion.event.as_bytes()),
     ));
     if t.deletion.index <= t.archived.index
-        || !merkle::verify_inclusion(&leaf, t.deletion.index as usize, head.size as usize, &proof, &root)
+        || !merkle::verify_inclusion(
+            &leaf,
+            t.deletion.index as usize,
+            head.size as usize,
+            &proof,
+            &root,
+        )
     {
         return fail(
             c,
