@@ -181,6 +181,11 @@ fn spoken_claims_are_flagged_at_ingest_and_filterable_in_search() {
         html.contains("health_claims") && html.contains("cures insomnia"),
         "report lacks the claims"
     );
+    // The excerpt's timeline strip: speech and the claim drawn in the health colour.
+    let strip = &html[html
+        .find("<figure class=\"strip\"")
+        .expect("a timeline strip")..];
+    assert!(strip.contains("fill=\"#9ca3af\"") && strip.contains("fill=\"#9333ea\""));
     let mut ex = String::new();
     std::io::Read::read_to_string(&mut z.by_name("excerpt.json").unwrap(), &mut ex).unwrap();
     assert!(ex.contains("health_claims"));

@@ -89,7 +89,73 @@ fn custody_list(events: &[crate::custody::CustodyEvent]) -> String {
     format!("<h2>保管记录 · Chain of custody</h2><p>以下每一项都记录在归档日志中，并由上述树头覆盖。 Each of these is an entry of the archive's log, covered by the tree head below.</p><ol>{items}</ol>")
 }
 
-/// Renders the report.
+/// Colours of the claim categories, as the web page draws them.
+fn category_colour(c: &str) -> &'static str {
+    match c {
+        "absolute_terms" => "#dc2626",
+        "health_claims" => "#9333ea",
+        "fake_authority" => "#ea580c",
+        "pressure" => "#ca8a04",
+        "after_sales" => "#0891b2",
+        _ => "#6b7280",
+    }
+}
+
+/// The excerpt's timeline as inline SVG (the web page's strip): speech, speech not
+/// transcribed, and claims by category, over the requested range.
+fn strip(f: &Facts) -> String {
+    let (a, b) = (f.from_ms, f.to_ms.max(f.from_ms + 1));
+    let x = |ms: u64| (ms.clamp(a, b) - a) as f64 / (b - a) as f64 * 1000.0;
+    let bar = |y: u32, s: u64, e: u64, colour: &str, title: String| {
+        format!(
+            "<rect x=\"{:.1}\" y=\"{y}\" width=\"{:.1}\" height=\"10\" fill=\"{colour}\"><title>{}</title></rect>",
+            x(s),
+            (x(e) - x(s)).max(1.5),
+            esc(&title)
+        )
+    };
+    let mut svg = String::new();
+    for s in &f.excerpt.segments {
+        svg += &bar(
+            2,
+            s.start_ms,
+            s.end_ms,
+            "#9ca3af",
+            format!("{} {}", clock(s.start_ms), s.text),
+        );
+    }
+    for g in &f.excerpt.gaps {
+        svg += &bar(
+            2,
+            g.start_ms,
+            g.end_ms,
+            "#b91c1c",
+            format!("{} {}", clock(g.start_ms), crate::transcript::GAP_NOTE),
+        );
+    }
+    for c in f.claims {
+        svg += &bar(
+            16,
+            c.start_ms,
+            c.end_ms,
+            category_colour(&c.flag.category),
+            format!(
+                "{} {}: {}",
+                clock(c.start_ms),
+                c.flag.category,
+                c.flag.words.join("、")
+            ),
+        );
+    }
+    format!(
+        "<figure class=\"strip\"><svg viewBox=\"0 0 1000 28\" preserveAspectRatio=\"none\" width=\"100%\" height=\"56\" role=\"img\" aria-label=\"timeline\">{svg}</svg>\
+<figcaption>{} – {} · <span style=\"color:#6b7280\">■</span> 语音 speech · <span style=\"color:#b91c1c\">■</span> 未转写 not transcribed · 下行 lower row: 风险宣称 claims (<span style=\"color:#dc2626\">■</span> absolute <span style=\"color:#9333ea\">■</span> health <span style=\"color:#ea580c\">■</span> authority <span style=\"color:#ca8a04\">■</span> pressure <span style=\"color:#0891b2\">■</span> after-sales)</figcaption></figure>",
+        clock(a),
+        clock(b)
+    )
+}
+
+/// Renders the report: one self-contained HTML page.
 pub fn render(f: &Facts) -> String {
     let m = f.manifest;
     let meta = |k: &str| {
@@ -169,6 +235,7 @@ pub fn render(f: &Facts) -> String {
 body{{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#111}}
 table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding:.3rem .5rem;vertical-align:top;text-align:left}}
 code{{word-break:break-all;font-size:.85em}}.flag{{background:#fde68a;padding:0 .3rem;border-radius:.2rem;font-size:.85em}}
+figure.strip{{margin:.5rem 0}}figure.strip svg{{border:1px solid #999;background:#fff}}figcaption{{font-size:.8em;color:#444}}
 @media print{{body{{margin:0;max-width:none}}}}
 </style></head><body>
 <h1>直播证据包 · Live-stream evidence bundle</h1>
@@ -181,6 +248,7 @@ code{{word-break:break-all;font-size:.85em}}.flag{{background:#fde68a;padding:0 
 </table>
 <p class="note">平台、直播间、主播与开播时间来自归档时提供的元数据文件（sidecar），原样记入已签名的清单，但未经核实。 Platform, room, host and start time come from the metadata file supplied at ingest (the sidecar): they are kept verbatim in the signed manifest, but nobody verified them.</p>
 <h2>片段文字 · Excerpt</h2>
+{strip}
 <table><tr><th>#</th><th>时间 Time</th><th>文字 Text</th><th>标注 Flags</th></tr>
 {rows}</table>
 {claims}
@@ -226,6 +294,7 @@ The audio clip was cut losslessly by the archive from that original; its hash is
         model = esc(&m.model),
         model_sha = esc(&m.model_sha256),
         rows = rows,
+        strip = strip(f),
         claims = claims_note,
         custody = custody_list(f.custody),
         root = esc(&f.excerpt.transcript_root),
