@@ -123,8 +123,17 @@ fn chain_runs(placed: &mut [Placed]) {
 /// Every broadcast in the archive, oldest first. Sessions without a room are broadcasts of
 /// their own.
 pub fn list(store: &Store, gap: Duration) -> Result<Vec<Broadcast>, StoreError> {
+    list_visible(store, gap, &|_| true)
+}
+
+/// Every broadcast made of the sessions `visible` admits (an API caller's), oldest first.
+pub fn list_visible(
+    store: &Store,
+    gap: Duration,
+    visible: &dyn Fn(&crate::store::SessionRow) -> bool,
+) -> Result<Vec<Broadcast>, StoreError> {
     let mut placed = Vec::new();
-    for row in store.list()? {
+    for row in store.list()?.into_iter().filter(|r| visible(r)) {
         let m = store.manifest(&row.session)?;
         placed.extend(place(row, &m));
     }

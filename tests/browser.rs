@@ -68,10 +68,13 @@ impl Driver {
             json!({"script": script, "args": []}),
         )
     }
-    /// Polls `script` until it returns a truthy value (bounded by attempts).
+    /// Polls `script` until it returns a truthy value (bounded by attempts: two minutes, for
+    /// a loaded machine transcribing an upload). A script that throws while the page is still
+    /// being drawn counts as not yet.
     fn until(&self, session: &str, script: &str) -> Value {
-        for _ in 0..300 {
-            let v = self.js(session, script);
+        let guarded = format!("try {{ {script} }} catch (e) {{ return null; }}");
+        for _ in 0..1200 {
+            let v = self.js(session, &guarded);
             if !(v.is_null() || v == false || v == 0) {
                 return v;
             }
@@ -555,6 +558,17 @@ fn the_reviewers_desk_in_a_browser() {
         b.js("return document.querySelector('#sessions tbody tr').dataset.session"),
         host.as_str()
     );
+    // Broadcasts: each room's run as one; the strip opens the segment at that moment.
+    b.open("#/broadcasts");
+    b.until("return document.querySelectorAll('#broadcasts tbody tr').length === 2");
+    b.page_ok("broadcasts");
+    b.open(&format!("#/broadcast/{host}"));
+    b.until("return document.querySelectorAll('#badges button').length >= 2 && document.querySelectorAll('#strip rect').length > 0");
+    b.page_ok("broadcast");
+    b.js("const s = document.getElementById('strip'); const r = s.getBoundingClientRect(); s.dispatchEvent(new MouseEvent('click', {clientX: r.left + r.width * 0.5, clientY: r.top + 5, bubbles: true})); return true");
+    b.until(&format!(
+        "return location.hash.startsWith('#/session/{host}/')"
+    ));
     // Search lists a platform's lines with no keyword.
     b.open("#/search?platform=taobao");
     b.until("return document.querySelectorAll('li.hit').length > 0");

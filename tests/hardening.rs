@@ -709,6 +709,10 @@ fn the_api_document_and_the_server_agree_under_schemathesis() {
     let d = tempfile::tempdir().unwrap();
     let data = d.path().join("data");
     let id = jfk_session(&data, Some(r#"{"platform":"douyin"}"#));
+    // Under legal hold, so the admin's fuzzed DELETE gets 409 and the session stays there for
+    // every other operation.
+    let (o, _) = run(&data, &["hold", &id, "--reason", "schemathesis run"]);
+    assert!(o.status.success());
     let srv = start(
         &data,
         &["--rate-limit", "1000000", "--verify-rate-limit", "1000000"],

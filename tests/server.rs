@@ -287,6 +287,8 @@ fn the_openapi_document_is_served_and_lists_exactly_the_routes() {
         let url = format!("{}{}", srv.1, path.replace("{id}", "1"));
         let status = if *method == "get" {
             agent().get(&url).call().unwrap().status().as_u16()
+        } else if *method == "delete" {
+            agent().delete(&url).call().unwrap().status().as_u16()
         } else {
             agent().post(&url).send(&b""[..]).unwrap().status().as_u16()
         };

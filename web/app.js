@@ -276,26 +276,8 @@ function timeline(el, s, rep, comments, player) {
   return (ms) => { const p = $("playhead"); if (p) { p.setAttribute("x1", x(ms)); p.setAttribute("x2", x(ms)); } };
 }
 
-async function sessionPage(id, at) {
-  let s;
-  try {
-    s = await getJson("/api/sessions/" + id);
-  } catch (e) {
-    if (e.status === 410) return deletedPage(id, e.message);
-    throw e;
-  }
-  show("t-session");
-  const [rep, cm] = await Promise.all([
-    getJson("/api/sessions/" + id + "/report"),
-    getJson("/api/sessions/" + id + "/comments"),
-  ]);
-  const md = s.metadata || {};
-  $("s-title").textContent = [md.platform, md.room, md.host].filter(Boolean).join(" / ") || s.original_name;
-  $("s-meta").textContent = `${s.original_name} · ${clock(s.duration_ms)} · ${s.language} · ${md.started_at ? "开播 started " + md.started_at : "存档 archived " + s.ingested_at} · ${s.session}`;
-  const player = $("player");
-  const seek = (ms) => { player.currentTime = ms / 1000; player.play().catch(() => {}); };
-
-  // Badges open their evidence as sentences; every time in them seeks the player.
+// The badges of a report; `seek(ms)` follows a time in their sentences.
+function reportBadges(rep, segments, seek) {
   const badges = $("badges");
   const box = $("evidence-box");
   const open = (title, sentences) => {
@@ -318,12 +300,83 @@ async function sessionPage(id, at) {
     () => disc.length ? disc.map((x) => x.sentence) : [`没有听到披露语句（规则要求每 ${rep.interval_min} 分钟一次）。 No spoken disclosure was heard (the rules ask for one every ${rep.interval_min} minutes).`]);
   for (const f of rep.findings) {
     badge(f, "warn", FINDING[f] || f, () => {
-      if (f === "risky_claims") return rep.claims.flags.map((c) => `${clock(c.start_ms)} ${CATEGORY[c.category] || c.category}: “${(s.segments.find((g) => g.index === c.segment) || {}).text || ""}” — ${c.words.join("、")} (${c.article})`);
+      if (f === "risky_claims") return rep.claims.flags.map((c) => `${clock(c.start_ms)} ${CATEGORY[c.category] || c.category}: “${(segments.find((g) => g.index === c.segment) || {}).text || ""}” — ${c.words.join("、")} (${c.article})`);
       if (f === "shill_comments") return [FINDING[f]].concat(rep.comment_signals.map((x) => x.sentence));
       return [FINDING[f] || f].concat(rep.signals.map((x) => x.sentence));
     });
   }
   for (const sig of rep.comment_signals || []) badge("弹幕 " + sig.kind, "warn", "弹幕 Live comments", () => [sig.sentence]);
+}
+
+async function broadcastsPage(params) {
+  show("t-broadcasts");
+  const q = new URLSearchParams(params);
+  q.set("limit", String(PAGE));
+  const res = await getJson("/api/broadcasts?" + q);
+  $("total").textContent = `${res.total} 场直播 broadcasts`;
+  const tb = document.querySelector("#broadcasts tbody");
+  for (const b of res.broadcasts) {
+    const tr = document.createElement("tr");
+    tr.className = "row";
+    tr.dataset.broadcast = b.broadcast;
+    tr.innerHTML = `<td>${esc(b.started_at.replace("T", " ").substring(0, 16))}</td><td>${esc(b.platform || "—")}</td><td>${esc(b.room || "—")}</td><td>${esc(b.host || "—")}</td><td>${clock(b.duration_ms)}</td><td>${b.sessions.length}</td>`;
+    tr.onclick = () => { location.hash = `#/broadcast/${b.broadcast}`; };
+    tb.appendChild(tr);
+  }
+  pager("broadcasts", params, res.total, PAGE);
+}
+
+async function broadcastPage(id) {
+  const { broadcast: b, report: rep } = await getJson("/api/broadcasts/" + id);
+  show("t-broadcast");
+  const parts = await Promise.all(b.sessions.map((s) => getJson("/api/sessions/" + s)));
+  // One timeline: every segment's lines at its offset.
+  const segments = [], gaps = [];
+  parts.forEach((p, i) => {
+    const o = b.offsets_ms[i];
+    for (const g of p.segments) segments.push(Object.assign({}, g, { index: segments.length, start_ms: g.start_ms + o, end_ms: g.end_ms + o }));
+    for (const g of p.gaps || []) gaps.push(Object.assign({}, g, { start_ms: g.start_ms + o, end_ms: g.end_ms + o }));
+  });
+  $("s-title").textContent = [b.platform, b.room, b.host].filter(Boolean).join(" / ") || b.broadcast;
+  $("s-meta").textContent = `开播 started ${b.started_at} · ${clock(b.duration_ms)} · ${b.sessions.length} 段 segments`;
+  // A time on the broadcast's timeline opens the segment holding it, at that moment.
+  const open = (ms) => {
+    let i = b.offsets_ms.length - 1;
+    while (i > 0 && b.offsets_ms[i] > ms) i--;
+    location.hash = `#/session/${b.sessions[i]}/${Math.max(0, Math.round(ms - b.offsets_ms[i]))}`;
+  };
+  reportBadges(rep, segments, open);
+  const jump = { set currentTime(v) { open(v * 1000); }, play() { return Promise.resolve(); } };
+  timeline($("timeline"), { duration_ms: b.duration_ms, segments, gaps }, rep, [], jump);
+  const ol = $("parts");
+  parts.forEach((p, i) => {
+    const li = document.createElement("li");
+    li.innerHTML = `<a href="#/session/${esc(p.session)}">${clock(b.offsets_ms[i])} – ${clock(b.offsets_ms[i] + p.duration_ms)} · ${esc(p.original_name)}</a>`;
+    ol.appendChild(li);
+  });
+}
+
+async function sessionPage(id, at) {
+  let s;
+  try {
+    s = await getJson("/api/sessions/" + id);
+  } catch (e) {
+    if (e.status === 410) return deletedPage(id, e.message);
+    throw e;
+  }
+  show("t-session");
+  const [rep, cm] = await Promise.all([
+    getJson("/api/sessions/" + id + "/report"),
+    getJson("/api/sessions/" + id + "/comments"),
+  ]);
+  const md = s.metadata || {};
+  $("s-title").textContent = [md.platform, md.room, md.host].filter(Boolean).join(" / ") || s.original_name;
+  $("s-meta").textContent = `${s.original_name} · ${clock(s.duration_ms)} · ${s.language} · ${md.started_at ? "开播 started " + md.started_at : "存档 archived " + s.ingested_at} · ${s.session}`;
+  const player = $("player");
+  const seek = (ms) => { player.currentTime = ms / 1000; player.play().catch(() => {}); };
+
+  // Badges open their evidence as sentences; every time in them seeks the player.
+  reportBadges(rep, s.segments, seek);
 
   const flags = {};
   for (const f of (s.claims && s.claims.flags) || []) (flags[f.segment] = flags[f.segment] || []).push(f);
@@ -597,6 +650,8 @@ async function route() {
       return await searchPage(params);
     }
     if (page === "claims") return await claimsPage(params);
+    if (page === "broadcasts") return await broadcastsPage(params);
+    if (page === "broadcast") return await broadcastPage(parts[1]);
     if (page === "session") return await sessionPage(parts[1], parts[2] !== undefined ? +parts[2] : undefined);
     if (page === "upload") return uploadPage();
     if (page === "admin") return await adminPage();

@@ -875,7 +875,15 @@ mod tests {
     fn a_bad_date_or_a_missing_query_is_refused_with_its_reason() {
         let e = serde_html_form::from_str::<Request>("q=x&since=last-tuesday").unwrap_err();
         assert!(e.to_string().contains("last-tuesday"), "{e}");
-        assert!(serde_html_form::from_str::<Request>("limit=3").is_err());
+        // No query is an empty one: refused unless a filter narrows it.
+        let r: Request = serde_html_form::from_str("limit=3").unwrap();
+        assert!(r
+            .parsed()
+            .unwrap_err()
+            .to_string()
+            .contains("give words, or a filter"));
+        let r: Request = serde_html_form::from_str("platform=douyin").unwrap();
+        assert!(r.parsed().unwrap().is_none());
         // The access scope is never taken from the caller.
         let r: Request = serde_html_form::from_str("q=x&within=abc&paging=1").unwrap();
         assert!(r.within.is_none());

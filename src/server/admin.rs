@@ -67,11 +67,21 @@ pub async fn create_token(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     admin(&who.0)?;
-    let b: NewToken = serde_json::from_slice(&body).map_err(|e| {
+    let bad = |e: String| {
         ApiError::bad_request(format!(
-            "the body must be {{\"role\", \"platform\"?, \"expires\"?}} (role admin, auditor, platform or consumer; expires like 30d): {e}"
+            "the body must be {{\"role\", \"platform\"?, \"expires\"?}} (role admin, auditor, platform or consumer; expires like 30d; leave out what does not apply): {e}"
         ))
-    })?;
+    };
+    // Strict: an explicit null is refused like any other wrong type, not taken as absent.
+    let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
+    if let Some(k) = v
+        .as_object()
+        .and_then(|o| o.iter().find(|(_, x)| x.is_null()))
+        .map(|(k, _)| k.clone())
+    {
+        return Err(bad(format!("{k} is null")));
+    }
+    let b: NewToken = serde_json::from_value(v).map_err(|e| bad(e.to_string()))?;
     let now = chrono::Utc::now();
     let expires_unix = b
         .expires
@@ -85,7 +95,7 @@ pub async fn create_token(
         crate::access::create(
             &store,
             b.role,
-            b.platform.as_deref(),
+            b.platform.as_deref().filter(|p| !p.is_empty()),
             &now.to_rfc3339(),
             expires_unix,
         )

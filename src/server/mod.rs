@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod broadcasts;
 pub mod error;
 pub mod jobs;
 pub mod requestlog;

@@ -49,6 +49,8 @@ route_table! {
         get "/api/sessions/{id}/evidence" => evidence,
         get "/api/sessions/{id}/media" => media,
         get "/api/sessions/{id}/audio" => audio,
+        get "/api/broadcasts" => super::broadcasts::list,
+        get "/api/broadcasts/{id}" => super::broadcasts::one,
         get "/api/search" => search,
         get "/api/claims" => claims,
         post "/api/claims/review" => claim_review,
