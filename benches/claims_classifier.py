@@ -4,14 +4,19 @@
 annotated sentences of this repository (no download). It answers one question: does it
 generalise to unseen sentences better than the rules did when those sentences were unseen?
 
-    python3 benches/claims_classifier.py --train A.tsv B.tsv --test C.tsv
+    python3 benches/claims_classifier.py --train A.tsv B.tsv --test C.tsv [--rules BIN]
+    python3 benches/claims_classifier.py --train A.tsv B.tsv --export data/claims-model.tsv
 
-Prints precision, recall and F1 per category on the test set (standard library only).
+Prints precision, recall and F1 per category on the test set (standard library only); with
+`--rules target/release/liveproof`, also the rules (`claims check`) and the union of both
+(a sentence flagged when either flags it), side by side.
 """
 
 import argparse
+import json
 import math
 import re
+import subprocess
 import unicodedata
 
 CATEGORIES = ["absolute_terms", "health_claims", "fake_authority", "pressure", "after_sales"]
@@ -65,29 +70,98 @@ class NB:
         return s[True] - s[False]
 
 
+MODEL_VERSION = "claims-model/1 (2026-11-26)"
+
+
+def export(train, sources, path, threshold):
+    """The trained model as per-feature log-likelihood ratios: score = prior + the sum of the
+    ratios of the sentence's features (each occurrence), exactly NB.score."""
+    docs = [features(t) for t, _ in train]
+    models = [NB().fit(docs, [c in cats for _, cats in train]) for c in CATEGORIES]
+    vocab = sorted(models[0].seen)
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(f"# {MODEL_VERSION}: naive Bayes over character 1-3-grams (Chinese) and words and\n")
+        out.write("# word pairs (English), made by benches/claims_classifier.py --export from\n")
+        out.write(f"# {' '.join(sources)} ({len(train)} sentences). CC0.\n")
+        out.write("# Lines: version; threshold; prior; then feature and its log-likelihood ratio for\n")
+        out.write(f"# each of {', '.join(CATEGORIES)}.\n")
+        out.write(f"version\t{MODEL_VERSION}\nthreshold\t{threshold}\n")
+        total = sum(models[0].docs.values())
+        priors = [math.log((m.docs[True] + 1) / (total + 2)) - math.log((m.docs[False] + 1) / (total + 2))
+                  for m in models]
+        out.write("prior\t" + "\t".join(f"{p:.4f}" for p in priors) + "\n")
+        for x in vocab:
+            ratios = []
+            for m in models:
+                t = math.log((m.count[True].get(x, 0) + 1) / (m.total[True] + m.vocab))
+                f = math.log((m.count[False].get(x, 0) + 1) / (m.total[False] + m.vocab))
+                ratios.append(t - f)
+            if all(abs(r) < 0.0005 for r in ratios):
+                continue
+            out.write(x + "\t" + "\t".join(f"{r:.3f}" for r in ratios) + "\n")
+
+
+def rule_flags(binary, texts):
+    """The categories `liveproof claims check` flags on each text."""
+    out = subprocess.run([binary, "claims", "check", "-", "--json"], input="\n".join(texts) + "\n",
+                         capture_output=True, text=True, check=True).stdout
+    rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return [{f["category"] for f in r["flags"]} for r in rows]
+
+
+def prf(guesses, test, c):
+    tp = fp = fn = 0
+    for guess, (_, cats) in zip(guesses, test):
+        g = c in guess
+        tp += g and c in cats
+        fp += g and c not in cats
+        fn += (not g) and c in cats
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    return tp + fn, p, r, f1
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--train", nargs="+", required=True)
-    ap.add_argument("--test", nargs="+", required=True)
+    ap.add_argument("--test", nargs="+", default=[])
+    ap.add_argument("--rules", help="the liveproof binary, to compare with its rules and their union")
+    ap.add_argument("--export", help="write the model trained on --train as the TSV liveproof embeds")
+    ap.add_argument("--threshold", type=float, default=None,
+                    help="log-odds a sentence must exceed to be flagged (default 0; 3 for --export,"
+                         " the product's setting)")
     a = ap.parse_args()
     train = [r for p in a.train for r in load(p)]
+    if a.export:
+        return export(train, a.train, a.export, 3.0 if a.threshold is None else a.threshold)
+    threshold = a.threshold or 0.0
     test = [r for p in a.test for r in load(p)]
     docs = [features(t) for t, _ in train]
-    print(f"{len(train)} training sentences, {len(test)} test sentences")
-    print("| category | positives | precision | recall | F1 |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    model = [set() for _ in test]
     for c in CATEGORIES:
         m = NB().fit(docs, [c in cats for _, cats in train])
-        tp = fp = fn = 0
-        for t, cats in test:
-            guess = m.score(features(t)) > 0
-            tp += guess and c in cats
-            fp += guess and c not in cats
-            fn += (not guess) and c in cats
-        p = tp / (tp + fp) if tp + fp else 1.0
-        r = tp / (tp + fn) if tp + fn else 1.0
-        f1 = 2 * p * r / (p + r) if p + r else 0.0
-        print(f"| {c} | {tp + fn} | {p:.3f} | {r:.3f} | {f1:.3f} |")
+        for i, (t, _) in enumerate(test):
+            if m.score(features(t)) > threshold:
+                model[i].add(c)
+    print(f"{len(train)} training sentences, {len(test)} test sentences")
+    if not a.rules:
+        print("| category | positives | precision | recall | F1 |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for c in CATEGORIES:
+            n, p, r, f1 = prf(model, test, c)
+            print(f"| {c} | {n} | {p:.3f} | {r:.3f} | {f1:.3f} |")
+        return
+    rules = rule_flags(a.rules, [t for t, _ in test])
+    union = [x | y for x, y in zip(rules, model)]
+    print("| category | positives | rules F1 (P, R) | classifier F1 (P, R) | union F1 (P, R) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for c in CATEGORIES:
+        cells = []
+        for g in (rules, model, union):
+            n, p, r, f1 = prf(g, test, c)
+            cells.append(f"{f1:.3f} ({p:.2f}, {r:.2f})")
+        print(f"| {c} | {n} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

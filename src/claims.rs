@@ -230,6 +230,55 @@ impl Lexicon {
     }
 }
 
+impl Lexicon {
+    /// A category's legal basis and severity, by name.
+    fn basis(&self, category: &str) -> Option<(&str, u8)> {
+        self.categories
+            .iter()
+            .find(|(n, _, _)| n == category)
+            .map(|(_, a, s)| (a.as_str(), *s))
+    }
+}
+
+/// Every flag of a text: the lexicon's, then, in each category the lexicon did not flag, the
+/// statistical model's (`claims_model`), marked for review and naming the n-grams that weighed
+/// most. What `ingest`, `claims check` and `claims eval` use.
+pub fn flags(text: &str) -> Vec<Flag> {
+    let lex = lexicon();
+    let mut out = lex.check(text);
+    let model = crate::claims_model::model();
+    for g in model.guess(text) {
+        let name = CATEGORIES[g.category];
+        if out.iter().any(|f| f.category == name) {
+            continue;
+        }
+        let Some((article, severity)) = lex.basis(name) else {
+            continue;
+        };
+        out.push(Flag {
+            category: name.into(),
+            words: g.features,
+            article: article.into(),
+            severity,
+            review: true,
+            review_reason: Some(format!(
+                "no rule matched; the statistical model ({}) scores it {:.1} toward this category (threshold {}): listen and decide",
+                model.version, g.score, model.threshold
+            )),
+        });
+    }
+    out
+}
+
+/// The versions behind [`flags`]: the lexicon's and the model's.
+pub fn version() -> String {
+    format!(
+        "{} + {}",
+        lexicon().version,
+        crate::claims_model::model().version
+    )
+}
+
 /// A flag attached to a transcript segment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SegmentFlag {
@@ -255,14 +304,13 @@ pub struct Findings {
 
 /// Checks every segment of a transcript.
 pub fn check_transcript(t: &crate::transcript::Transcript) -> Findings {
-    let lex = lexicon();
     Findings {
-        lexicon: lex.version.clone(),
+        lexicon: version(),
         flags: t
             .segments
             .iter()
             .flat_map(|s| {
-                lex.check(&s.text).into_iter().map(|flag| SegmentFlag {
+                flags(&s.text).into_iter().map(|flag| SegmentFlag {
                     segment: s.index,
                     start_ms: s.start_ms,
                     end_ms: s.end_ms,
@@ -306,9 +354,9 @@ pub fn precision_recall_f1(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) 
     (p, r, f1)
 }
 
-/// Scores the lexicon on lines of `sentence<TAB>categories` (comma-separated, `-` for none).
+/// Scores [`flags`] (the lexicon and the model) on lines of `sentence<TAB>categories`
+/// (comma-separated, `-` for none).
 pub fn evaluate(tsv: &str) -> Result<(usize, Vec<Score>), String> {
-    let lex = lexicon();
     let mut counts = vec![(0usize, 0usize, 0usize, 0usize); CATEGORIES.len()];
     let mut n = 0;
     for (i, line) in tsv.lines().enumerate() {
@@ -328,11 +376,7 @@ pub fn evaluate(tsv: &str) -> Result<(usize, Vec<Score>), String> {
                 return Err(format!("line {}: unknown category {l}", i + 1));
             }
         }
-        let got: HashSet<String> = lex
-            .check(sentence)
-            .into_iter()
-            .map(|f| f.category)
-            .collect();
+        let got: HashSet<String> = flags(sentence).into_iter().map(|f| f.category).collect();
         for (c, name) in CATEGORIES.iter().enumerate() {
             let (e, g) = (expected.contains(name), got.contains(*name));
             let k = &mut counts[c];

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod broadcasts;
 pub mod claims;
+pub mod claims_model;
 pub mod comments;
 pub mod config;
 pub mod custody;

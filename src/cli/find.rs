@@ -196,10 +196,9 @@ fn claims_check(ctx: &Ctx, file: &str) -> Result<(), Failure> {
             format!("cannot read `{file}` (a UTF-8 text file, one sentence a line)")
         })?
     };
-    let lex = liveproof::claims::lexicon();
     let mut out = std::io::stdout().lock();
     for (i, line) in text.lines().enumerate() {
-        let flags = lex.check(line);
+        let flags = liveproof::claims::flags(line);
         if ctx.json {
             let v = serde_json::json!({"line": i + 1, "text": line, "flags": flags});
             writeln!(out, "{}", serde_json::to_string(&v)?)?;
@@ -229,7 +228,7 @@ fn claims_eval(ctx: &Ctx, file: &std::path::Path) -> Result<(), Failure> {
     let tsv = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read `{}`", file.display()))?;
     let (n, scores) = liveproof::claims::evaluate(&tsv).map_err(anyhow::Error::msg)?;
-    let version = &liveproof::claims::lexicon().version;
+    let version = liveproof::claims::version();
     if ctx.json {
         print_json(&serde_json::json!({"sentences": n, "lexicon": version, "scores": scores}))?;
         return Ok(());
