@@ -9,13 +9,14 @@
 //! Invariant: the tombstone is committed before any file is removed; a run stopped in between
 //! leaves files that [`purge_pending`] removes on the next deletion or server start.
 
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use serde::Serialize;
 use thiserror::Error;
 
 use crate::custody;
+use crate::custody::CustodyEvent;
 use crate::seal;
-use crate::store::{Store, StoreError};
+use crate::store::{SessionRow, Store, StoreError};
 pub use liveproof_verify::tombstone::{Tombstone, DELETED_EVENT, TOMBSTONE_FORMAT};
 
 /// Why a hold, release or deletion was refused.
@@ -138,30 +139,54 @@ pub fn hold_of(store: &Store, session: &str) -> Result<Option<Hold>, RetentionEr
         .map_err(|e| store.catalog_error(e).into())
 }
 
-/// Places a legal hold on `session` (an id or prefix): it cannot be deleted until released.
-pub fn hold(store: &Store, session: &str, reason: &str, by: &str) -> Result<Hold, RetentionError> {
-    let reason = reason_of(reason)?;
+/// One retention act on a session, in one write transaction: `decide` sees the session and
+/// its hold and names the custody event (or refuses), the event is logged, and `apply` changes
+/// the catalog. Returns the session, the event and its log index.
+fn act(
+    store: &Store,
+    session: &str,
+    reason: &str,
+    by: &str,
+    decide: impl FnOnce(
+        &Transaction,
+        &SessionRow,
+        Option<Hold>,
+    ) -> Result<(&'static str, String), RetentionError>,
+    apply: impl FnOnce(&Transaction, &SessionRow, &CustodyEvent, u64) -> rusqlite::Result<()>,
+) -> Result<(SessionRow, CustodyEvent, u64), RetentionError> {
+    reason_of(reason)?;
     let row = store.resolve(session)?;
     let key = key(store)?;
     let cat = |e| store.catalog_error(e);
-    let tx = rusqlite::Transaction::new_unchecked(store.db(), TransactionBehavior::Immediate)
-        .map_err(cat)?;
-    if hold_of(store, &row.session)?.is_some() {
-        return Err(RetentionError::AlreadyHeld(row.session));
-    }
-    let e = custody::event(
-        "legal_hold",
-        &row.session,
-        by,
-        format!("placed a legal hold: {reason}"),
-    );
+    let tx = Transaction::new_unchecked(store.db(), TransactionBehavior::Immediate).map_err(cat)?;
+    let (kind, detail) = decide(&tx, &row, hold_of(store, &row.session)?)?;
+    let e = custody::event(kind, &row.session, by, detail);
     let (idx, _) = seal::log::append_custody(&tx, &key, &e, &e.at).map_err(cat)?;
-    tx.execute(
-        "INSERT INTO holds VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![row.session, reason, by, e.at, idx as i64],
-    )
-    .map_err(cat)?;
+    apply(&tx, &row, &e, idx).map_err(cat)?;
     tx.commit().map_err(cat)?;
+    Ok((row, e, idx))
+}
+
+/// Places a legal hold on `session` (an id or prefix): it cannot be deleted until released.
+pub fn hold(store: &Store, session: &str, reason: &str, by: &str) -> Result<Hold, RetentionError> {
+    let reason = reason.trim();
+    let (row, e, idx) = act(
+        store,
+        session,
+        reason,
+        by,
+        |_, row, held| match held {
+            Some(_) => Err(RetentionError::AlreadyHeld(row.session.clone())),
+            None => Ok(("legal_hold", format!("placed a legal hold: {reason}"))),
+        },
+        |tx, row, e, idx| {
+            tx.execute(
+                "INSERT INTO holds VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![row.session, reason, by, e.at, idx as i64],
+            )
+            .map(|_| ())
+        },
+    )?;
     Ok(Hold {
         session: row.session,
         reason: reason.into(),
@@ -178,28 +203,27 @@ pub fn release(
     reason: &str,
     by: &str,
 ) -> Result<Hold, RetentionError> {
-    let reason = reason_of(reason)?;
-    let row = store.resolve(session)?;
-    let key = key(store)?;
-    let cat = |e| store.catalog_error(e);
-    let tx = rusqlite::Transaction::new_unchecked(store.db(), TransactionBehavior::Immediate)
-        .map_err(cat)?;
-    let Some(held) = hold_of(store, &row.session)? else {
-        return Err(RetentionError::NotHeld(row.session));
-    };
-    let e = custody::event(
-        "hold_released",
-        &row.session,
+    let reason = reason.trim();
+    let (row, e, idx) = act(
+        store,
+        session,
+        reason,
         by,
-        format!(
-            "released the legal hold placed at {} by {}: {reason}",
-            held.at, held.by
-        ),
-    );
-    let (idx, _) = seal::log::append_custody(&tx, &key, &e, &e.at).map_err(cat)?;
-    tx.execute("DELETE FROM holds WHERE session = ?1", params![row.session])
-        .map_err(cat)?;
-    tx.commit().map_err(cat)?;
+        |_, row, held| match held {
+            None => Err(RetentionError::NotHeld(row.session.clone())),
+            Some(h) => Ok((
+                "hold_released",
+                format!(
+                    "released the legal hold placed at {} by {}: {reason}",
+                    h.at, h.by
+                ),
+            )),
+        },
+        |tx, row, _, _| {
+            tx.execute("DELETE FROM holds WHERE session = ?1", params![row.session])
+                .map(|_| ())
+        },
+    )?;
     Ok(Hold {
         session: row.session,
         reason: reason.into(),
@@ -217,51 +241,49 @@ pub fn delete(
     reason: &str,
     by: &str,
 ) -> Result<Deleted, RetentionError> {
-    let reason = reason_of(reason)?;
-    let row = store.resolve(session)?;
-    let key = key(store)?;
-    let cat = |e| store.catalog_error(e);
-    let tx = rusqlite::Transaction::new_unchecked(store.db(), TransactionBehavior::Immediate)
-        .map_err(cat)?;
-    if let Some(h) = hold_of(store, &row.session)? {
-        return Err(RetentionError::Held {
-            session: h.session,
-            since: h.at,
-            by: h.by,
-            reason: h.reason,
-        });
-    }
-    let manifest_sha256 = seal::log::prove(&tx, &row.session)
-        .map_err(cat)?
-        .map(|i| i.manifest_sha256)
-        .ok_or_else(|| StoreError::NoSuchSession(row.session.clone()))?;
-    let e = custody::event(
-        DELETED_EVENT,
-        &row.session,
+    let reason = reason.trim();
+    // Found by `decide`, written by `apply`, under the same lock.
+    let manifest_sha256 = std::cell::RefCell::new(String::new());
+    let (row, _, idx) = act(
+        store,
+        session,
+        reason,
         by,
-        liveproof_verify::tombstone::deletion_detail(
-            reason,
-            &row.recording_sha256,
-            &manifest_sha256,
-        ),
-    );
-    let (idx, _) = seal::log::append_custody(&tx, &key, &e, &e.at).map_err(cat)?;
-    tx.execute(
-        "INSERT INTO tombstones VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            row.session,
-            row.recording_sha256,
-            manifest_sha256,
-            row.platform,
-            reason,
-            by,
-            e.at,
-            idx as i64
-        ],
-    )
-    .map_err(cat)?;
-    store.forget_session(&tx, &row.session).map_err(cat)?;
-    tx.commit().map_err(cat)?;
+        |tx, row, held| {
+            if let Some(h) = held {
+                return Err(RetentionError::Held {
+                    session: h.session,
+                    since: h.at,
+                    by: h.by,
+                    reason: h.reason,
+                });
+            }
+            let sha = seal::log::prove(tx, &row.session)
+                .map_err(|e| store.catalog_error(e))?
+                .map(|i| i.manifest_sha256)
+                .ok_or_else(|| StoreError::NoSuchSession(row.session.clone()))?;
+            let detail =
+                liveproof_verify::tombstone::deletion_detail(reason, &row.recording_sha256, &sha);
+            *manifest_sha256.borrow_mut() = sha;
+            Ok((DELETED_EVENT, detail))
+        },
+        |tx, row, e, idx| {
+            tx.execute(
+                "INSERT INTO tombstones VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    row.session,
+                    row.recording_sha256,
+                    manifest_sha256.borrow().as_str(),
+                    row.platform,
+                    reason,
+                    by,
+                    e.at,
+                    idx as i64
+                ],
+            )?;
+            store.forget_session(tx, &row.session)
+        },
+    )?;
     crate::fault::point("retention.tombstoned");
     let original_removed = purge(store, &row.session, &row.recording_sha256)?;
     let tombstone = tombstone(store, &row.session)?

@@ -374,25 +374,7 @@ fn search_click_a_hit_and_the_player_is_at_the_segment_start() {
         );
         wd.call("POST", &format!("/session/{sid}/refresh"), json!({}));
         wd.until(sid, "return document.getElementById('bundle')");
-        let el = wd.call(
-            "POST",
-            &format!("/session/{sid}/element"),
-            json!({"using": "css selector", "value": "#bundle"}),
-        );
-        let el = el
-            .as_object()
-            .unwrap()
-            .values()
-            .next()
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_string();
-        wd.call(
-            "POST",
-            &format!("/session/{sid}/element/{el}/value"),
-            json!({"text": file.to_str().unwrap()}),
-        );
+        b.pick_file("#bundle", file);
         wd.until(sid, "return document.querySelector('#verdict h3') !== null");
         wd.js(sid, "return document.getElementById('verdict').textContent")
             .as_str()

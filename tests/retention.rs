@@ -44,14 +44,20 @@ fn files_with(dir: &Path, needle: &str) -> Vec<String> {
     out
 }
 
-#[test]
-fn a_held_session_cannot_be_deleted_and_a_deleted_one_leaves_a_verified_tombstone() {
+/// An archive holding the JFK clip: (its directory, the data directory, session, recording hash).
+fn archived_jfk() -> (tempfile::TempDir, std::path::PathBuf, String, String) {
     require_model("tiny.en");
     let d = tempfile::tempdir().unwrap();
     let data = d.path().join("data");
     let s = ingest(&data, &fixture("jfk.wav"), &["--model", "tiny.en"]);
     let id = s["session"].as_str().unwrap().to_string();
     let sha = s["recording_sha256"].as_str().unwrap().to_string();
+    (d, data, id, sha)
+}
+
+#[test]
+fn a_held_session_cannot_be_deleted_and_a_deleted_one_leaves_a_verified_tombstone() {
+    let (d, data, id, sha) = archived_jfk();
     let before = log_size(&data);
 
     // Under hold: refused with exit 3, nothing removed.
@@ -172,12 +178,7 @@ fn a_held_session_cannot_be_deleted_and_a_deleted_one_leaves_a_verified_tombston
 
 #[test]
 fn the_api_lets_only_admins_hold_and_delete_and_a_revoked_token_gets_401() {
-    require_model("tiny.en");
-    let d = tempfile::tempdir().unwrap();
-    let data = d.path().join("data");
-    let s = ingest(&data, &fixture("jfk.wav"), &["--model", "tiny.en"]);
-    let id = s["session"].as_str().unwrap().to_string();
-    let sha = s["recording_sha256"].as_str().unwrap().to_string();
+    let (_d, data, id, sha) = archived_jfk();
     let admin = token(&data, "admin", None);
     let auditor = token(&data, "auditor", None);
     let consumer = token(&data, "consumer", None);
