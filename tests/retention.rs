@@ -73,8 +73,9 @@ fn a_held_session_cannot_be_deleted_and_a_deleted_one_leaves_a_verified_tombston
         "{err}"
     );
     assert!(!files_with(&data.join("blobs"), &sha).is_empty());
-    let (o, _) = run(&data, &["show", &id]);
+    let (o, shown) = run(&data, &["show", &id]);
     assert!(o.status.success());
+    assert_eq!(shown.unwrap()["legal_hold"]["reason"], "SAMR case 2026-117");
     let (o, _) = run(&data, &["delete", &id, "--reason", "  "]);
     assert_eq!(o.status.code(), Some(2), "a reason is required");
 

@@ -372,6 +372,9 @@ async function sessionPage(id, at) {
   const md = s.metadata || {};
   $("s-title").textContent = [md.platform, md.room, md.host].filter(Boolean).join(" / ") || s.original_name;
   $("s-meta").textContent = `${s.original_name} · ${clock(s.duration_ms)} · ${s.language} · ${md.started_at ? "开播 started " + md.started_at : "存档 archived " + s.ingested_at} · ${s.session}`;
+  if (s.legal_hold) {
+    $("s-meta").insertAdjacentHTML("afterend", `<p class="hold">⚖ 法律保全中 On legal hold since ${esc(s.legal_hold.at.substring(0, 16).replace("T", " "))} (${esc(s.legal_hold.by)}): ${esc(s.legal_hold.reason)}</p>`);
+  }
   const player = $("player");
   const seek = (ms) => { player.currentTime = ms / 1000; player.play().catch(() => {}); };
 

@@ -268,6 +268,8 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<(), Failure> {
         let mut v = serde_json::to_value(&manifest)?;
         v["segments"] = serde_json::to_value(&t.segments)?;
         v["gaps"] = serde_json::to_value(&t.gaps)?;
+        v["legal_hold"] =
+            serde_json::to_value(liveproof::retention::hold_of(&store, &row.session)?)?;
         return Ok(print_json(&v)?);
     }
     let m = &manifest;
@@ -287,6 +289,12 @@ pub fn show(ctx: &Ctx, a: ShowArgs) -> Result<(), Failure> {
     println!("model      {} ({})", m.model, m.model_sha256);
     println!("language   {}", m.language);
     println!("ingested   {} by {}", m.ingested_at, m.software);
+    if let Some(h) = liveproof::retention::hold_of(&store, &row.session)? {
+        println!(
+            "legal hold since {} by {}: {} (deletion refused until `liveproof release`)",
+            h.at, h.by, h.reason
+        );
+    }
     if let Some(md) = &m.metadata {
         let f = |k: &str| liveproof::sidecar::field(md, k).unwrap_or("-");
         println!(
