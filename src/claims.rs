@@ -241,8 +241,8 @@ impl Lexicon {
 }
 
 /// Every flag of a text: the lexicon's, then, in each category the lexicon did not flag, the
-/// statistical model's (`claims_model`), marked for review and naming the n-grams that weighed
-/// most. What `ingest`, `claims check` and `claims eval` use.
+/// statistical model's (`claims_model`), marked for review and quoting the stretches its
+/// weightiest n-grams cover. What `ingest`, `claims check` and `claims eval` use.
 pub fn flags(text: &str) -> Vec<Flag> {
     let lex = lexicon();
     let mut out = lex.check(text);
@@ -257,7 +257,7 @@ pub fn flags(text: &str) -> Vec<Flag> {
         };
         out.push(Flag {
             category: name.into(),
-            words: g.features,
+            words: crate::claims_model::quotes(text, &g.features),
             article: article.into(),
             severity,
             review: true,

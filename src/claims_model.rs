@@ -116,6 +116,45 @@ impl Model {
     }
 }
 
+/// The stretches of the (normalised) sentence that its weighing features cover, overlapping
+/// and adjacent ones merged, in reading order: what a reviewer reads as the flag's words
+/// (同价, 价位, 位里 → 同价位里).
+pub fn quotes(text: &str, features: &[String]) -> Vec<String> {
+    let t: Vec<char> = text
+        .nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .chars()
+        .collect();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for f in features {
+        let f: Vec<char> = f.chars().collect();
+        if f.is_empty() || f.len() > t.len() {
+            continue;
+        }
+        for i in 0..=t.len() - f.len() {
+            if t[i..i + f.len()] == f[..] {
+                spans.push((i, i + f.len()));
+            }
+        }
+    }
+    spans.sort();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (a, b) in spans {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 || t[last.1..a].iter().all(|c| c.is_whitespace()) => {
+                last.1 = last.1.max(b)
+            }
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(a, b)| t[a..b].iter().collect::<String>().trim().to_string())
+        .filter(|q| !q.is_empty())
+        .collect()
+}
+
 fn is_han(c: char) -> bool {
     ('\u{4e00}'..='\u{9fff}').contains(&c)
 }
@@ -192,6 +231,23 @@ mod tests {
         );
         // NFKC: full-width letters are words.
         assert_eq!(features("ＯＮＬＹ"), ["only"]);
+    }
+
+    #[test]
+    fn quotes_merge_the_features_into_the_stretches_they_cover() {
+        let f = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            quotes("这款面霜在同价位里没有对手", &f(&["同价", "价位", "位里"])),
+            ["同价位里"]
+        );
+        assert_eq!(
+            quotes(
+                "You won't find a better deal anywhere else",
+                &f(&["anywhere", "else", "find"])
+            ),
+            ["find", "anywhere else"]
+        );
+        assert!(quotes("abc", &f(&["xyz"])).is_empty());
     }
 
     #[test]
