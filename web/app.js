@@ -266,7 +266,7 @@ function timeline(el, s, rep, comments, player) {
   svg += bins.map((n, i) => (n ? `<rect x="${i * 10}" y="${y + 10 - (10 * n) / peak}" width="9" height="${(10 * n) / peak}" fill="#2563eb"><title>${n}</title></rect>` : "")).join("");
   y += 14;
   el.innerHTML = `<svg id="strip" viewBox="0 0 ${W} ${y}" preserveAspectRatio="none" width="100%" height="${y * 2}">${svg}<line id="playhead" x1="0" x2="0" y1="0" y2="${y}" stroke="#111" stroke-width="2"/></svg>`;
-  $("legend").innerHTML = rows.map((r) => `<span><i style="background:${r.color}"></i>${esc(r.label)}</span>`).join(" ") + " · 点击时间轴跳转 click the strip to seek";
+  $("legend").innerHTML = rows.map((r) => `<span><i style="display:inline-block;width:.8rem;height:.6rem;margin-right:.2rem;background:${r.color}"></i>${esc(r.label)}</span>`).join(" ") + " · 点击时间轴跳转 click the strip to seek";
   const strip = $("strip");
   strip.onclick = (e) => {
     const r = strip.getBoundingClientRect();
