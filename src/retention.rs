@@ -69,6 +69,19 @@ pub struct Hold {
     pub log_index: u64,
 }
 
+impl Hold {
+    /// The record of a hold or release: its session, reason, actor, and logged event.
+    fn record(row: SessionRow, reason: &str, by: &str, e: CustodyEvent, log_index: u64) -> Self {
+        Hold {
+            session: row.session,
+            reason: reason.into(),
+            by: by.into(),
+            at: e.at,
+            log_index,
+        }
+    }
+}
+
 /// What a deletion did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Deleted {
@@ -187,13 +200,7 @@ pub fn hold(store: &Store, session: &str, reason: &str, by: &str) -> Result<Hold
             .map(|_| ())
         },
     )?;
-    Ok(Hold {
-        session: row.session,
-        reason: reason.into(),
-        by: by.into(),
-        at: e.at,
-        log_index: idx,
-    })
+    Ok(Hold::record(row, reason, by, e, idx))
 }
 
 /// Releases the legal hold on `session`; returns the release as a hold record (who, when, why).
@@ -224,13 +231,7 @@ pub fn release(
                 .map(|_| ())
         },
     )?;
-    Ok(Hold {
-        session: row.session,
-        reason: reason.into(),
-        by: by.into(),
-        at: e.at,
-        log_index: idx,
-    })
+    Ok(Hold::record(row, reason, by, e, idx))
 }
 
 /// Deletes `session` (an id or prefix): logs the deletion and removes the catalog row in one
