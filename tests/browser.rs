@@ -89,31 +89,15 @@ struct Browser {
     wd: Driver,
     sid: String,
     base: String,
-    _server: Proc,
+    _server: common::server::Server,
     _driver: Proc,
 }
 
 impl Browser {
     fn start(data: &Path, dir: &Path, window: &str) -> Self {
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let server = Proc(
-            bin()
-                .args([
-                    "serve",
-                    "--addr",
-                    &format!("127.0.0.1:{port}"),
-                    "--model",
-                    "tiny.en",
-                    "--data",
-                ])
-                .arg(data)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        wait_for(&format!("{base}/api/health"));
+        // The same server every other test starts (tiny.en, a free loopback port).
+        let server = common::server::start(data, &[]);
+        let base = server.1.clone();
         let dport = free_port();
         let driver = Proc(
             std::process::Command::new("chromedriver")

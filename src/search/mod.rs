@@ -164,7 +164,8 @@ fn default_limit() -> u64 {
 }
 
 impl Request {
-    /// Whether any filter narrows the search (an empty query needs one).
+    /// Whether the caller gave a filter (an empty query needs one; the access scope `within`
+    /// is not the caller's filter).
     pub fn is_filtered(&self) -> bool {
         self.session.is_some()
             || self.platform.is_some()
@@ -175,7 +176,6 @@ impl Request {
             || self.until.is_some()
             || !self.flags.is_empty()
             || !self.tags.is_empty()
-            || self.within.is_some()
     }
 
     /// The parsed query; `None` for an empty query with a filter (everything it keeps).
