@@ -152,8 +152,7 @@ async fn session(
         v["segments"] =
             serde_json::to_value(&t.segments).map_err(|e| ApiError::internal(e.to_string()))?;
         v["gaps"] = serde_json::to_value(&t.gaps).map_err(|e| ApiError::internal(e.to_string()))?;
-        let hold = crate::retention::hold_of(&store, &row.session)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let hold = crate::retention::hold_of(&store, &row.session)?;
         v["legal_hold"] =
             serde_json::to_value(hold).map_err(|e| ApiError::internal(e.to_string()))?;
         Ok(v)
