@@ -89,8 +89,10 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// Format tag of [`Settings`]: bumped whenever the pipeline's rules change what it writes.
-pub const TRANSCRIPTION_FORMAT: &str = "liveproof/transcription/v1";
+/// Format tag of [`Settings`]: bumped whenever the pipeline's rules change what it writes
+/// (v2: short inputs are encoded with a context of their own length, see
+/// `transcription::whisper`).
+pub const TRANSCRIPTION_FORMAT: &str = "liveproof/transcription/v2";
 
 /// The transcription settings of a session: with the recording's bytes and the weights, they
 /// determine the transcript (`liveproof reproduce` re-runs them).

@@ -41,6 +41,16 @@ pub enum ReproduceError {
     /// The manifest predates recorded settings.
     #[error("session {0} was archived before transcription settings were recorded in manifests, so its extraction cannot be re-run exactly; ingest the original again to get a reproducible session")]
     NoSettings(String),
+    /// Transcribed by other pipeline rules than this build's.
+    #[error("session {session} was transcribed by pipeline `{sealed}`, and this build runs `{current}`, whose rules give other text: re-run it with a liveproof release that runs `{sealed}`")]
+    OtherPipeline {
+        /// Session.
+        session: String,
+        /// The sealed settings' format.
+        sealed: String,
+        /// This build's.
+        current: String,
+    },
     /// Other weights than the sealed ones.
     #[error("model `{model}` has SHA-256 {found}, but session {session} was transcribed with weights {sealed}: install the same weights (`liveproof models install`) or pass them with --model PATH")]
     OtherWeights {
@@ -75,6 +85,13 @@ pub fn reproduce(
         .transcription
         .clone()
         .ok_or_else(|| ReproduceError::NoSettings(row.session.clone()))?;
+    if settings.format != crate::manifest::TRANSCRIPTION_FORMAT {
+        return Err(ReproduceError::OtherPipeline {
+            session: row.session.clone(),
+            sealed: settings.format.clone(),
+            current: crate::manifest::TRANSCRIPTION_FORMAT.into(),
+        });
+    }
     let resolved = crate::models::resolve(model.unwrap_or(&settings.model), &config.models)
         .map_err(IngestError::from)?;
     if resolved.sha256 != manifest.model_sha256 {

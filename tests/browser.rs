@@ -433,7 +433,7 @@ fn the_reviewers_desk_in_a_browser() {
     let data = d.path().join("data");
     // A digital host on douyin: says it is an AI, makes claims; a human on taobao.
     let wav = d.path().join("host.wav");
-    speak(&wav, "Hello, I am an AI host. Welcome to the live room. This face cream cures insomnia. It is the best cream ever. Only three left, so hurry up. Remember, this video is AI generated.");
+    speak(&wav, "Hello, I am an AI host. Welcome to the live room. This face cream will cure your insomnia. It is the best cream ever. Only three left, so hurry up. Remember, this video is AI generated.");
     let meta = d.path().join("host.meta.json");
     std::fs::write(&meta, r#"{"platform":"douyin","room":"美妆间","host":"小美","started_at":"2026-11-20T20:00:00+08:00"}"#).unwrap();
     let host = ingest(
@@ -561,7 +561,7 @@ fn the_reviewers_desk_in_a_browser() {
     b.js("[...document.querySelectorAll('#badges button')].find((x) => x.textContent.includes('risky_claims')).click(); return true");
     let claims = b.until("return document.getElementById('evidence-title').textContent.includes('advertising') && document.getElementById('evidence').textContent");
     assert!(
-        claims.as_str().unwrap().contains("cures insomnia"),
+        claims.as_str().unwrap().contains("cure your insomnia"),
         "{claims}"
     );
     // The timeline: speech, disclosures and claims drawn; a click seeks.

@@ -622,7 +622,7 @@ fn the_transcript_root_is_the_same_on_one_and_two_threads_and_reproduces() {
             let m = m.unwrap();
             assert_eq!(m["transcription"]["vad"], vad);
             assert_eq!(m["transcription"]["language"], "auto");
-            assert_eq!(m["transcription"]["format"], "liveproof/transcription/v1");
+            assert_eq!(m["transcription"]["format"], "liveproof/transcription/v2");
             roots.push((vad, m["transcript_root"].as_str().unwrap().to_string()));
             // Re-running the recorded extraction, on another thread count, gives the same root.
             let other = if threads == "1" { "2" } else { "1" };

@@ -157,7 +157,9 @@ pub fn reproduce(ctx: &Ctx, a: ReproduceArgs) -> Result<(), Failure> {
     let r = match r {
         Ok(r) => r,
         Err(ReproduceError::Ingest(e)) => return Err(e.into()),
-        Err(e @ ReproduceError::OtherWeights { .. }) => return Err(Failure::new(4, e)),
+        Err(e @ (ReproduceError::OtherWeights { .. } | ReproduceError::OtherPipeline { .. })) => {
+            return Err(Failure::new(4, e))
+        }
         Err(e) => return Err(BadInput(e.to_string()).into()),
     };
     if ctx.json {

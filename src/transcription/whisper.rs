@@ -171,6 +171,44 @@ fn fixed_mmap_threshold() {
     }
 }
 
+/// Language tried first where it must be detected and nothing was heard before: live-commerce
+/// streams here are mostly Mandarin. Only saves work; the detector decides.
+const DEFAULT_GUESS: &str = "zh";
+
+/// Audio heard beyond the end of a short input (3 s): the encoder's context ends this long
+/// after the last sample, so Whisper still hears the input end in silence, as in training.
+const CONTEXT_PAD: usize = 3 * SAMPLE_RATE as usize;
+
+/// How much of Whisper's 30-s receptive field the encoder computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Context {
+    /// All 30 s, as in training: every window of the recording.
+    Full,
+    /// The input's length plus [`CONTEXT_PAD`] ([`audio_ctx`]): regions the coverage audit
+    /// decodes alone, a second look at a few seconds of speech. Windows, a short recording's
+    /// only one and a section's last included, keep the full context, as in training.
+    Fitted,
+}
+
+/// Encoder frames per second of audio (one frame per 20 ms).
+const FRAMES_PER_SECOND: usize = 50;
+
+/// whisper.cpp's `audio_ctx` for a region of `len` samples decoded alone: its length plus
+/// [`CONTEXT_PAD`], in steps of 64 frames; the whole 30-s context (0) when that is nearly all. The encoder's cost
+/// grows with its context, so a 5-s region costs about a quarter of a full pass instead of
+/// all of it; measured in BENCHMARKS.md (docs/decisions.md, "Where a window's time goes").
+fn audio_ctx(len: usize) -> i32 {
+    const STEP: usize = 64;
+    const FULL: usize = 30 * FRAMES_PER_SECOND;
+    let frames = (len + CONTEXT_PAD) * FRAMES_PER_SECOND / SAMPLE_RATE as usize;
+    let frames = frames.div_ceil(STEP) * STEP;
+    if frames >= FULL - STEP {
+        0
+    } else {
+        frames as i32
+    }
+}
+
 /// Threads to use: the free cores, since ggml's workers busy-wait.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism()
@@ -263,10 +301,9 @@ impl Transcriber {
     pub fn section(
         &mut self,
         offset: u64,
-        samples: &[f32],
+        samples: Vec<f32>,
     ) -> Result<(Vec<RawSegment>, SectionStats), TranscribeError> {
-        let mut w = Windower::at(offset);
-        w.push(samples);
+        let mut w = Windower::with_samples(offset, samples);
         let mut out = Vec::new();
         let mut stats = SectionStats::default();
         loop {
@@ -344,10 +381,10 @@ impl Transcriber {
     }
 
     /// Decodes the window in its language: the fixed one; or, with `--lang auto`, the last
-    /// window's language, checked afterwards against Whisper's detector on the encoder output
-    /// that decoding just computed (one decoder step instead of a second encoder pass), the
-    /// window being decoded again only when the language changed; or, on a worker's first
-    /// window, a detection pass first. Returns the language used.
+    /// window's language (Mandarin on a worker's first window), checked afterwards against
+    /// Whisper's detector on the encoder output that decoding just computed (one decoder step
+    /// instead of a second encoder pass), the window being decoded again only when the
+    /// language differs. Returns the language used.
     fn decode_in_language(
         &mut self,
         samples: &[f32],
@@ -362,30 +399,26 @@ impl Transcriber {
             "en".to_string()
         } else if let Language::Fixed(l) = &self.language {
             l.clone()
-        } else if let Some(guess) = self.last_language.clone() {
-            // One encoder pass only, so that the detector below sees the window's first 30 s
-            // whatever the guess was: the language, and so the text, never depend on which
-            // windows this worker happened to decode before (reproducible on any thread count).
-            self.full(samples, offset_ms, &guess, true)?;
+        } else {
+            // The last window's language, or Mandarin on a worker's first window. One encoder
+            // pass only, so that the detector below sees the window's first 30 s whatever the
+            // guess was: the language, and so the text, never depend on which windows this
+            // worker happened to decode before (reproducible on any thread count).
+            let guess = self
+                .last_language
+                .clone()
+                .unwrap_or_else(|| DEFAULT_GUESS.to_string());
+            self.full(samples, offset_ms, &guess, true, Context::Full)?;
             let cut_short = self.gate.passes > 1;
             let (id, probs) = self.detect_on_last_encoding().map_err(fail)?;
             let detected = pick_language(id, &probs);
+            self.last_language = Some(detected.clone());
             if detected == guess && (more_follows || !cut_short) {
                 return Ok(guess);
             }
-            self.last_language = Some(detected.clone());
-            detected
-        } else {
-            // whisper.cpp's own "auto" costs the same encoder pass, but here the detector's
-            // wavering between neighbours can be corrected (`pick_language`).
-            let threads = self.threads;
-            self.st().pcm_to_mel(samples, threads).map_err(fail)?;
-            let (id, probs) = self.st().lang_detect(0, threads).map_err(fail)?;
-            let detected = pick_language(id, &probs);
-            self.last_language = Some(detected.clone());
             detected
         };
-        self.full(samples, offset_ms, &lang, more_follows)?;
+        self.full(samples, offset_ms, &lang, more_follows, Context::Full)?;
         Ok(lang)
     }
 
@@ -420,6 +453,7 @@ impl Transcriber {
         offset_ms: u64,
         lang: &str,
         more_follows: bool,
+        context: Context,
     ) -> Result<(), TranscribeError> {
         let strategy = if self.beam > 1 {
             SamplingStrategy::BeamSearch {
@@ -455,6 +489,9 @@ impl Transcriber {
         p.set_print_timestamps(false);
         p.set_suppress_blank(true);
         p.set_language(Some(lang));
+        if context == Context::Fitted {
+            p.set_audio_ctx(audio_ctx(samples.len()));
+        }
         *self.gate = EncoderGate {
             passes: 0,
             one_pass: more_follows,
@@ -532,18 +569,29 @@ impl Transcriber {
             at: "a re-decoded region".into(),
             detail: e.to_string(),
         };
+        let end = samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
         let lang = match lang {
             Some(l) => l.to_string(),
             None if !self.ctx.is_multilingual() => "en".into(),
             None => {
-                let threads = self.threads;
-                self.st().pcm_to_mel(samples, threads).map_err(fail)?;
-                let (id, probs) = self.st().lang_detect(0, threads).map_err(fail)?;
-                pick_language(id, &probs)
+                // Decoded first in the session's language (or Mandarin), then the detector
+                // asked on that decoding's encoder output: the region is decoded again only
+                // when it hears another language. The detection depends on the audio alone.
+                let guess = match &self.language {
+                    Language::Fixed(l) => l.clone(),
+                    Language::Auto => DEFAULT_GUESS.to_string(),
+                };
+                self.full(samples, 0, &guess, false, Context::Fitted)?;
+                let found = self.segments_of_last_call(0, end, &guess).0;
+                let (id, probs) = self.detect_on_last_encoding().map_err(fail)?;
+                let detected = pick_language(id, &probs);
+                if detected == guess {
+                    return Ok((found, guess));
+                }
+                detected
             }
         };
-        self.full(samples, 0, &lang, false)?;
-        let end = samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
+        self.full(samples, 0, &lang, false, Context::Fitted)?;
         Ok((self.segments_of_last_call(0, end, &lang).0, lang))
     }
 
@@ -619,7 +667,7 @@ impl Transcriber {
         // Stopped after a first pass that kept nothing (its start judged no-speech: music,
         // noise): where Whisper would have resumed is unknown, so it runs to the end instead.
         if self.gate.one_pass && self.gate.passes > 1 && self.st_ref().full_n_segments() == 0 {
-            self.full(samples, offset_ms, &lang, false)?;
+            self.full(samples, offset_ms, &lang, false, Context::Full)?;
         }
         let window_end = offset_ms + samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
         let (out, used_to) = self.segments_of_last_call(offset_ms, window_end, &lang);
@@ -694,5 +742,19 @@ mod tests {
             "a clear other language is kept"
         );
         assert_eq!(pick_language(id("en"), &p), "en");
+    }
+
+    #[test]
+    fn short_inputs_get_a_context_of_their_length_and_full_windows_all_of_it() {
+        let s = SAMPLE_RATE as usize;
+        // 5 s + 3 s of context: 400 frames, rounded up to 448.
+        assert_eq!(audio_ctx(5 * s), 448);
+        assert_eq!(audio_ctx(0), 192);
+        assert!(audio_ctx(20 * s) > audio_ctx(10 * s));
+        for len in [26 * s, 27 * s, 30 * s, 40 * s] {
+            assert_eq!(audio_ctx(len), 0, "{len} samples use the whole context");
+        }
+        // Never more than the model's 1500 frames.
+        assert!((0..30 * s).step_by(s / 10).all(|n| audio_ctx(n) < 1500));
     }
 }

@@ -105,6 +105,15 @@ impl Windower {
         }
     }
 
+    /// A windower holding `samples`, whose first sample is at `start` (no copy: a section's
+    /// audio is the largest buffer of a transcription).
+    pub fn with_samples(start: u64, samples: Vec<f32>) -> Self {
+        Self {
+            buf: samples,
+            start,
+        }
+    }
+
     /// Adds decoded samples.
     pub fn push(&mut self, samples: &[f32]) {
         self.buf.extend_from_slice(samples);

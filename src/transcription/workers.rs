@@ -226,7 +226,8 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
     };
     match job {
         Job::Section(offset, samples) => {
-            let (segments, stats) = t.section(offset, &samples)?;
+            let end = offset + samples.len() as u64;
+            let (segments, stats) = t.section(offset, samples)?;
             d.segments = segments;
             d.windows = stats.windows;
             d.gaps = stats.gaps;
@@ -234,7 +235,7 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
             d.covered_ms = stats.covered_ms;
             d.redecoded = stats.redecoded;
             d.speech_ms = stats.speech_samples * 1000 / rate;
-            d.end_ms = (offset + samples.len() as u64) * 1000 / rate;
+            d.end_ms = end * 1000 / rate;
         }
         Job::Chunk(c) => {
             let r = t.window(&c.samples, 0, false)?;
