@@ -632,6 +632,20 @@ fn the_transcript_root_is_the_same_on_one_and_two_threads_and_reproduces() {
             assert_eq!(r["reproduced"], true);
             assert_eq!(r["session"], id.as_str());
             assert_eq!(r["transcript_root"], r["recomputed_root"]);
+            if threads == "2" && !vad {
+                // A session transcribed under other pipeline rules is not re-run as if it
+                // were this build's: it says which version made it.
+                let path = data.join("sessions").join(&id).join("manifest.json");
+                let text = std::fs::read_to_string(&path).unwrap();
+                let older =
+                    text.replace("liveproof/transcription/v2", "liveproof/transcription/v1");
+                assert_ne!(text, older);
+                std::fs::write(&path, older).unwrap();
+                let (o, _) = run(&data, &["reproduce", &id]);
+                assert_eq!(o.status.code(), Some(4));
+                let err = String::from_utf8_lossy(&o.stderr);
+                assert!(err.contains("liveproof/transcription/v1"), "{err}");
+            }
         }
     }
     let with_vad: Vec<_> = roots.iter().filter(|r| r.0).collect();
