@@ -90,8 +90,8 @@ fn is_zero(n: &usize) -> bool {
 }
 
 /// Format tag of [`Settings`]: bumped whenever the pipeline's rules change what it writes
-/// (v2: short inputs are encoded with a context of their own length, see
-/// `transcription::whisper`).
+/// (v2: regions the coverage audit decodes alone are encoded with a context of their own
+/// length, and their language comes from their own decoding; see `transcription::whisper`).
 pub const TRANSCRIPTION_FORMAT: &str = "liveproof/transcription/v2";
 
 /// The transcription settings of a session: with the recording's bytes and the weights, they

@@ -97,14 +97,6 @@ fn rms(frame: &[f32]) -> f32 {
 }
 
 impl Windower {
-    /// A windower whose first sample is sample `start` of the recording.
-    pub fn at(start: u64) -> Self {
-        Self {
-            buf: Vec::new(),
-            start,
-        }
-    }
-
     /// A windower holding `samples`, whose first sample is at `start` (no copy: a section's
     /// audio is the largest buffer of a transcription).
     pub fn with_samples(start: u64, samples: Vec<f32>) -> Self {
