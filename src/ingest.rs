@@ -201,6 +201,17 @@ pub enum IngestError {
         /// The reserve included in `need`.
         reserve: u64,
     },
+    /// The platform (`--catalog`, `--blobs`) failed.
+    #[error(transparent)]
+    Platform(#[from] crate::platform::PlatformError),
+    /// A worker could not transcribe the recording.
+    #[error("cannot transcribe `{path}`: {reason}")]
+    Worker {
+        /// The recording.
+        path: PathBuf,
+        /// What the worker said.
+        reason: String,
+    },
 }
 
 impl IngestError {
@@ -209,6 +220,7 @@ impl IngestError {
         matches!(
             self,
             IngestError::Input { .. }
+                | IngestError::Worker { .. }
                 | IngestError::Sidecar(_)
                 | IngestError::Comments(_)
                 | IngestError::NoSpeech { .. }
@@ -251,6 +263,51 @@ pub fn ingest(
     opts: &Options,
     progress: &dyn Progress,
 ) -> Result<Summary, IngestError> {
+    ingest_from(store, path, opts, progress, Source::Here)
+}
+
+/// Where a transcript comes from.
+pub enum Source<'a> {
+    /// Whisper in this process.
+    Here,
+    /// Somewhere else (a platform worker): called with the staged original and what to do.
+    Elsewhere(&'a dyn Fn(&Handoff) -> Result<Transcribed, IngestError>),
+}
+
+/// What a transcript made elsewhere is made from.
+pub struct Handoff<'a> {
+    /// The staged original (the hashed bytes).
+    pub staged: &'a Path,
+    /// Its SHA-256.
+    pub sha256: &'a str,
+    /// Its size.
+    pub size: u64,
+    /// The name it is archived under.
+    pub name: String,
+    /// The settings recorded in the manifest.
+    pub settings: crate::manifest::Settings,
+}
+
+/// A transcript with what made it.
+pub struct Transcribed {
+    /// Segments, gaps and cost.
+    pub output: transcription::Output,
+    /// Decoded duration and decoder complaints.
+    pub report: media::DecodeReport,
+    /// Model name.
+    pub model: String,
+    /// SHA-256 of its weights.
+    pub model_sha256: String,
+}
+
+/// [`ingest`] with the transcript from `source`: the same checks, seal, store and index.
+pub fn ingest_from(
+    store: &mut Store,
+    path: &Path,
+    opts: &Options,
+    progress: &dyn Progress,
+    source: Source,
+) -> Result<Summary, IngestError> {
     let meta = path.metadata().map_err(|e| IngestError::Input {
         path: path.to_path_buf(),
         reason: match e.kind() {
@@ -277,7 +334,11 @@ pub fn ingest(
     }
     let language = Language::parse(&opts.language)?;
     media::sniff(path)?;
-    let model = crate::models::resolve(&opts.model, &opts.config.models)?;
+    // A missing model is found before any copy; a worker elsewhere resolves its own.
+    let local_model = match source {
+        Source::Here => Some(crate::models::resolve(&opts.model, &opts.config.models)?),
+        Source::Elsewhere(_) => None,
+    };
 
     // Refuse up front rather than fail half-way (the failure would be safe, but slower).
     let reserve = opts.config.reserve_bytes();
@@ -336,15 +397,39 @@ pub fn ingest(
     });
     progress.start(probe.declared_ms);
     progress.phase("transcribing");
-    let (out, report) = transcribe_file(
-        &staged.path,
-        path,
-        probe.clone(),
-        &model,
-        language,
-        opts,
-        progress,
-    )?;
+    let done = match (source, local_model) {
+        (Source::Here, Some(model)) => {
+            let (output, report) = transcribe_file(
+                &staged.path,
+                path,
+                probe.clone(),
+                &model,
+                language,
+                opts,
+                progress,
+            )?;
+            Transcribed {
+                output,
+                report,
+                model: model.name,
+                model_sha256: model.sha256,
+            }
+        }
+        (Source::Elsewhere(f), _) => f(&Handoff {
+            staged: &staged.path,
+            sha256: &staged.sha256,
+            size: staged.size,
+            name: original_name(path),
+            settings: settings(opts, &opts.model),
+        })?,
+        (Source::Here, None) => unreachable!("resolved above"),
+    };
+    let (out, report) = (done.output, done.report);
+    let model = crate::models::ResolvedModel {
+        name: done.model,
+        path: PathBuf::new(),
+        sha256: done.model_sha256,
+    };
     timings.transcription = out.stats;
     let (segments, gaps) = (out.segments, out.gaps);
     if segments.is_empty() && gaps.is_empty() {
@@ -374,10 +459,7 @@ pub fn ingest(
         session: session.clone(),
         recording_sha256: staged.sha256.clone(),
         recording_size: staged.size,
-        original_name: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        original_name: original_name(path),
         audio: AudioInfo {
             container: probe.container.name().into(),
             codec: probe.codec.clone(),
@@ -550,6 +632,13 @@ impl transcription::Audio for Decoded {
         }
         Ok(())
     }
+}
+
+/// The name a recording is archived under: its file name.
+fn original_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Decodes the file at `path` (named `label` in messages) and transcribes it with the

@@ -27,6 +27,7 @@ pub mod loops;
 pub mod manifest;
 pub mod media;
 pub mod models;
+pub mod platform;
 pub mod recorders;
 pub mod reproduce;
 pub mod retention;

@@ -37,11 +37,24 @@ pub fn ingest(ctx: &Ctx, a: IngestArgs) -> Result<(), Failure> {
         config: ctx.config.clone(),
         ..Default::default()
     };
+    // With --catalog and --blobs, workers elsewhere transcribe; this process seals.
+    let platform = match ctx.config.platform() {
+        Some(urls) => Some(std::cell::RefCell::new(urls.connect()?)),
+        None => None,
+    };
+    let one =
+        |store: &mut Store, file: &std::path::Path, sink: &dyn ingest::Progress| match &platform {
+            Some(p) => {
+                let remote = |h: &ingest::Handoff| p.borrow_mut().transcribe(h, file, sink);
+                ingest::ingest_from(store, file, &opts, sink, ingest::Source::Elsewhere(&remote))
+            }
+            None => ingest::ingest(store, file, &opts, sink),
+        };
     if let [file] = a.files.as_slice() {
         if !file.is_dir() {
             let s = {
                 let sink = progress::sink(a.progress, file);
-                ingest::ingest(&mut store, file, &opts, sink.as_ref())?
+                one(&mut store, file, sink.as_ref())?
             };
             return print_summary(ctx, &s);
         }
@@ -72,7 +85,7 @@ pub fn ingest(ctx: &Ctx, a: IngestArgs) -> Result<(), Failure> {
     for f in &files {
         let r = {
             let sink = progress::sink(a.progress, f);
-            ingest::ingest(&mut store, f, &opts, sink.as_ref())
+            one(&mut store, f, sink.as_ref())
         };
         match r {
             Ok(s) => {

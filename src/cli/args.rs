@@ -175,6 +175,20 @@ pub enum Command {
     /// Example: liveproof serve --addr 127.0.0.1:8080 --verify-concurrency 4
     #[command(verbatim_doc_comment)]
     Serve(ServeArgs),
+    /// Transcribe for the platform: lease tasks from the PostgreSQL queue (--catalog), fetch
+    /// each original from the bucket (--blobs), transcribe it with the settings the task
+    /// records and hand the result back; the node that queued it seals the session.
+    ///
+    /// Run as many as there are machines (each takes all its cores unless --threads). A worker
+    /// holds no archive key. A lease is kept by heartbeats; a worker that stops (killed, power
+    /// lost) loses it after --lease-secs and another worker takes the task. SIGTERM or Ctrl-C
+    /// gives the task held back at once. --json prints one JSON line per step and
+    /// {"worker", "done", "failed", "audio_ms"} when it stops (--drain, --max-tasks).
+    ///
+    /// Example: liveproof worker --catalog postgres://lp@db:5432/lp \
+    ///            --blobs 's3://lp?endpoint=http://s3:8333' --threads 8
+    #[command(verbatim_doc_comment)]
+    Worker(WorkerArgs),
     /// Witness another archive's log: keep its own key and state, check that the log only
     /// grows, and cosign its checkpoints (C2SP tlog-cosignature).
     ///
@@ -597,6 +611,32 @@ pub struct ReportArgs {
     /// disclosure at its start and end and every --interval, loops across segments).
     #[arg(long)]
     pub broadcast: bool,
+}
+
+/// Arguments of `liveproof worker`.
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// Inference threads (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Name in the queue (default: HOST:PID).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Seconds a lease lasts without a heartbeat (heartbeats come every third of it).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(3..=3600))]
+    pub lease_secs: u64,
+    /// Milliseconds between asking an empty queue for work.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60000))]
+    pub poll_ms: u64,
+    /// Stop after this many tasks.
+    #[arg(long)]
+    pub max_tasks: Option<u64>,
+    /// Stop once the queue is empty instead of waiting for more.
+    #[arg(long)]
+    pub drain: bool,
+    /// Where originals wait while transcribed (default: the system's temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub scratch: Option<PathBuf>,
 }
 
 /// Arguments of `liveproof serve`.

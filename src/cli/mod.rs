@@ -50,6 +50,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Report(a) => find::report(&ctx, a),
         Command::Token(c) => keys::token(&ctx, c),
         Command::Serve(a) => serve::serve(&ctx, a),
+        Command::Worker(a) => serve::worker(&ctx, a),
         Command::Witness(c) => keys::witness(&ctx, c),
         Command::Key(c) => keys::key(&ctx, c),
         Command::Log(c) => keys::log(&ctx, c),

@@ -1,4 +1,4 @@
-//! Commands that set the machine up or run it: models, serve.
+//! Commands that set the machine up or run it: models, serve, worker.
 
 use std::time::Duration;
 
@@ -6,7 +6,7 @@ use anyhow::Context;
 use liveproof::models::{self, ModelError};
 use liveproof::store::Store;
 
-use super::args::{ModelsCmd, ServeArgs};
+use super::args::{ModelsCmd, ServeArgs, WorkerArgs};
 use super::{print_json, BadInput, Ctx, Failure};
 
 /// `liveproof models install|list`.
@@ -58,5 +58,54 @@ pub fn serve(ctx: &Ctx, a: ServeArgs) -> Result<(), Failure> {
     actix_web::rt::System::new()
         .block_on(liveproof::server::serve(&a.addr, config))
         .with_context(|| format!("cannot serve on {}", a.addr))?;
+    Ok(())
+}
+
+/// `liveproof worker`: transcribes the platform's queue until stopped or drained.
+pub fn worker(ctx: &Ctx, a: WorkerArgs) -> Result<(), Failure> {
+    let urls = ctx.config.platform().ok_or_else(|| {
+        BadInput("a worker needs the platform: give --catalog postgres://… and --blobs s3://… (or LIVEPROOF_CATALOG and LIVEPROOF_BLOBS)".into())
+    })?;
+    let mut platform = urls.connect()?;
+    let opts = liveproof::platform::worker::Options {
+        name: a
+            .name
+            .unwrap_or_else(liveproof::platform::worker::default_name),
+        threads: a
+            .threads
+            .unwrap_or_else(liveproof::transcription::default_threads),
+        config: ctx.config.clone(),
+        lease: Duration::from_secs(a.lease_secs),
+        poll: Duration::from_millis(a.poll_ms),
+        max_tasks: a.max_tasks,
+        drain: a.drain,
+        scratch: a.scratch.unwrap_or_else(std::env::temp_dir),
+        catalog: urls.catalog.clone(),
+    };
+    let json = ctx.json;
+    let log = move |v: serde_json::Value| {
+        if json {
+            println!("{v}");
+        } else {
+            eprintln!(
+                "worker: {} {}",
+                v["step"].as_str().unwrap_or(""),
+                v["task"].as_str().unwrap_or("")
+            );
+        }
+    };
+    eprintln!("liveproof worker {} taking tasks", opts.name);
+    let summary = liveproof::platform::worker::run(&mut platform, &opts, &log)?;
+    if ctx.json {
+        print_json(&summary)?;
+    } else {
+        println!(
+            "worker {}: {} done, {} failed, {} s of audio",
+            summary.worker,
+            summary.done,
+            summary.failed,
+            summary.audio_ms / 1000
+        );
+    }
     Ok(())
 }

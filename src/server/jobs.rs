@@ -182,7 +182,7 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
     step("running", format!("ingesting {name:?}"));
     // The upload keeps its user-facing name for messages and the manifest.
     let work = tempfile::tempdir_in(upload_dir(&config.data)).map_err(|e| e.to_string())?;
-    let named = work.path().join(disk_name(&name));
+    let named = work.path().join(crate::fsutil::safe_file_name(&name));
     let result = std::fs::hard_link(&upload, &named)
         .map_err(|e| e.to_string())
         .and_then(|_| {
@@ -247,29 +247,6 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
     Ok(true)
 }
 
-/// The upload's name as a file name the file system takes (at most 255 bytes): long names
-/// keep their start and their extension, cut at a character boundary.
-fn disk_name(name: &str) -> String {
-    const MAX: usize = 200;
-    if name.len() <= MAX {
-        return name.to_string();
-    }
-    let ext = Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .filter(|e| e.len() <= 16)
-        .map(|e| format!(".{e}"))
-        .unwrap_or_default();
-    let mut stem = String::new();
-    for c in name.chars() {
-        if stem.len() + c.len_utf8() + ext.len() > MAX {
-            break;
-        }
-        stem.push(c);
-    }
-    stem + &ext
-}
-
 /// Removes uploads no queued or running job refers to (a server killed while an upload
 /// streamed in leaves one) and work directories of interrupted jobs.
 pub fn remove_orphans(data: &Path) {
@@ -323,15 +300,4 @@ pub fn start_worker(config: super::Config) {
             }
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn long_upload_names_fit_the_file_system_and_keep_their_extension() {
-        let name = format!("{}.flv", "录".repeat(200));
-        let d = super::disk_name(&name);
-        assert!(d.len() <= 200 && d.ends_with(".flv") && d.starts_with("录"));
-        assert_eq!(super::disk_name("room.wav"), "room.wav");
-    }
 }

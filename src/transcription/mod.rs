@@ -17,7 +17,7 @@ pub mod whisper;
 pub mod windows;
 pub mod workers;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::media::MediaError;
@@ -64,7 +64,7 @@ pub trait Audio {
 }
 
 /// What transcription cost and found, as `ingest --json` reports it under `timings`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Stats {
     /// Waiting for decoded audio.
     pub decode_wait_ms: u64,

