@@ -1,6 +1,7 @@
 //! Upload jobs: an uploaded recording waits in `<data>/uploads/` with a `queued` row in the
 //! catalog database; one worker thread ingests jobs one at a time (Whisper takes all cores),
-//! reporting progress. A job found `running` at start-up was interrupted by a crash: it is
+//! reporting progress. With the platform (`--catalog`, `--blobs`) the thread instead hands
+//! every queued job to the workers' queue at once and seals each as its task ends. A job found `running` at start-up was interrupted by a crash: it is
 //! queued again, since its upload is still on disk.
 
 use std::path::{Path, PathBuf};
@@ -151,42 +152,180 @@ impl crate::ingest::Progress for Progress {
     fn phase(&self, _: &str) {}
 }
 
-fn run_one(config: &super::Config) -> Result<bool, String> {
-    let mut store = Store::open(&config.data).map_err(|e| e.to_string())?;
-    init(store.db()).map_err(|e| e.to_string())?;
-    let next: Option<(i64, String, String, i64, Option<String>, String)> = store
+/// A queued or running job's row: what ingesting it needs.
+struct Row {
+    id: i64,
+    upload: String,
+    name: String,
+    token_id: i64,
+    meta: Option<String>,
+    language: String,
+    sha256: String,
+    size: i64,
+}
+
+fn rows(store: &Store, status: &str) -> Result<Vec<Row>, String> {
+    let mut st = store
         .db()
-        .query_row(
-            "SELECT id, upload, name, token_id, meta, language FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        .prepare(
+            "SELECT id, upload, name, token_id, meta, language, sha256, size FROM jobs WHERE status = ?1 ORDER BY id LIMIT 100",
         )
-        .optional()
         .map_err(|e| e.to_string())?;
-    let Some((id, upload, name, token_id, meta, language)) = next else {
-        return Ok(false);
-    };
+    let rows = st
+        .query_map(params![status], |r| {
+            Ok(Row {
+                id: r.get(0)?,
+                upload: r.get(1)?,
+                name: r.get(2)?,
+                token_id: r.get(3)?,
+                meta: r.get(4)?,
+                language: r.get(5)?,
+                sha256: r.get(6)?,
+                size: r.get(7)?,
+            })
+        })
+        .map_err(|e| e.to_string())?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(|e| e.to_string());
+    rows
+}
+
+fn set_status(store: &Store, id: i64, status: &str) -> Result<(), String> {
     store
         .db()
         .execute(
-            "UPDATE jobs SET status = 'running' WHERE id = ?1",
-            params![id],
+            "UPDATE jobs SET status = ?1 WHERE id = ?2",
+            params![status, id],
         )
-        .map_err(|e| e.to_string())?;
-    let step = |step: &str, detail: String| {
-        super::requestlog::line(
-            config.log_format,
-            serde_json::json!({"kind": "job", "at": crate::custody::now(), "job": id, "step": step, "detail": detail}),
-        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn step(config: &super::Config, id: i64, step: &str, detail: String) {
+    super::requestlog::line(
+        config.log_format,
+        serde_json::json!({"kind": "job", "at": crate::custody::now(), "job": id, "step": step, "detail": detail}),
+    )
+}
+
+/// Ingests the oldest queued job here (no platform): Whisper in this process.
+fn run_one(config: &super::Config) -> Result<bool, String> {
+    let mut store = Store::open(&config.data).map_err(|e| e.to_string())?;
+    init(store.db()).map_err(|e| e.to_string())?;
+    let Some(row) = rows(&store, "queued")?.into_iter().next() else {
+        return Ok(false);
     };
-    step("running", format!("ingesting {name:?}"));
+    set_status(&store, row.id, "running")?;
+    step(
+        config,
+        row.id,
+        "running",
+        format!("ingesting {:?}", row.name),
+    );
+    run_job(config, &mut store, &row, crate::ingest::Source::Here)?;
+    Ok(true)
+}
+
+/// The settings a job's transcription runs with (the same `ingest_from` records).
+fn job_options(config: &super::Config, language: &str) -> crate::ingest::Options {
+    let mut opts = config.ingest.clone();
+    opts.language = language.to_string();
+    opts
+}
+
+/// With the platform: queued jobs go to the workers' queue; jobs whose task ended are sealed
+/// here (a failed task fails the job with the worker's reason). True when anything moved.
+fn run_platform(
+    config: &super::Config,
+    platform: &mut crate::platform::Platform,
+) -> Result<bool, String> {
+    let mut store = Store::open(&config.data).map_err(|e| e.to_string())?;
+    init(store.db()).map_err(|e| e.to_string())?;
+    let mut moved = false;
+    for row in rows(&store, "queued")? {
+        let opts = job_options(config, &row.language);
+        let req = crate::platform::Request {
+            recording_sha256: row.sha256.clone(),
+            size: row.size as u64,
+            name: row.name.clone(),
+            settings: crate::ingest::settings(&opts, &opts.model),
+        };
+        let key = platform
+            .submit(Path::new(&row.upload), &req)
+            .map_err(|e| e.to_string())?;
+        set_status(&store, row.id, "running")?;
+        step(
+            config,
+            row.id,
+            "queued",
+            format!("{:?} waits for a worker (task {key})", row.name),
+        );
+        moved = true;
+    }
+    for row in rows(&store, "running")? {
+        let opts = job_options(config, &row.language);
+        let req = crate::platform::Request {
+            recording_sha256: row.sha256.clone(),
+            size: row.size as u64,
+            name: row.name.clone(),
+            settings: crate::ingest::settings(&opts, &opts.model),
+        };
+        let key = req.key();
+        let status = platform.queue.status(&key).map_err(|e| e.to_string())?;
+        match status.as_ref().map(|s| s.state.as_str()) {
+            Some("done" | "failed") => {}
+            Some(_) => {
+                let s = status.expect("some");
+                let _ = store.db().execute(
+                    "UPDATE jobs SET progress_ms = ?1, total_ms = COALESCE(?2, total_ms) WHERE id = ?3",
+                    params![s.progress_ms as i64, s.total_ms.map(|t| t as i64), row.id],
+                );
+                continue;
+            }
+            // The queue lost it (a new database): queue it again.
+            None => {
+                set_status(&store, row.id, "queued")?;
+                continue;
+            }
+        }
+        step(config, row.id, "running", format!("sealing {:?}", row.name));
+        let cell = std::cell::RefCell::new(&mut *platform);
+        let remote = |h: &crate::ingest::Handoff| {
+            let req = crate::platform::Platform::request(h);
+            cell.borrow_mut()
+                .outcome(&req.key(), &req, Path::new(&row.name))?
+                .ok_or_else(|| crate::ingest::IngestError::Worker {
+                    path: row.name.clone().into(),
+                    reason: "the task reopened while being sealed; it will be sealed when done"
+                        .into(),
+                })
+        };
+        run_job(
+            config,
+            &mut store,
+            &row,
+            crate::ingest::Source::Elsewhere(&remote),
+        )?;
+        moved = true;
+    }
+    Ok(moved)
+}
+
+/// Ingests one job's upload (transcribed by `source`) and records the outcome.
+fn run_job(
+    config: &super::Config,
+    store: &mut Store,
+    row: &Row,
+    source: crate::ingest::Source,
+) -> Result<(), String> {
+    let (id, name, upload) = (row.id, &row.name, &row.upload);
     // The upload keeps its user-facing name for messages and the manifest.
     let work = tempfile::tempdir_in(upload_dir(&config.data)).map_err(|e| e.to_string())?;
-    let named = work.path().join(crate::fsutil::safe_file_name(&name));
-    let result = std::fs::hard_link(&upload, &named)
+    let named = work.path().join(crate::fsutil::safe_file_name(name));
+    let result = std::fs::hard_link(upload, &named)
         .map_err(|e| e.to_string())
         .and_then(|_| {
-            let meta_path = match &meta {
+            let meta_path = match &row.meta {
                 Some(m) => {
                     let p = work.path().join("sidecar.json");
                     std::fs::write(&p, m).map_err(|e| e.to_string())?;
@@ -194,12 +333,11 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
                 }
                 None => None,
             };
-            let mut opts = config.ingest.clone();
+            let mut opts = job_options(config, &row.language);
             opts.meta = meta_path;
-            opts.language = language;
             // Whose session it becomes is decided by the same rules as reading (access.rs).
             let access =
-                crate::access::token_access(&store, token_id).map_err(|e| e.to_string())?;
+                crate::access::token_access(store, row.token_id).map_err(|e| e.to_string())?;
             opts.owner = access.as_ref().and_then(|a| a.owner());
             opts.by = access.as_ref().map(crate::custody::token_user);
             let progress = Progress {
@@ -207,11 +345,12 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
                 job: id,
                 total: std::sync::Mutex::new(None),
             };
-            crate::ingest::ingest(&mut store, &named, &opts, &progress).map_err(|e| e.to_string())
+            crate::ingest::ingest_from(store, &named, &opts, &progress, source)
+                .map_err(|e| e.to_string())
         });
     match result {
         Ok(summary) => {
-            crate::access::record_upload(&store, &summary.session, token_id)
+            crate::access::record_upload(store, &summary.session, row.token_id)
                 .map_err(|e| e.to_string())?;
             store
                 .db()
@@ -220,8 +359,8 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
                     params![summary.session, id],
                 )
                 .map_err(|e| e.to_string())?;
-            let _ = std::fs::remove_file(&upload);
-            step("done", format!("session {}", summary.session));
+            let _ = std::fs::remove_file(upload);
+            step(config, id, "done", format!("session {}", summary.session));
         }
         Err(mut e) => {
             if let Some(hint) = crate::fsutil::disk_full_hint(&config.data) {
@@ -231,7 +370,7 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
             // Clients see the name they uploaded, never the server's paths.
             let e = e
                 .replace(&format!("{}/", work.path().display()), "")
-                .replace(&upload, &name)
+                .replace(upload.as_str(), name)
                 .replace(&config.data.display().to_string(), "the archive");
             store
                 .db()
@@ -240,11 +379,11 @@ fn run_one(config: &super::Config) -> Result<bool, String> {
                     params![e, id],
                 )
                 .map_err(|e| e.to_string())?;
-            let _ = std::fs::remove_file(&upload);
-            step("failed", e);
+            let _ = std::fs::remove_file(upload);
+            step(config, id, "failed", e);
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Removes uploads no queued or running job refers to (a server killed while an upload
@@ -290,13 +429,32 @@ pub fn start_worker(config: super::Config) {
         );
     }
     let _ = std::fs::create_dir_all(upload_dir(&config.data));
-    std::thread::spawn(move || loop {
-        match run_one(&config) {
-            Ok(true) => {}
-            Ok(false) => std::thread::sleep(std::time::Duration::from_millis(300)),
-            Err(e) => {
-                eprintln!("job worker: {e}");
-                std::thread::sleep(std::time::Duration::from_secs(1));
+    std::thread::spawn(move || {
+        let urls = config.ingest.config.platform();
+        let mut platform = None;
+        loop {
+            let outcome = match &urls {
+                None => run_one(&config),
+                Some(u) => {
+                    if platform.is_none() {
+                        platform = u.connect().map_err(|e| eprintln!("job worker: {e}")).ok();
+                    }
+                    match platform.as_mut() {
+                        Some(p) => run_platform(&config, p).inspect_err(|_| {
+                            // Reconnect next time: the database or bucket may have restarted.
+                            platform = None;
+                        }),
+                        None => Err("the platform is unreachable; retrying".into()),
+                    }
+                }
+            };
+            match outcome {
+                Ok(true) => {}
+                Ok(false) => std::thread::sleep(std::time::Duration::from_millis(300)),
+                Err(e) => {
+                    eprintln!("job worker: {e}");
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                }
             }
         }
     });

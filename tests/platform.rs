@@ -1,0 +1,276 @@
+//! The platform on real engines (issue 21): PostgreSQL and SeaweedFS started on loopback by
+//! `scripts/platform-services.sh`, one API node (`serve --catalog --blobs`) and two
+//! `liveproof worker`s, one killed with SIGKILL while it holds a task.
+
+mod common;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use common::server::{agent, get, token};
+use common::{bin, require_model, speak};
+use serde_json::Value;
+
+/// PostgreSQL and SeaweedFS for one test, stopped when dropped: (directory, catalog, blobs).
+struct Services(PathBuf, String, String);
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        let _ = script().arg("stop").arg(&self.0).status();
+    }
+}
+
+fn script() -> Command {
+    let mut c = Command::new("bash");
+    c.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/platform-services.sh"));
+    c
+}
+
+fn services(dir: &Path) -> Services {
+    let out = script().arg("start").arg(dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "platform-services.sh start failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env = String::from_utf8(out.stdout).unwrap();
+    let var = |name: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} missing in {env}"))
+            .to_string()
+    };
+    Services(
+        dir.to_path_buf(),
+        var("LIVEPROOF_CATALOG"),
+        var("LIVEPROOF_BLOBS"),
+    )
+}
+
+/// A running process, killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a worker whose JSON lines are collected as they come.
+fn worker(s: &Services, name: &str) -> (Running, Arc<Mutex<Vec<Value>>>) {
+    let mut child = bin()
+        .args([
+            "worker",
+            "--json",
+            "--threads",
+            "1",
+            "--lease-secs",
+            "3",
+            "--poll-ms",
+            "100",
+        ])
+        .args(["--name", name, "--catalog", &s.1, "--blobs", &s.2])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let out = child.stdout.take().unwrap();
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&l) {
+                sink.lock().unwrap().push(v);
+            }
+        }
+    });
+    (Running(child), lines)
+}
+
+fn log_head(data: &Path) -> Value {
+    let (o, v) = common::run(data, &["log", "head"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    v.unwrap()
+}
+
+#[test]
+fn two_workers_one_killed_six_uploads_six_sessions_each_verified_and_found() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let s = services(&d.path().join("engines"));
+    let data = d.path().join("api");
+    let uploader = token(&data, "consumer", None);
+    // The API node: uploads become tasks for the workers; it seals what they return.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _api = Running(
+        bin()
+            .args([
+                "serve",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--model",
+                "tiny.en",
+            ])
+            .args(["--rate-limit", "100000"])
+            .args(["--catalog", &s.1, "--blobs", &s.2, "--data"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..600 {
+        if ureq::get(&format!("{base}/api/health")).call().is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+
+    // Six recordings, each with its own word, long enough that a worker is killed mid-task.
+    let words = ["coffee", "garden", "kitchen", "window", "jacket", "river"];
+    let mut jobs = Vec::new();
+    for w in words {
+        let wav = d.path().join(format!("{w}.wav"));
+        let sentence = format!(
+            "Today we talk about the {w}. The {w} is on sale in this room tonight. \
+             Everyone who buys a {w} before midnight gets a second one for free. "
+        );
+        speak(&wav, &sentence.repeat(3));
+        let (status, v) = upload(&base, &uploader, &wav, &format!("{w}.wav"));
+        assert_eq!(status, 202, "{v}");
+        jobs.push(v["job"].as_i64().unwrap());
+    }
+    let (victim, victim_lines) = worker(&s, "victim");
+    let mut victim = Some(victim);
+    let (_survivor, survivor_lines) = worker(&s, "survivor");
+
+    let mut head_before_kill = None;
+    let mut sessions = Vec::new();
+    for _ in 0..6000 {
+        let states: Vec<Value> = jobs
+            .iter()
+            .map(|j| {
+                let (st, body) = get(&base, &format!("/api/jobs/{j}"), Some(&uploader));
+                assert_eq!(st, 200);
+                serde_json::from_slice(&body).unwrap()
+            })
+            .collect();
+        for j in &states {
+            assert_ne!(j["status"], "failed", "{j}");
+        }
+        let done = states.iter().filter(|j| j["status"] == "done").count();
+        // Kill the victim while it holds a task, once the log has a head to be consistent with.
+        if victim.is_some() && done >= 1 {
+            let lines = victim_lines.lock().unwrap();
+            let leased = lines.iter().filter(|v| v["step"] == "leased").count();
+            let finished = lines.iter().filter(|v| v["step"] == "done").count();
+            if leased > finished {
+                head_before_kill = Some(log_head(&data));
+                let mut v = victim.take().unwrap();
+                // SAFETY: kill(2) on our own child's pid.
+                unsafe { libc::kill(v.0.id() as i32, libc::SIGKILL) };
+                let _ = v.0.wait();
+            }
+        }
+        if done == jobs.len() {
+            sessions = states
+                .iter()
+                .map(|j| j["session"].as_str().unwrap().to_string())
+                .collect();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(sessions.len(), 6, "every job finished");
+    let before = head_before_kill.expect("the victim was killed holding a task");
+    // The task the victim died on was leased again by the survivor, after its lease ran out.
+    let orphan = victim_lines
+        .lock()
+        .unwrap()
+        .iter()
+        .rfind(|v| v["step"] == "leased")
+        .map(|v| v["task"].clone())
+        .unwrap();
+    let retried = survivor_lines
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|v| v["step"] == "done" && v["task"] == orphan)
+        .cloned();
+    assert!(
+        retried.is_some(),
+        "the survivor finished the victim's task {orphan}"
+    );
+
+    // Exactly six sessions, each logged once (its manifest and its ingest custody event).
+    let mut unique = sessions.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 6);
+    let (o, v) = common::run(&data, &["sessions"]);
+    assert!(o.status.success());
+    assert_eq!(v.unwrap()["total"], 6);
+    let after = log_head(&data);
+    assert_eq!(
+        after["size"], 12,
+        "two log entries per session, no more: {after}"
+    );
+
+    // The head seen before the kill is a prefix of the head after it.
+    let (o, c) = common::run(
+        &data,
+        &[
+            "log",
+            "consistency",
+            &before["size"].to_string(),
+            &after["size"].to_string(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let c: liveproof_verify::log::Consistency = serde_json::from_value(c.unwrap()).unwrap();
+    liveproof_verify::log::verify_consistency(&c).unwrap();
+    assert_eq!(Value::String(c.old.root.clone()), before["root"]);
+
+    for (w, session) in words.iter().zip(&sessions) {
+        // Found by search on the API node...
+        let (st, body) = get(&base, &format!("/api/search?q={w}"), Some(&uploader));
+        assert_eq!(st, 200);
+        let hits: Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            hits["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["session"] == session.as_str()),
+            "{w} not found in {session}: {hits}; CLI: {}; transcript: {}",
+            String::from_utf8_lossy(&common::run(&data, &["search", w]).0.stdout),
+            common::transcript_text(&data, session)
+        );
+        // ...and its evidence bundle verifies.
+        let bundle = d.path().join(format!("{w}.zip"));
+        common::export_bundle(&data, session, "0:00", "0:05", &bundle, &[]);
+        let (code, verdict) = common::verify_json(&data, &bundle, &[]);
+        assert_eq!(code, 0, "{verdict}");
+    }
+}
+
+fn upload(base: &str, token: &str, file: &Path, name: &str) -> (u16, Value) {
+    let bytes = std::fs::read(file).unwrap();
+    let mut resp = agent()
+        .post(&format!("{base}/api/uploads?name={name}&lang=en"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .send(&bytes[..])
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        serde_json::from_slice(&resp.body_mut().read_to_vec().unwrap()).unwrap_or(Value::Null),
+    )
+}
