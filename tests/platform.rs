@@ -274,3 +274,121 @@ fn upload(base: &str, token: &str, file: &Path, name: &str) -> (u16, Value) {
         serde_json::from_slice(&resp.body_mut().read_to_vec().unwrap()).unwrap_or(Value::Null),
     )
 }
+
+fn tasks(s: &Services) -> Value {
+    let o = bin()
+        .args(["tasks", "--json", "--catalog", &s.1, "--blobs", &s.2])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn sigterm_gives_the_task_back_and_the_same_work_is_never_done_twice() {
+    require_model("tiny.en");
+    let d = tempfile::tempdir().unwrap();
+    let s = services(&d.path().join("engines"));
+    let wav = d.path().join("long.wav");
+    speak(
+        &wav,
+        &"The blender is on sale tonight, and the price will never be lower. ".repeat(12),
+    );
+    // A sealing node waits for the platform to transcribe.
+    let ingest = |data: &Path| {
+        bin()
+            .args(["ingest", "--lang", "en", "--model", "tiny.en", "--json"])
+            .args(["--catalog", &s.1, "--blobs", &s.2, "--data"])
+            .arg(data)
+            .arg(&wav)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let first = Running(ingest(&d.path().join("node-a")));
+    // A worker with a long lease: only its own shutdown can put the task back in time.
+    let (mut w, lines) = {
+        let mut child = bin()
+            .args([
+                "worker",
+                "--json",
+                "--threads",
+                "1",
+                "--lease-secs",
+                "600",
+                "--poll-ms",
+                "100",
+            ])
+            .args(["--catalog", &s.1, "--blobs", &s.2])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::<Value>::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str(&l) {
+                    sink.lock().unwrap().push(v);
+                }
+            }
+        });
+        (Running(child), lines)
+    };
+    for _ in 0..3000 {
+        if lines.lock().unwrap().iter().any(|v| v["step"] == "leased") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(tasks(&s)["counts"]["leased"], 1);
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(w.0.id() as i32, libc::SIGTERM) };
+    let status = w.0.wait().unwrap();
+    assert!(
+        status.success(),
+        "a worker told to stop exits cleanly: {status:?}"
+    );
+    let t = tasks(&s);
+    assert_eq!(t["counts"]["queued"], 1, "{t}");
+    assert_eq!(
+        t["tasks"][0]["attempts"], 0,
+        "a returned lease is not an attempt: {t}"
+    );
+
+    // Another worker drains the queue; the waiting ingest seals the session.
+    let o = bin()
+        .args(["worker", "--json", "--threads", "1", "--drain"])
+        .args(["--catalog", &s.1, "--blobs", &s.2])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut first = first;
+    let out = {
+        let mut buf = String::new();
+        std::io::Read::read_to_string(first.0.stdout.as_mut().unwrap(), &mut buf).unwrap();
+        buf
+    };
+    assert!(first.0.wait().unwrap().success());
+    let a: Value = serde_json::from_str(&out).unwrap();
+    assert!(!a["already_archived"].as_bool().unwrap());
+
+    // A second sealing node archiving the same bytes with the same settings finds the task
+    // done: no worker runs, the transcript is the same.
+    let mut second = ingest(&d.path().join("node-b"));
+    let mut out = String::new();
+    std::io::Read::read_to_string(second.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert!(second.wait().unwrap().success());
+    let b: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(a["session"], b["session"]);
+    let t = tasks(&s);
+    assert_eq!(t["counts"]["done"], 1, "one task for the same work: {t}");
+    assert_eq!(t["tasks"].as_array().unwrap().len(), 1);
+    let root = |node: &str, session: &Value| {
+        let (_, m) = common::run(&d.path().join(node), &["show", session.as_str().unwrap()]);
+        m.unwrap()["transcript_root"].clone()
+    };
+    assert_eq!(root("node-a", &a["session"]), root("node-b", &b["session"]));
+}

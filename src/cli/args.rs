@@ -189,6 +189,16 @@ pub enum Command {
     ///            --blobs 's3://lp?endpoint=http://s3:8333' --threads 8
     #[command(verbatim_doc_comment)]
     Worker(WorkerArgs),
+    /// List the platform's transcription tasks (--catalog): counts by state, then the newest
+    /// tasks with their state, progress, attempts, worker and error.
+    ///
+    /// --json prints {"counts": {"queued", "leased", "done", "failed"}, "tasks": [{"key",
+    /// "recording_sha256", "name", "state", "progress_ms", "total_ms", "error", "attempts",
+    /// "worker"}]}.
+    ///
+    /// Example: liveproof tasks --state failed --json
+    #[command(verbatim_doc_comment)]
+    Tasks(TasksArgs),
     /// Witness another archive's log: keep its own key and state, check that the log only
     /// grows, and cosign its checkpoints (C2SP tlog-cosignature).
     ///
@@ -611,6 +621,17 @@ pub struct ReportArgs {
     /// disclosure at its start and end and every --interval, loops across segments).
     #[arg(long)]
     pub broadcast: bool,
+}
+
+/// Arguments of `liveproof tasks`.
+#[derive(Args)]
+pub struct TasksArgs {
+    /// Only tasks in this state.
+    #[arg(long, value_parser = ["queued", "leased", "done", "failed"])]
+    pub state: Option<String>,
+    /// How many of the newest tasks to list.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(0..=10000))]
+    pub limit: i64,
 }
 
 /// Arguments of `liveproof worker`.

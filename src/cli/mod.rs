@@ -51,6 +51,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Token(c) => keys::token(&ctx, c),
         Command::Serve(a) => serve::serve(&ctx, a),
         Command::Worker(a) => serve::worker(&ctx, a),
+        Command::Tasks(a) => serve::tasks(&ctx, a),
         Command::Witness(c) => keys::witness(&ctx, c),
         Command::Key(c) => keys::key(&ctx, c),
         Command::Log(c) => keys::log(&ctx, c),
@@ -108,6 +109,11 @@ fn exit_code(error: &anyhow::Error) -> u8 {
             e if e.is_bad_input() => 3,
             _ => 1,
         };
+    }
+    if let Some(liveproof::platform::worker::WorkerError::Model(m)) = error.downcast_ref() {
+        if model_missing(m) {
+            return 4;
+        }
     }
     if error
         .downcast_ref::<ModelError>()

@@ -6,7 +6,7 @@ use anyhow::Context;
 use liveproof::models::{self, ModelError};
 use liveproof::store::Store;
 
-use super::args::{ModelsCmd, ServeArgs, WorkerArgs};
+use super::args::{ModelsCmd, ServeArgs, TasksArgs, WorkerArgs};
 use super::{print_json, BadInput, Ctx, Failure};
 
 /// `liveproof models install|list`.
@@ -61,11 +61,65 @@ pub fn serve(ctx: &Ctx, a: ServeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn platform(ctx: &Ctx, who: &str) -> Result<liveproof::config::PlatformUrls, Failure> {
+    ctx.config.platform().ok_or_else(|| {
+        BadInput(format!("{who} needs the platform: give --catalog postgres://… and --blobs s3://… (or LIVEPROOF_CATALOG and LIVEPROOF_BLOBS)")).into()
+    })
+}
+
+/// `liveproof tasks`: the queue's state.
+pub fn tasks(ctx: &Ctx, a: TasksArgs) -> Result<(), Failure> {
+    let mut platform = platform(ctx, "`tasks`")?.connect()?;
+    let counts: serde_json::Map<String, serde_json::Value> = ["queued", "leased", "done", "failed"]
+        .into_iter()
+        .map(|s| (s.to_string(), 0.into()))
+        .chain(
+            platform
+                .queue
+                .counts()?
+                .into_iter()
+                .map(|(s, n)| (s, n.into())),
+        )
+        .collect();
+    let tasks = platform.queue.list(a.state.as_deref(), a.limit)?;
+    if ctx.json {
+        return Ok(print_json(
+            &serde_json::json!({"counts": counts, "tasks": tasks}),
+        )?);
+    }
+    println!(
+        "{}",
+        counts
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for t in tasks {
+        println!(
+            "{}  {:<7} {:>6}/{:<6} s  attempts {}  {}  {}{}",
+            &t.key[..16],
+            t.status.state,
+            t.status.progress_ms / 1000,
+            t.status
+                .total_ms
+                .map(|m| (m / 1000).to_string())
+                .unwrap_or("?".into()),
+            t.status.attempts,
+            t.worker.as_deref().unwrap_or("-"),
+            t.name,
+            t.status
+                .error
+                .map(|e| format!("  error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
 /// `liveproof worker`: transcribes the platform's queue until stopped or drained.
 pub fn worker(ctx: &Ctx, a: WorkerArgs) -> Result<(), Failure> {
-    let urls = ctx.config.platform().ok_or_else(|| {
-        BadInput("a worker needs the platform: give --catalog postgres://… and --blobs s3://… (or LIVEPROOF_CATALOG and LIVEPROOF_BLOBS)".into())
-    })?;
+    let urls = platform(ctx, "a worker")?;
     let mut platform = urls.connect()?;
     let opts = liveproof::platform::worker::Options {
         name: a

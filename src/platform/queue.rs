@@ -271,6 +271,55 @@ impl Queue {
     }
 }
 
+/// One task as `liveproof tasks` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    /// Task key.
+    pub key: String,
+    /// The recording.
+    pub recording_sha256: String,
+    /// Its name.
+    pub name: String,
+    /// State and progress.
+    #[serde(flatten)]
+    pub status: Status,
+    /// The worker holding (or last holding) it.
+    pub worker: Option<String>,
+}
+
+impl Queue {
+    /// The newest `limit` tasks, optionally of one state.
+    pub fn list(&mut self, state: Option<&str>, limit: i64) -> Result<Vec<Listed>, PlatformError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT key, recording_sha256, request, state, progress_ms, total_ms, error, attempts, worker
+                 FROM transcription_tasks WHERE $1::TEXT IS NULL OR state = $1
+                 ORDER BY id DESC LIMIT $2",
+                &[&state, &limit],
+            )
+            .map_err(|e| db("listing tasks", e))?;
+        Ok(rows
+            .iter()
+            .map(|r| Listed {
+                key: r.get(0),
+                recording_sha256: r.get(1),
+                name: serde_json::from_str::<Request>(r.get(2))
+                    .map(|q| q.name)
+                    .unwrap_or_default(),
+                status: Status {
+                    state: r.get(3),
+                    progress_ms: r.get::<_, i64>(4).max(0) as u64,
+                    total_ms: r.get::<_, Option<i64>>(5).map(|v| v.max(0) as u64),
+                    error: r.get(6),
+                    attempts: r.get(7),
+                },
+                worker: r.get(8),
+            })
+            .collect())
+    }
+}
+
 /// The URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
