@@ -36,6 +36,7 @@ macro_rules! route_table {
 route_table! {
     api: [
         get "/api/health" => health,
+        get "/api/ready" => ready,
         get "/api/openapi.json" => openapi,
         get "/api/sessions" => sessions,
         get "/api/sessions/{id}" => session,
@@ -102,6 +103,35 @@ async fn openapi() -> HttpResponse {
 
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"ok": true, "version": crate::VERSION}))
+}
+
+/// Readiness: the archive opens and, with the platform, PostgreSQL and the bucket answer.
+async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    let config = state.config.clone();
+    let checks = web::block(move || {
+        let mut checks = serde_json::Map::new();
+        let archive = Store::open(&config.data).map(|_| "ok".to_string());
+        checks.insert("archive".into(), archive.unwrap_or_else(|e| e.to_string()).into());
+        if let Some(urls) = config.ingest.config.platform() {
+            let platform = urls.connect().and_then(|mut p| {
+                p.queue.counts()?;
+                p.blobs.exists("originals/")?;
+                Ok(())
+            });
+            let said = platform.map(|_| "ok".to_string()).unwrap_or_else(|e| e.to_string());
+            checks.insert("platform".into(), said.into());
+        }
+        checks
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    let ok = checks.values().all(|v| v == "ok");
+    let body = serde_json::json!({"ready": ok, "checks": checks});
+    Ok(if ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    })
 }
 
 fn data(state: &web::Data<State>) -> PathBuf {
