@@ -1,7 +1,8 @@
 //! Search benchmark: liveproof's tantivy index vs SQLite FTS5 (trigram tokenizer), side by side
 //! on the same generated segments and the same 50 queries, in one run.
 //!
-//! Run: `bash scripts/bench-search.sh` (or `cargo bench --bench search -- --segments 1000000`).
+//! Run: `bash scripts/bench-search.sh` (or `cargo bench --bench search -- --segments 1000000`);
+//! the capacity run (issue 21): `-- --segments 10000000 --reps 3 --no-fts --splits 10`.
 //! The segments are generated from templates of Chinese and English live-commerce sales talk
 //! with a fixed seed (see `Gen`), so every run indexes the same text.
 
@@ -542,11 +543,17 @@ fn percentile(v: &mut [Duration], p: f64) -> f64 {
 fn main() {
     let mut segments_total = 1_000_000usize;
     let mut reps = 5usize;
+    let mut fts = true;
+    let mut splits = 0usize;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--segments" => segments_total = args.next().and_then(|v| v.parse().ok()).unwrap(),
             "--reps" => reps = args.next().and_then(|v| v.parse().ok()).unwrap(),
+            // --no-fts: liveproof alone (the 10 M capacity run); --splits K: also K indexes of
+            // consecutive sessions (split by time) queried by fan-out, merged.
+            "--no-fts" => fts = false,
+            "--splits" => splits = args.next().and_then(|v| v.parse().ok()).unwrap(),
             _ => {} // cargo bench passes --bench
         }
     }
@@ -582,6 +589,19 @@ fn main() {
     let lp_index_s = t0.elapsed().as_secs_f64();
     let lp_size = dir_size(&dir);
 
+    if !fts {
+        let (lp_index_s, lp_size) = (lp_index_s, lp_size);
+        return liveproof_only(
+            &data,
+            work.path(),
+            n_sessions,
+            per,
+            reps,
+            splits,
+            lp_index_s,
+            lp_size,
+        );
+    }
     // --- SQLite FTS5 trigram, same segments ---
     let db_path = work.path().join("fts.sqlite");
     let mut db = rusqlite::Connection::open(&db_path).unwrap();
@@ -709,5 +729,146 @@ fn main() {
     println!("Matches per query (liveproof / FTS5), first round:");
     for (q, a, b) in totals {
         println!("- `{q}`: {a} / {b}");
+    }
+}
+
+/// The capacity run: liveproof's single index at this size, and the same segments in `splits`
+/// indexes of consecutive sessions queried by fan-out (threads, one per split), merged: top 20
+/// by score, totals summed.
+#[allow(clippy::too_many_arguments)]
+fn liveproof_only(
+    data: &Path,
+    work: &Path,
+    n_sessions: usize,
+    per: usize,
+    reps: usize,
+    splits: usize,
+    index_s: f64,
+    size: u64,
+) {
+    let mut split_dirs = Vec::new();
+    let mut split_index_s = 0.0;
+    if splits > 0 {
+        let mut g = Gen(0x5EED_1234_ABCD_0001);
+        let t0 = Instant::now();
+        let mut writers = Vec::new();
+        for k in 0..splits {
+            let d = work.join(format!("split-{k}"));
+            let dir = search::index_dir(&d);
+            std::fs::create_dir_all(&dir).unwrap();
+            let (schema, fields) = schema::build();
+            let index = tantivy::Index::create_in_dir(&dir, schema).unwrap();
+            index
+                .tokenizers()
+                .register(search::analyzer::NAME, search::analyzer::analyzer());
+            let w: tantivy::IndexWriter = index.writer_with_num_threads(1, 200_000_000).unwrap();
+            writers.push((w, fields));
+            split_dirs.push(d);
+        }
+        for i in 0..n_sessions {
+            let (m, t) = session(&mut g, i, per);
+            let (w, fields) = &writers[i * splits / n_sessions];
+            search::add_session(w, fields, &m, &t, &[]).unwrap();
+        }
+        for (mut w, _) in writers {
+            w.commit().unwrap();
+            w.wait_merging_threads().unwrap();
+        }
+        split_index_s = t0.elapsed().as_secs_f64();
+    }
+    let one = search::Searcher::open(data).unwrap().unwrap();
+    let parts: Vec<search::Searcher> = split_dirs
+        .iter()
+        .map(|d| search::Searcher::open(d).unwrap().unwrap())
+        .collect();
+    let (mut one_lat, mut fan_lat, mut same_totals, mut same_top) = (Vec::new(), Vec::new(), 0, 0);
+    for rep in 0..=reps {
+        for q in QUERIES {
+            let req = Request {
+                query: q.lp.into(),
+                limit: 20,
+                platform: q.platform.map(str::to_string),
+                sort: Sort::Relevance,
+                ..Default::default()
+            };
+            let t = Instant::now();
+            let r = one.search(&req).unwrap();
+            let one_d = t.elapsed();
+            if parts.is_empty() {
+                if rep > 0 {
+                    one_lat.push(one_d);
+                }
+                continue;
+            }
+            let t = Instant::now();
+            let answers: Vec<search::Results> = std::thread::scope(|s| {
+                let hs: Vec<_> = parts
+                    .iter()
+                    .map(|p| s.spawn(|| p.search(&req).unwrap()))
+                    .collect();
+                hs.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let total: usize = answers.iter().map(|a| a.total).sum();
+            let mut hits: Vec<search::Hit> = answers.into_iter().flat_map(|a| a.hits).collect();
+            hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+            hits.truncate(20);
+            let fan_d = t.elapsed();
+            if rep == 0 {
+                same_totals += usize::from(total == r.total);
+                let key = |h: &search::Hit| (h.session.clone(), h.index);
+                let a: std::collections::BTreeSet<_> = r.hits.iter().map(key).collect();
+                let b: std::collections::BTreeSet<_> = hits.iter().map(key).collect();
+                same_top += usize::from(a == b);
+                continue;
+            }
+            one_lat.push(one_d);
+            fan_lat.push(fan_d);
+        }
+    }
+    let segs = (n_sessions * per) as f64;
+    println!();
+    println!("| measure | one index | {splits} splits, fan-out |");
+    println!("| --- | ---: | ---: |");
+    println!("| indexing time (s) | {index_s:.1} | {split_index_s:.1} |");
+    println!(
+        "| bulk indexing rate (segments/s) | {:.0} | {:.0} |",
+        segs / index_s,
+        if split_index_s > 0.0 {
+            segs / split_index_s
+        } else {
+            0.0
+        }
+    );
+    println!(
+        "| index size (MB) | {:.1} | {:.1} |",
+        size as f64 / 1e6,
+        split_dirs
+            .iter()
+            .map(|d| dir_size(&search::index_dir(d)))
+            .sum::<u64>() as f64
+            / 1e6
+    );
+    let (a50, a99) = (
+        percentile(&mut one_lat, 0.5),
+        percentile(&mut one_lat, 0.99),
+    );
+    let (b50, b99) = if fan_lat.is_empty() {
+        (0.0, 0.0)
+    } else {
+        (
+            percentile(&mut fan_lat, 0.5),
+            percentile(&mut fan_lat, 0.99),
+        )
+    };
+    println!("| query latency p50 (ms) | {a50:.2} | {b50:.2} |");
+    println!("| query latency p99 (ms) | {a99:.2} | {b99:.2} |");
+    if !parts.is_empty() {
+        println!();
+        println!(
+            "Fan-out vs one index, {} queries: totals equal in {same_totals}; the same top-20 set in \
+             {same_top} (generated text repeats, so most queries tie on thousands of equal scores \
+             and any 20 of them are a correct answer; per-split BM25 statistics also differ).",
+            QUERIES.len()
+        );
     }
 }

@@ -35,11 +35,16 @@ start)
   pg=$(free_port); s3=$(free_port); master=$(free_port); volume=$(free_port); filer=$(free_port)
   # gRPC ports default to the HTTP port + 10000, which may not exist: all are given.
   mg=$(free_port); vg=$(free_port); fg=$(free_port); sg=$(free_port)
-  mkdir -p "$dir/pg" "$dir/weed"
-  if [ "$(id -u)" = 0 ]; then chown postgres "$dir/pg" "$dir"; fi
-  as_pg "$PGBIN/initdb" -D "$dir/pg/data" -U liveproof --auth=trust -E UTF8 >"$dir/pg/initdb.log"
-  as_pg "$PGBIN/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w \
-    -o "-p $pg -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  mkdir -p "$dir/weed"
+  # PostgreSQL's files live in a directory of their own that its user can reach whatever the
+  # permissions of DIR's parents (mktemp -d makes them 0700); DIR/pg-dir says where.
+  pgdir=$(mktemp -d "${TMPDIR:-/tmp}/liveproof-pg.XXXXXX")
+  chmod 755 "$pgdir"
+  echo "$pgdir" >"$dir/pg-dir"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$pgdir"; fi
+  as_pg "$PGBIN/initdb" -D "$pgdir/data" -U liveproof --auth=trust -E UTF8 >/dev/null
+  as_pg "$PGBIN/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w \
+    -o "-p $pg -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
   as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$pg" -U liveproof liveproof
   "$WEED" server -dir="$dir/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -master.port="$master" -master.port.grpc="$mg" -volume.port="$volume" -volume.port.grpc="$vg" \
@@ -61,7 +66,11 @@ EOF
   ;;
 stop)
   if [ -f "$dir/weed/pid" ]; then kill "$(cat "$dir/weed/pid")" 2>/dev/null || true; rm -f "$dir/weed/pid"; fi
-  if [ -d "$dir/pg/data" ]; then as_pg "$PGBIN/pg_ctl" -D "$dir/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
+  if [ -f "$dir/pg-dir" ]; then
+    pgdir=$(cat "$dir/pg-dir")
+    as_pg "$PGBIN/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$pgdir" "$dir/pg-dir"
+  fi
   ;;
 *)
   echo "usage: platform-services.sh start|stop DIR" >&2

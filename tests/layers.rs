@@ -2,7 +2,7 @@
 //! imports search or the server; only `search/` touches tantivy, only `server/` (and the
 //! binary, to run it) actix; only `transcription/` touches whisper-rs, and it imports nothing
 //! downstream (store, seal, search, server); only `config.rs` reads the environment; only the modules owning catalog tables (store, the
-//! log, access, custody, the job queue) touch SQLite; the verifier crate needs none of whisper, tantivy, actix, SQLite.
+//! log, access, custody, the job queue) touch SQLite, only `platform/queue.rs` PostgreSQL; the verifier crate needs none of whisper, tantivy, actix, SQLite.
 
 use std::path::{Path, PathBuf};
 
@@ -68,6 +68,11 @@ fn the_dependency_rules_hold() {
         {
             broken.push(format!(
                 "{rel}: only the modules owning catalog tables touch SQLite; use Store's typed operations"
+            ));
+        }
+        if rel != "platform/queue.rs" && text.contains("postgres::") {
+            broken.push(format!(
+                "{rel}: only platform/queue.rs touches PostgreSQL; use Queue's typed operations"
             ));
         }
         // Data flows one way: transcription reads media and writes segments, never the store,

@@ -136,7 +136,11 @@ fn two_workers_one_killed_six_uploads_six_sessions_each_verified_and_found() {
 
     let (st, body) = get(&base, "/api/ready", None);
     let ready: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!((st, &ready["checks"]["platform"]), (200, &Value::from("ok")), "{ready}");
+    assert_eq!(
+        (st, &ready["checks"]["platform"]),
+        (200, &Value::from("ok")),
+        "{ready}"
+    );
 
     // Six recordings, each with its own word, long enough that a worker is killed mid-task.
     let words = ["coffee", "garden", "kitchen", "window", "jacket", "river"];

@@ -81,6 +81,15 @@ pub fn ingest(ctx: &Ctx, a: IngestArgs) -> Result<(), Failure> {
         ))
         .into());
     }
+    // Every file goes to the workers' queue first, so they all work at once; a file that cannot
+    // be queued is reported by its own ingest below.
+    if let Some(p) = &platform {
+        for f in &files {
+            if liveproof::media::sniff(f).is_ok() {
+                let _ = p.borrow_mut().submit_path(f, &opts);
+            }
+        }
+    }
     let (mut ingested, mut failed, mut first_error) = (Vec::new(), Vec::new(), None);
     for f in &files {
         let r = {

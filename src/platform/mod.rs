@@ -152,6 +152,31 @@ impl Platform {
         }
     }
 
+    /// Queues the recording at `path` for `opts` (hashing it here) without waiting: a batch
+    /// ingest submits every file first, so all workers start at once.
+    pub fn submit_path(
+        &mut self,
+        path: &std::path::Path,
+        opts: &crate::ingest::Options,
+    ) -> Result<String, crate::ingest::IngestError> {
+        let input = |e: std::io::Error| crate::ingest::IngestError::Input {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
+        let size = path.metadata().map_err(input)?.len();
+        let sha256 = crate::hashing::sha256_file(path).map_err(input)?;
+        let req = Request {
+            recording_sha256: sha256,
+            size,
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            settings: crate::ingest::settings(opts, &opts.model),
+        };
+        Ok(self.submit(path, &req)?)
+    }
+
     /// What the finished (or failed) task `key` gives an ingest; `None` while it is open.
     pub fn outcome(
         &mut self,

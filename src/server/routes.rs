@@ -111,14 +111,19 @@ async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let checks = web::block(move || {
         let mut checks = serde_json::Map::new();
         let archive = Store::open(&config.data).map(|_| "ok".to_string());
-        checks.insert("archive".into(), archive.unwrap_or_else(|e| e.to_string()).into());
+        checks.insert(
+            "archive".into(),
+            archive.unwrap_or_else(|e| e.to_string()).into(),
+        );
         if let Some(urls) = config.ingest.config.platform() {
             let platform = urls.connect().and_then(|mut p| {
                 p.queue.counts()?;
                 p.blobs.exists("originals/")?;
                 Ok(())
             });
-            let said = platform.map(|_| "ok".to_string()).unwrap_or_else(|e| e.to_string());
+            let said = platform
+                .map(|_| "ok".to_string())
+                .unwrap_or_else(|e| e.to_string());
             checks.insert("platform".into(), said.into());
         }
         checks
