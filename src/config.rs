@@ -42,8 +42,8 @@ pub struct Config {
     )]
     pub reserve_mib: u64,
     /// The platform's PostgreSQL (postgres://USER@HOST:PORT/DB): transcription tasks go to a
-    /// queue there, for `liveproof worker`s on any machine. Needs --blobs. Unset: this process
-    /// transcribes.
+    /// queue there, for `liveproof worker`s on any machine; set LIVEPROOF_BLOBS too. Unset: this
+    /// process transcribes.
     #[arg(
         long,
         global = true,
@@ -53,8 +53,8 @@ pub struct Config {
     )]
     pub catalog: Option<String>,
     /// The platform's S3-compatible bucket (s3://BUCKET?endpoint=http://HOST:PORT): originals
-    /// and transcription results. Needs --catalog. Credentials from LIVEPROOF_S3_KEY_ID and
-    /// LIVEPROOF_S3_SECRET, else anonymous.
+    /// and transcription results; set LIVEPROOF_CATALOG too. Credentials from LIVEPROOF_S3_KEY_ID
+    /// and LIVEPROOF_S3_SECRET, else anonymous.
     #[arg(
         long,
         global = true,
