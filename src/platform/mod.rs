@@ -117,25 +117,35 @@ impl Platform {
         let bytes = self
             .blobs
             .get_bytes(&blobs::result_key(key), MAX_RESULT_BYTES)?;
-        let bad = |reason: String| PlatformError::Result {
-            key: key.into(),
-            reason,
-        };
-        let r: TaskResult = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
-        if r.format != RESULT_FORMAT {
-            return Err(bad(format!(
-                "format {:?}, expected {RESULT_FORMAT}",
-                r.format
-            )));
-        }
-        if r.key != key
-            || r.recording_sha256 != req.recording_sha256
-            || r.model != req.settings.model
-        {
-            return Err(bad("it answers another task".into()));
-        }
-        Ok(r)
+        check(&bytes, key, req)
     }
+}
+
+/// Parses a worker's result and checks it answers `req` with the pinned weights.
+fn check(bytes: &[u8], key: &str, req: &Request) -> Result<TaskResult, PlatformError> {
+    let bad = |reason: String| PlatformError::Result {
+        key: key.into(),
+        reason,
+    };
+    let r: TaskResult = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+    if r.format != RESULT_FORMAT {
+        return Err(bad(format!(
+            "format {:?}, expected {RESULT_FORMAT}",
+            r.format
+        )));
+    }
+    if r.key != key || r.recording_sha256 != req.recording_sha256 || r.model != req.settings.model {
+        return Err(bad("it answers another task".into()));
+    }
+    // A worker whose weights differ from the pinned conversion would seal a transcript no one
+    // can reproduce.
+    if let Some(m) = crate::models::known(&r.model).filter(|m| m.output_sha256 != r.model_sha256) {
+        return Err(bad(format!(
+            "the worker ran {} weights with SHA-256 {}, not the pinned {}; reinstall the model on that worker (`liveproof models install {}`)",
+            m.name, r.model_sha256, m.output_sha256, m.name
+        )));
+    }
+    Ok(r)
 }
 
 /// How often a waiting submitter asks the queue.
@@ -193,7 +203,15 @@ impl Platform {
             })?;
         match status.state.as_str() {
             "done" => {
-                let r = self.result(key, req)?;
+                let r = match self.result(key, req) {
+                    Ok(r) => r,
+                    // An unusable result is refused for good; the bucket being away is not.
+                    Err(e @ PlatformError::Result { .. }) => {
+                        self.queue.refuse(key, &e.to_string())?;
+                        return Err(e.into());
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 Ok(Some(crate::ingest::Transcribed {
                     output: crate::transcription::Output {
                         segments: r.segments,
@@ -247,5 +265,58 @@ impl Platform {
             }
             std::thread::sleep(POLL);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req() -> Request {
+        Request {
+            recording_sha256: "ab".into(),
+            size: 3,
+            name: "a.wav".into(),
+            settings: crate::manifest::Settings {
+                format: crate::manifest::TRANSCRIPTION_FORMAT.into(),
+                model: "base".into(),
+                language: "zh".into(),
+                beam: 1,
+                vad: false,
+                reuse_repeats: true,
+                allow_truncated: false,
+            },
+        }
+    }
+
+    fn result(model_sha256: &str) -> TaskResult {
+        TaskResult {
+            format: RESULT_FORMAT.into(),
+            key: req().key(),
+            recording_sha256: "ab".into(),
+            model: "base".into(),
+            model_sha256: model_sha256.into(),
+            segments: vec![],
+            gaps: vec![],
+            stats: Default::default(),
+            decoded_ms: 1000,
+            warnings: vec![],
+            worker: "w".into(),
+        }
+    }
+
+    #[test]
+    fn a_result_must_answer_its_task_with_the_pinned_weights() {
+        let pinned = crate::models::known("base").unwrap().output_sha256;
+        let key = req().key();
+        let ok = serde_json::to_vec(&result(pinned)).unwrap();
+        assert!(check(&ok, &key, &req()).is_ok());
+        let other_weights = serde_json::to_vec(&result(&"0".repeat(64))).unwrap();
+        let e = check(&other_weights, &key, &req()).unwrap_err().to_string();
+        assert!(e.contains("reinstall"), "{e}");
+        let mut other = req();
+        other.recording_sha256 = "cd".into();
+        assert!(check(&ok, &other.key(), &other).is_err());
+        assert!(check(b"{}", &key, &req()).is_err());
     }
 }

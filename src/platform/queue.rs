@@ -244,6 +244,18 @@ impl Queue {
         Ok(())
     }
 
+    /// Marks the finished task `key` failed: its result was refused by the node that sealed it
+    /// (so the next submission queues it afresh).
+    pub fn refuse(&mut self, key: &str, error: &str) -> Result<(), PlatformError> {
+        self.client
+            .execute(
+                "UPDATE transcription_tasks SET state = 'failed', error = $2 WHERE key = $1",
+                &[&key, &error],
+            )
+            .map_err(|e| db("refusing a result", e))?;
+        Ok(())
+    }
+
     /// Gives task `id` back to the queue (a worker shutting down, or one without the model),
     /// not counting the lease as an attempt.
     pub fn release(&mut self, id: i64, worker: &str) -> Result<(), PlatformError> {
