@@ -642,13 +642,7 @@ fn main() {
     let mut totals = Vec::new();
     for rep in 0..=reps {
         for q in QUERIES {
-            let req = Request {
-                query: q.lp.into(),
-                limit: 20,
-                platform: q.platform.map(str::to_string),
-                sort: Sort::Relevance,
-                ..Default::default()
-            };
+            let req = top20(q);
             let t = Instant::now();
             let r = lp.search(&req).unwrap();
             let lp_d = t.elapsed();
@@ -732,6 +726,17 @@ fn main() {
     }
 }
 
+/// A query's top 20 by relevance, as both runs ask it.
+fn top20(q: &Q) -> Request {
+    Request {
+        query: q.lp.into(),
+        limit: 20,
+        platform: q.platform.map(str::to_string),
+        sort: Sort::Relevance,
+        ..Default::default()
+    }
+}
+
 /// The capacity run: liveproof's single index at this size, and the same segments in `splits`
 /// indexes of consecutive sessions queried by fan-out (threads, one per split), merged: top 20
 /// by score, totals summed.
@@ -784,13 +789,7 @@ fn liveproof_only(
     let (mut one_lat, mut fan_lat, mut same_totals, mut same_top) = (Vec::new(), Vec::new(), 0, 0);
     for rep in 0..=reps {
         for q in QUERIES {
-            let req = Request {
-                query: q.lp.into(),
-                limit: 20,
-                platform: q.platform.map(str::to_string),
-                sort: Sort::Relevance,
-                ..Default::default()
-            };
+            let req = top20(q);
             let t = Instant::now();
             let r = one.search(&req).unwrap();
             let one_d = t.elapsed();

@@ -59,20 +59,12 @@ impl Drop for Running {
     }
 }
 
-/// Starts a worker whose JSON lines are collected as they come.
-fn worker(s: &Services, name: &str) -> (Running, Arc<Mutex<Vec<Value>>>) {
+/// Starts a worker with a lease of `lease_secs`, whose JSON lines are collected as they come.
+fn worker(s: &Services, name: &str, lease_secs: &str) -> (Running, Arc<Mutex<Vec<Value>>>) {
     let mut child = bin()
-        .args([
-            "worker",
-            "--json",
-            "--threads",
-            "1",
-            "--lease-secs",
-            "3",
-            "--poll-ms",
-            "100",
-        ])
-        .args(["--name", name, "--catalog", &s.1, "--blobs", &s.2])
+        .args(["worker", "--json", "--threads", "1", "--poll-ms", "100"])
+        .args(["--lease-secs", lease_secs, "--name", name])
+        .args(["--catalog", &s.1, "--blobs", &s.2])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -104,36 +96,11 @@ fn two_workers_one_killed_six_uploads_six_sessions_each_verified_and_found() {
     let data = d.path().join("api");
     let uploader = token(&data, "consumer", None);
     // The API node: uploads become tasks for the workers; it seals what they return.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let _api = Running(
-        bin()
-            .args([
-                "serve",
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-                "--model",
-                "tiny.en",
-            ])
-            .args(["--rate-limit", "100000"])
-            .args(["--catalog", &s.1, "--blobs", &s.2, "--data"])
-            .arg(&data)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let api = common::server::start(
+        &data,
+        &["--rate-limit", "100000", "--catalog", &s.1, "--blobs", &s.2],
     );
-    for _ in 0..600 {
-        if ureq::get(&format!("{base}/api/health")).call().is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-
+    let base = api.1.clone();
     let (st, body) = get(&base, "/api/ready", None);
     let ready: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
@@ -156,9 +123,9 @@ fn two_workers_one_killed_six_uploads_six_sessions_each_verified_and_found() {
         assert_eq!(status, 202, "{v}");
         jobs.push(v["job"].as_i64().unwrap());
     }
-    let (victim, victim_lines) = worker(&s, "victim");
+    let (victim, victim_lines) = worker(&s, "victim", "3");
     let mut victim = Some(victim);
-    let (_survivor, survivor_lines) = worker(&s, "survivor");
+    let (_survivor, survivor_lines) = worker(&s, "survivor", "3");
 
     let mut head_before_kill = None;
     let mut sessions = Vec::new();
@@ -316,35 +283,7 @@ fn sigterm_gives_the_task_back_and_the_same_work_is_never_done_twice() {
     };
     let first = Running(ingest(&d.path().join("node-a")));
     // A worker with a long lease: only its own shutdown can put the task back in time.
-    let (mut w, lines) = {
-        let mut child = bin()
-            .args([
-                "worker",
-                "--json",
-                "--threads",
-                "1",
-                "--lease-secs",
-                "600",
-                "--poll-ms",
-                "100",
-            ])
-            .args(["--catalog", &s.1, "--blobs", &s.2])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::<Value>::new()));
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str(&l) {
-                    sink.lock().unwrap().push(v);
-                }
-            }
-        });
-        (Running(child), lines)
-    };
+    let (mut w, lines) = worker(&s, "patient", "600");
     for _ in 0..3000 {
         if lines.lock().unwrap().iter().any(|v| v["step"] == "leased") {
             break;

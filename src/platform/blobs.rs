@@ -113,6 +113,13 @@ impl Blobs {
         PlatformError::Blobs(format!("{what} {key} in {}: {e}", self.url))
     }
 
+    async fn fetch(&self, key: &str) -> Result<object_store::GetResult, PlatformError> {
+        self.store
+            .get(&Key::from(key))
+            .await
+            .map_err(|e| self.err("cannot read", key, e))
+    }
+
     /// Whether `key` exists.
     pub fn exists(&self, key: &str) -> Result<bool, PlatformError> {
         match self.runtime.block_on(self.store.head(&Key::from(key))) {
@@ -133,11 +140,7 @@ impl Blobs {
     /// Reads `key` whole (results: small).
     pub fn get_bytes(&self, key: &str, limit: u64) -> Result<Vec<u8>, PlatformError> {
         self.runtime.block_on(async {
-            let got = self
-                .store
-                .get(&Key::from(key))
-                .await
-                .map_err(|e| self.err("cannot read", key, e))?;
+            let got = self.fetch(key).await?;
             if got.meta.size > limit {
                 return Err(self.err(
                     "refusing",
@@ -183,11 +186,7 @@ impl Blobs {
             .map_err(|e| self.err("no room to download", key, e))?;
         let mut hasher = sha2::Sha256::new();
         self.runtime.block_on(async {
-            let got = self
-                .store
-                .get(&Key::from(key))
-                .await
-                .map_err(|e| self.err("cannot read", key, e))?;
+            let got = self.fetch(key).await?;
             let mut stream = got.into_stream();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| self.err("cannot read", key, e))?;

@@ -233,6 +233,17 @@ fn job_options(config: &super::Config, language: &str) -> crate::ingest::Options
     opts
 }
 
+/// The task a job's upload becomes (the settings `ingest_from` will record).
+fn job_request(config: &super::Config, row: &Row) -> crate::platform::Request {
+    let opts = job_options(config, &row.language);
+    crate::platform::Request {
+        recording_sha256: row.sha256.clone(),
+        size: row.size as u64,
+        name: row.name.clone(),
+        settings: crate::ingest::settings(&opts, &opts.model),
+    }
+}
+
 /// With the platform: queued jobs go to the workers' queue; jobs whose task ended are sealed
 /// here (a failed task fails the job with the worker's reason). True when anything moved.
 fn run_platform(
@@ -243,13 +254,7 @@ fn run_platform(
     init(store.db()).map_err(|e| e.to_string())?;
     let mut moved = false;
     for row in rows(&store, "queued")? {
-        let opts = job_options(config, &row.language);
-        let req = crate::platform::Request {
-            recording_sha256: row.sha256.clone(),
-            size: row.size as u64,
-            name: row.name.clone(),
-            settings: crate::ingest::settings(&opts, &opts.model),
-        };
+        let req = job_request(config, &row);
         let key = platform
             .submit(Path::new(&row.upload), &req)
             .map_err(|e| e.to_string())?;
@@ -263,14 +268,7 @@ fn run_platform(
         moved = true;
     }
     for row in rows(&store, "running")? {
-        let opts = job_options(config, &row.language);
-        let req = crate::platform::Request {
-            recording_sha256: row.sha256.clone(),
-            size: row.size as u64,
-            name: row.name.clone(),
-            settings: crate::ingest::settings(&opts, &opts.model),
-        };
-        let key = req.key();
+        let key = job_request(config, &row).key();
         let status = platform.queue.status(&key).map_err(|e| e.to_string())?;
         match status.as_ref().map(|s| s.state.as_str()) {
             Some("done" | "failed") => {}
