@@ -110,6 +110,9 @@ fn exit_code(error: &anyhow::Error) -> u8 {
             _ => 1,
         };
     }
+    if let Some(liveproof::platform::PlatformError::Config(_)) = error.downcast_ref() {
+        return 2;
+    }
     if let Some(liveproof::platform::worker::WorkerError::Model(m)) = error.downcast_ref() {
         if model_missing(m) {
             return 4;

@@ -100,8 +100,11 @@ impl Queue {
     /// at once).
     pub fn connect(url: &str) -> Result<Self, PlatformError> {
         let mut client = Client::connect(url, NoTls).map_err(|e| {
+            let cause = std::error::Error::source(&e)
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
             PlatformError::Catalog(format!(
-                "cannot connect to --catalog {}: {e}; is PostgreSQL running there?",
+                "cannot connect to --catalog {}: {e}{cause}; is PostgreSQL running there?",
                 redact(url)
             ))
         })?;
