@@ -221,15 +221,15 @@ impl Queue {
         Ok(n == 1)
     }
 
-    /// Marks task `id` done (its result is in the bucket). Any worker's result will do: the
-    /// text is a function of the recording and the settings.
-    pub fn finish(&mut self, id: i64) -> Result<(), PlatformError> {
+    /// Marks task `id` done with `audio_ms` of audio transcribed (its result is in the bucket).
+    /// Any worker's result will do: the text is a function of the recording and the settings.
+    pub fn finish(&mut self, id: i64, audio_ms: u64) -> Result<(), PlatformError> {
         self.client
             .execute(
                 "UPDATE transcription_tasks SET state = 'done', finished_at = now(), lease_until = NULL,
-                     progress_ms = COALESCE(total_ms, progress_ms), error = NULL
+                     progress_ms = $2, total_ms = $2, error = NULL
                  WHERE id = $1 AND state <> 'done'",
-                &[&id],
+                &[&id, &(audio_ms as i64)],
             )
             .map_err(|e| db("finishing a task", e))?;
         Ok(())

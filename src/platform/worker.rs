@@ -124,7 +124,7 @@ pub fn run(
             *held.task.lock().expect("not poisoned") = None;
             match outcome {
                 Ok(r) => {
-                    platform.queue.finish(task.id)?;
+                    platform.queue.finish(task.id, r.decoded_ms)?;
                     summary.done += 1;
                     summary.audio_ms += r.decoded_ms;
                     log(serde_json::json!({"step": "done", "task": task.key,
