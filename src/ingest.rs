@@ -425,11 +425,7 @@ pub fn ingest_from(
         (Source::Here, None) => unreachable!("resolved above"),
     };
     let (out, report) = (done.output, done.report);
-    let model = crate::models::ResolvedModel {
-        name: done.model,
-        path: PathBuf::new(),
-        sha256: done.model_sha256,
-    };
+    let (model_name, model_sha256) = (done.model, done.model_sha256);
     timings.transcription = out.stats;
     let (segments, gaps) = (out.segments, out.gaps);
     if segments.is_empty() && gaps.is_empty() {
@@ -449,7 +445,7 @@ pub fn ingest_from(
         session: session.clone(),
         recording_sha256: staged.sha256.clone(),
         language: language.clone(),
-        model: model.name.clone(),
+        model: model_name.clone(),
         segments,
         gaps,
     };
@@ -472,8 +468,8 @@ pub fn ingest_from(
         gap_count: transcript.gaps.len(),
         transcript_sha256: transcript.sha256(),
         transcript_root: hex::encode(crate::seal::transcript_root(&transcript)),
-        model: model.name.clone(),
-        model_sha256: model.sha256.clone(),
+        model: model_name.clone(),
+        model_sha256: model_sha256.clone(),
         software: format!("liveproof {}", crate::VERSION),
         whisper_version: transcription::engine_version(),
         ingested_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -483,7 +479,7 @@ pub fn ingest_from(
         labels: probe.labels.clone(),
         c2pa: probe.c2pa.clone(),
         tags: Vec::new(),
-        transcription: Some(settings(opts, &model.name)),
+        transcription: Some(settings(opts, &model_name)),
         comments: None,
     };
     let mut manifest = manifest;
@@ -510,7 +506,7 @@ pub fn ingest_from(
         duration_ms: manifest.duration_ms,
         segments: manifest.segment_count,
         language,
-        model: model.name,
+        model: model_name,
         already_archived: false,
         gaps: manifest.gap_count,
         index_warning: None,

@@ -281,6 +281,23 @@ fn sigterm_gives_the_task_back_and_the_same_work_is_never_done_twice() {
             .spawn()
             .unwrap()
     };
+    // Workers resolve models by name: a model file of this machine is refused before queueing.
+    let o = bin()
+        .args(["ingest", "--lang", "en", "--model", "/tmp/ggml-mine.bin"])
+        .args(["--catalog", &s.1, "--blobs", &s.2, "--data"])
+        .arg(d.path().join("node-x"))
+        .arg(&wav)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("installable model name"));
+    assert_eq!(tasks(&s)["tasks"].as_array().unwrap().len(), 0);
+
     let first = Running(ingest(&d.path().join("node-a")));
     // A worker with a long lease: only its own shutdown can put the task back in time.
     let (mut w, lines) = worker(&s, "patient", "600");

@@ -106,6 +106,7 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     if let Some(i) = error.downcast_ref::<IngestError>() {
         return match i {
             IngestError::Model(m) if model_missing(m) => 4,
+            IngestError::Platform(liveproof::platform::PlatformError::Config(_)) => 2,
             e if e.is_bad_input() => 3,
             _ => 1,
         };

@@ -172,7 +172,8 @@ pub enum ModelError {
     },
 }
 
-fn known_names() -> String {
+/// The installable models' names, comma-separated (for messages).
+pub fn known_names() -> String {
     KNOWN.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
 }
 

@@ -105,6 +105,15 @@ impl Platform {
         path: &std::path::Path,
         req: &Request,
     ) -> Result<String, PlatformError> {
+        // Workers resolve the model by name in their own models directory; a file on this
+        // machine means nothing there.
+        if crate::models::known(&req.settings.model).is_none() {
+            return Err(PlatformError::Config(format!(
+                "--model {:?}: the platform's workers take an installable model name ({}), not a file",
+                req.settings.model,
+                crate::models::known_names()
+            )));
+        }
         let key = blobs::original_key(&req.recording_sha256);
         if !self.blobs.exists(&key)? {
             self.blobs.put_file(&key, path)?;

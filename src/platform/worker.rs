@@ -173,8 +173,13 @@ fn transcribe(
             crate::manifest::TRANSCRIPTION_FORMAT
         )));
     }
+    // A model this worker could install but has not: give the task back for another worker
+    // and stop. Anything else about the model is the task's fault.
     let model =
-        crate::models::resolve(&settings.model, &opts.config.models).map_err(Failure::Model)?;
+        crate::models::resolve(&settings.model, &opts.config.models).map_err(|e| match e {
+            crate::models::ModelError::NotInstalled { .. } => Failure::Model(e),
+            e => Failure::Task(e.to_string()),
+        })?;
     let language = crate::transcription::Language::parse(&settings.language)
         .map_err(|e| Failure::Task(e.to_string()))?;
     let work = tempfile::tempdir_in(&opts.scratch)
