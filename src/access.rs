@@ -5,7 +5,8 @@
 //! `auditor` read everything; `platform` reads its own platform's sessions; `consumer` reads
 //! the sessions it uploaded. Invariant: every access decision goes through [`Access::can_read`].
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::args;
+use crate::catalog::{self, Catalog};
 use serde::{Deserialize, Serialize};
 
 /// A role.
@@ -56,8 +57,8 @@ pub struct Access {
 }
 
 /// Creates the tables if needed (and adds the expiry and revocation columns to older ones).
-pub fn init(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(
+pub fn init(conn: &Catalog) -> catalog::Result<()> {
+    conn.ddl(
         "CREATE TABLE IF NOT EXISTS tokens (
             id INTEGER PRIMARY KEY,
             sha256 TEXT NOT NULL UNIQUE,
@@ -71,20 +72,8 @@ pub fn init(conn: &Connection) -> rusqlite::Result<()> {
             PRIMARY KEY (session, token_id)
         );",
     )?;
-    let has = |col: &str| -> rusqlite::Result<bool> {
-        conn.query_row(
-            "SELECT COUNT(*) FROM pragma_table_info('tokens') WHERE name = ?1",
-            params![col],
-            |r| r.get::<_, i64>(0),
-        )
-        .map(|n| n > 0)
-    };
-    if !has("expires_unix")? {
-        conn.execute_batch("ALTER TABLE tokens ADD COLUMN expires_unix INTEGER")?;
-    }
-    if !has("revoked_at")? {
-        conn.execute_batch("ALTER TABLE tokens ADD COLUMN revoked_at TEXT")?;
-    }
+    conn.add_column("tokens", "expires_unix", "INTEGER")?;
+    conn.add_column("tokens", "revoked_at", "TEXT")?;
     Ok(())
 }
 
@@ -154,52 +143,55 @@ pub fn create(
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).map_err(|e| e.to_string())?;
     let token = format!("lp_{}", hex::encode(raw));
-    conn.execute(
-        "INSERT INTO tokens (sha256, role, platform, created_at, expires_unix) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            crate::hashing::sha256_hex(token.as_bytes()),
-            role.as_str(),
-            platform,
-            now,
-            expires_unix
-        ],
-    )
-    .map_err(|e| e.to_string())?;
+    let id: i64 = conn
+        .query_row(
+            "INSERT INTO tokens (sha256, role, platform, created_at, expires_unix)
+             VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+            args![
+                crate::hashing::sha256_hex(token.as_bytes()),
+                role.as_str(),
+                platform,
+                now,
+                expires_unix
+            ],
+            |r| r.get(0),
+        )
+        .map_err(|e| e.to_string())?;
     Ok(Created {
-        id: conn.last_insert_rowid(),
+        id,
         token,
         expires_at: expires_unix.map(rfc3339),
     })
 }
 
 /// Every token, oldest first.
-pub fn list(store: &crate::store::Store, now_unix: i64) -> rusqlite::Result<Vec<TokenInfo>> {
+pub fn list(store: &crate::store::Store, now_unix: i64) -> catalog::Result<Vec<TokenInfo>> {
     let conn = store.db();
-    let mut st = conn.prepare(
+    conn.query_map(
         "SELECT id, role, platform, created_at, expires_unix, revoked_at FROM tokens ORDER BY id",
-    )?;
-    let rows = st.query_map([], |r| {
-        let role: String = r.get(1)?;
-        let expires: Option<i64> = r.get(4)?;
-        let revoked_at: Option<String> = r.get(5)?;
-        let status = if revoked_at.is_some() {
-            "revoked"
-        } else if expires.is_some_and(|e| e <= now_unix) {
-            "expired"
-        } else {
-            "active"
-        };
-        Ok(TokenInfo {
-            id: r.get(0)?,
-            role: Role::parse(&role).unwrap_or(Role::Consumer),
-            platform: r.get(2)?,
-            created_at: r.get(3)?,
-            expires_at: expires.map(rfc3339),
-            revoked_at,
-            status,
-        })
-    })?;
-    rows.collect()
+        args![],
+        |r| {
+            let role: String = r.get(1)?;
+            let expires: Option<i64> = r.get(4)?;
+            let revoked_at: Option<String> = r.get(5)?;
+            let status = if revoked_at.is_some() {
+                "revoked"
+            } else if expires.is_some_and(|e| e <= now_unix) {
+                "expired"
+            } else {
+                "active"
+            };
+            Ok(TokenInfo {
+                id: r.get(0)?,
+                role: Role::parse(&role).unwrap_or(Role::Consumer),
+                platform: r.get(2)?,
+                created_at: r.get(3)?,
+                expires_at: expires.map(rfc3339),
+                revoked_at,
+                status,
+            })
+        },
+    )
 }
 
 /// Revokes a token given as its id or its secret; returns the id, or `None` when there is no
@@ -208,26 +200,22 @@ pub fn revoke(
     store: &crate::store::Store,
     token_or_id: &str,
     now: &str,
-) -> rusqlite::Result<Option<i64>> {
+) -> catalog::Result<Option<i64>> {
     let conn = store.db();
     let id: Option<i64> = match token_or_id.parse::<i64>() {
-        Ok(id) => conn
-            .query_row("SELECT id FROM tokens WHERE id = ?1", params![id], |r| {
-                r.get(0)
-            })
-            .optional()?,
-        Err(_) => conn
-            .query_row(
-                "SELECT id FROM tokens WHERE sha256 = ?1",
-                params![crate::hashing::sha256_hex(token_or_id.trim().as_bytes())],
-                |r| r.get(0),
-            )
-            .optional()?,
+        Ok(id) => conn.query_opt("SELECT id FROM tokens WHERE id = ?1", args![id], |r| {
+            r.get(0)
+        })?,
+        Err(_) => conn.query_opt(
+            "SELECT id FROM tokens WHERE sha256 = ?1",
+            args![crate::hashing::sha256_hex(token_or_id.trim().as_bytes())],
+            |r| r.get(0),
+        )?,
     };
     if let Some(id) = id {
         conn.execute(
             "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
-            params![now, id],
+            args![now, id],
         )?;
     }
     Ok(id)
@@ -238,18 +226,17 @@ pub fn lookup(
     store: &crate::store::Store,
     token: &str,
     now_unix: i64,
-) -> rusqlite::Result<Option<Access>> {
+) -> catalog::Result<Option<Access>> {
     let conn = store.db();
-    conn.query_row(
+    conn.query_opt(
         "SELECT id, role, platform FROM tokens WHERE sha256 = ?1 AND revoked_at IS NULL
            AND (expires_unix IS NULL OR expires_unix > ?2)",
-        params![crate::hashing::sha256_hex(token.as_bytes()), now_unix],
+        args![crate::hashing::sha256_hex(token.as_bytes()), now_unix],
         |r| {
             let role: String = r.get(1)?;
-            Ok((r.get::<_, i64>(0)?, role, r.get::<_, Option<String>>(2)?))
+            Ok((r.get::<i64>(0)?, role, r.get::<Option<String>>(2)?))
         },
     )
-    .optional()
     .map(|o| {
         o.and_then(|(id, role, platform)| {
             Role::parse(&role).map(|role| Access {
@@ -263,14 +250,13 @@ pub fn lookup(
 
 /// The caller behind a token id, whatever its expiry or revocation (a job keeps the owner its
 /// upload had).
-pub fn token_access(store: &crate::store::Store, id: i64) -> rusqlite::Result<Option<Access>> {
+pub fn token_access(store: &crate::store::Store, id: i64) -> catalog::Result<Option<Access>> {
     let conn = store.db();
-    conn.query_row(
+    conn.query_opt(
         "SELECT role, platform FROM tokens WHERE id = ?1",
-        params![id],
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
+        args![id],
+        |r| Ok((r.get::<String>(0)?, r.get::<Option<String>>(1)?)),
     )
-    .optional()
     .map(|o| {
         o.and_then(|(role, platform)| {
             Role::parse(&role).map(|role| Access {
@@ -287,11 +273,11 @@ pub fn record_upload(
     store: &crate::store::Store,
     session: &str,
     token_id: i64,
-) -> rusqlite::Result<()> {
+) -> catalog::Result<()> {
     let conn = store.db();
     conn.execute(
-        "INSERT OR IGNORE INTO uploads (session, token_id) VALUES (?1, ?2)",
-        params![session, token_id],
+        "INSERT INTO uploads (session, token_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        args![session, token_id],
     )
     .map(|_| ())
 }
@@ -347,12 +333,11 @@ impl Access {
                     && !consumer_owned(conn, session)
             }
             Role::Consumer => conn
-                .query_row(
+                .query_opt(
                     "SELECT 1 FROM uploads WHERE session = ?1 AND token_id = ?2",
-                    params![session, self.token_id],
+                    args![session, self.token_id],
                     |_| Ok(()),
                 )
-                .optional()
                 .ok()
                 .flatten()
                 .is_some(),
@@ -370,12 +355,8 @@ impl Access {
             }
             Role::Platform | Role::Consumer => {
                 let ids = conn
-                    .prepare("SELECT session, platform FROM sessions")
-                    .and_then(|mut st| {
-                        st.query_map([], |r| {
-                            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-                        })?
-                        .collect::<rusqlite::Result<Vec<_>>>()
+                    .query_map("SELECT session, platform FROM sessions", args![], |r| {
+                        Ok((r.get::<String>(0)?, r.get::<Option<String>>(1)?))
                     })
                     .unwrap_or_default()
                     .into_iter()
@@ -441,26 +422,23 @@ impl Access {
 }
 
 /// Sessions that consumers uploaded (private to them, and to admins and auditors).
-fn consumer_uploads(conn: &Connection) -> Vec<String> {
-    conn.prepare(
+fn consumer_uploads(conn: &Catalog) -> Vec<String> {
+    conn.query_map(
         "SELECT DISTINCT u.session FROM uploads u JOIN tokens t ON t.id = u.token_id
          WHERE t.role = 'consumer'",
+        args![],
+        |r| r.get::<String>(0),
     )
-    .and_then(|mut st| {
-        st.query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()
-    })
     .unwrap_or_default()
 }
 
-fn consumer_owned(conn: &Connection, session: &str) -> bool {
-    conn.query_row(
+fn consumer_owned(conn: &Catalog, session: &str) -> bool {
+    conn.query_opt(
         "SELECT 1 FROM uploads u JOIN tokens t ON t.id = u.token_id
          WHERE u.session = ?1 AND t.role = 'consumer'",
-        params![session],
+        args![session],
         |_| Ok(()),
     )
-    .optional()
     .ok()
     .flatten()
     .is_some()
@@ -479,7 +457,7 @@ mod tests {
             .token;
         let stored: String = c
             .db()
-            .query_row("SELECT sha256 FROM tokens", [], |r| r.get(0))
+            .query_row("SELECT sha256 FROM tokens", args![], |r| r.get(0))
             .unwrap();
         assert!(!stored.contains(&t[3..]));
         let a = lookup(&c, &t, 0).unwrap().unwrap();

@@ -5,7 +5,8 @@
 //! Invariant: an event is logged in its own write transaction, before the act it records is
 //! handed out (an export is logged before the bundle is built, so the bundle carries it).
 
-use rusqlite::TransactionBehavior;
+use crate::args;
+use crate::catalog::{self, Catalog};
 
 pub use liveproof_verify::bundle::{CustodyEvent, CUSTODY_FORMAT};
 
@@ -53,17 +54,16 @@ pub fn record_with(
     key: &ed25519_dalek::SigningKey,
     e: &CustodyEvent,
 ) -> Result<u64, StoreError> {
-    let cat = |e| store.catalog_error(e);
-    let tx = rusqlite::Transaction::new_unchecked(store.db(), TransactionBehavior::Immediate)
-        .map_err(cat)?;
-    let (idx, _) = seal::log::append_custody(&tx, key, e, &e.at).map_err(cat)?;
-    tx.commit().map_err(cat)?;
-    Ok(idx)
+    store
+        .db()
+        .write(|tx| seal::log::append_custody(tx, key, e, &e.at))
+        .map(|(idx, _)| idx)
+        .map_err(|e| store.catalog_error(e))
 }
 
 /// The catalog table of claim review decisions (each also a custody event in the log).
-pub(crate) fn init(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(
+pub(crate) fn init(conn: &Catalog) -> catalog::Result<()> {
+    conn.ddl(
         "CREATE TABLE IF NOT EXISTS claim_reviews (
             session TEXT NOT NULL,
             segment INTEGER NOT NULL,
@@ -129,7 +129,7 @@ pub fn review_claim(
         .db()
         .execute(
             "INSERT INTO claim_reviews VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            rusqlite::params![
+            args![
                 session,
                 segment as i64,
                 r.category,
@@ -150,29 +150,27 @@ pub fn claim_reviews(
     session: &str,
 ) -> Result<std::collections::HashMap<(usize, String), ClaimReview>, StoreError> {
     let cat = |e| store.catalog_error(e);
-    let mut st = store
+    let rows = store
         .db()
-        .prepare(
+        .query_map(
             "SELECT segment, category, decision, note, by, at, log_index FROM claim_reviews
              WHERE session = ?1 ORDER BY log_index",
+            args![session],
+            |r| {
+                Ok(ClaimReview {
+                    segment: r.get::<i64>(0)? as usize,
+                    category: r.get(1)?,
+                    decision: r.get(2)?,
+                    note: r.get(3)?,
+                    by: r.get(4)?,
+                    at: r.get(5)?,
+                    log_index: r.get::<i64>(6)? as u64,
+                })
+            },
         )
-        .map_err(cat)?;
-    let rows = st
-        .query_map([session], |r| {
-            Ok(ClaimReview {
-                segment: r.get::<_, i64>(0)? as usize,
-                category: r.get(1)?,
-                decision: r.get(2)?,
-                note: r.get(3)?,
-                by: r.get(4)?,
-                at: r.get(5)?,
-                log_index: r.get::<_, i64>(6)? as u64,
-            })
-        })
         .map_err(cat)?;
     let mut out = std::collections::HashMap::new();
     for r in rows {
-        let r = r.map_err(cat)?;
         out.insert((r.segment, r.category.clone()), r);
     }
     Ok(out)
@@ -247,14 +245,16 @@ pub fn revoke_key(
 /// and every retired one under `name`, and `revoked` lines for revoked keys.
 pub fn trust_file(store: &Store, name: &str) -> Result<String, String> {
     let current = seal::keys::load_or_create(store.root()).map_err(|e| e.to_string())?;
-    let mut st = store
+    let events: Vec<CustodyEvent> = store
         .db()
-        .prepare("SELECT event FROM custody WHERE session = '' ORDER BY idx")
-        .map_err(|e| e.to_string())?;
-    let events: Vec<CustodyEvent> = st
-        .query_map([], |r| r.get::<_, String>(0))
+        .query_map(
+            "SELECT event FROM custody WHERE session = '' ORDER BY idx",
+            args![],
+            |r| r.get::<String>(0),
+        )
         .map_err(|e| e.to_string())?
-        .filter_map(|r| r.ok().and_then(|t| serde_json::from_str(&t).ok()))
+        .iter()
+        .filter_map(|t| serde_json::from_str(t).ok())
         .collect();
     let mut out = format!(
         "# Keys of {name}, from its log ({}). Pass to: liveproof verify --trust THIS_FILE\n",

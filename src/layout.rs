@@ -13,6 +13,16 @@ pub fn index(data: &Path) -> PathBuf {
     data.join("tantivy")
 }
 
+/// How far this node's index has followed the catalog's change sequence (one number).
+pub fn index_position(data: &Path) -> PathBuf {
+    data.join("tantivy.position")
+}
+
+/// This node's identity in a shared catalog (jobs belong to the node holding their upload).
+pub fn node_id(data: &Path) -> PathBuf {
+    data.join("node-id")
+}
+
 /// The archive's Ed25519 signing key (mode 0600).
 pub fn archive_key(data: &Path) -> PathBuf {
     data.join("keys/archive.ed25519")

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod broadcasts;
+pub mod catalog;
 pub mod claims;
 pub mod claims_model;
 pub mod comments;
@@ -34,6 +35,7 @@ pub mod retention;
 pub mod seal;
 pub mod search;
 pub mod server;
+pub mod shared;
 pub mod shills;
 pub mod sidecar;
 pub mod store;

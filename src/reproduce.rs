@@ -102,7 +102,9 @@ pub fn reproduce(
             sealed: manifest.model_sha256,
         });
     }
-    let blob = store.blob_path(&manifest.recording_sha256);
+    let blob = store
+        .original(&manifest.recording_sha256)
+        .map_err(IngestError::from)?;
     let label = Path::new(&manifest.original_name);
     let probe = crate::media::probe(&blob, label).map_err(IngestError::from)?;
     let opts = Options {

@@ -9,10 +9,11 @@
 //! Invariant: the tombstone is committed before any file is removed; a run stopped in between
 //! leaves files that [`purge_pending`] removes on the next deletion or server start.
 
-use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::args;
+use crate::catalog::{self, Catalog};
 use crate::custody;
 use crate::custody::CustodyEvent;
 use crate::seal;
@@ -96,8 +97,8 @@ pub struct Deleted {
 }
 
 /// Creates the retention tables.
-pub(crate) fn init(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(
+pub(crate) fn init(conn: &Catalog) -> catalog::Result<()> {
+    conn.ddl(
         "CREATE TABLE IF NOT EXISTS holds (
             session TEXT PRIMARY KEY,
             reason TEXT NOT NULL,
@@ -135,21 +136,26 @@ fn key(store: &Store) -> Result<ed25519_dalek::SigningKey, RetentionError> {
 pub fn hold_of(store: &Store, session: &str) -> Result<Option<Hold>, RetentionError> {
     store
         .db()
-        .query_row(
+        .query_opt(
             "SELECT session, reason, by, at, log_index FROM holds WHERE session = ?1",
-            params![session],
+            args![session],
             |r| {
                 Ok(Hold {
                     session: r.get(0)?,
                     reason: r.get(1)?,
                     by: r.get(2)?,
                     at: r.get(3)?,
-                    log_index: r.get::<_, i64>(4)? as u64,
+                    log_index: r.get::<i64>(4)? as u64,
                 })
             },
         )
-        .optional()
         .map_err(|e| store.catalog_error(e).into())
+}
+
+impl From<catalog::CatalogError> for RetentionError {
+    fn from(e: catalog::CatalogError) -> Self {
+        RetentionError::Store(e.into())
+    }
 }
 
 /// One retention act on a session, in one write transaction: `decide` sees the session and
@@ -161,23 +167,23 @@ fn act(
     reason: &str,
     by: &str,
     decide: impl FnOnce(
-        &Transaction,
+        &Catalog,
         &SessionRow,
         Option<Hold>,
     ) -> Result<(&'static str, String), RetentionError>,
-    apply: impl FnOnce(&Transaction, &SessionRow, &CustodyEvent, u64) -> rusqlite::Result<()>,
+    apply: impl FnOnce(&Catalog, &SessionRow, &CustodyEvent, u64) -> catalog::Result<()>,
 ) -> Result<(SessionRow, CustodyEvent, u64), RetentionError> {
     reason_of(reason)?;
     let row = store.resolve(session)?;
     let key = key(store)?;
     let cat = |e| store.catalog_error(e);
-    let tx = Transaction::new_unchecked(store.db(), TransactionBehavior::Immediate).map_err(cat)?;
-    let (kind, detail) = decide(&tx, &row, hold_of(store, &row.session)?)?;
-    let e = custody::event(kind, &row.session, by, detail);
-    let (idx, _) = seal::log::append_custody(&tx, &key, &e, &e.at).map_err(cat)?;
-    apply(&tx, &row, &e, idx).map_err(cat)?;
-    tx.commit().map_err(cat)?;
-    Ok((row, e, idx))
+    store.db().write(|tx| -> Result<_, RetentionError> {
+        let (kind, detail) = decide(tx, &row, hold_of(store, &row.session)?)?;
+        let e = custody::event(kind, &row.session, by, detail);
+        let (idx, _) = seal::log::append_custody(tx, &key, &e, &e.at).map_err(cat)?;
+        apply(tx, &row, &e, idx).map_err(cat)?;
+        Ok((row, e, idx))
+    })
 }
 
 /// Places a legal hold on `session` (an id or prefix): it cannot be deleted until released.
@@ -195,7 +201,7 @@ pub fn hold(store: &Store, session: &str, reason: &str, by: &str) -> Result<Hold
         |tx, row, e, idx| {
             tx.execute(
                 "INSERT INTO holds VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![row.session, reason, by, e.at, idx as i64],
+                args![row.session, reason, by, e.at, idx as i64],
             )
             .map(|_| ())
         },
@@ -227,7 +233,7 @@ pub fn release(
             )),
         },
         |tx, row, _, _| {
-            tx.execute("DELETE FROM holds WHERE session = ?1", params![row.session])
+            tx.execute("DELETE FROM holds WHERE session = ?1", args![row.session])
                 .map(|_| ())
         },
     )?;
@@ -271,7 +277,7 @@ pub fn delete(
         |tx, row, e, idx| {
             tx.execute(
                 "INSERT INTO tombstones VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
+                args![
                     row.session,
                     row.recording_sha256,
                     manifest_sha256.borrow().as_str(),
@@ -306,18 +312,14 @@ fn purge(store: &Store, session: &str, recording_sha256: &str) -> Result<bool, R
 
 /// Finishes deletions a stopped run left half done (tombstone committed, files still there).
 pub fn purge_pending(store: &Store) -> Result<usize, RetentionError> {
-    let rows: Vec<(String, String)> = {
-        let mut st = store
-            .db()
-            .prepare("SELECT session, recording_sha256 FROM tombstones")
-            .map_err(|e| store.catalog_error(e))?;
-        let r = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| store.catalog_error(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| store.catalog_error(e))?;
-        r
-    };
+    let rows: Vec<(String, String)> = store
+        .db()
+        .query_map(
+            "SELECT session, recording_sha256 FROM tombstones",
+            args![],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(|e| store.catalog_error(e))?;
     let mut n = 0;
     for (session, sha) in rows {
         if store.has_session_files(&session, &sha)
@@ -335,12 +337,11 @@ pub fn tombstone(store: &Store, session: &str) -> Result<Option<Tombstone>, Rete
     let cat = |e| store.catalog_error(e);
     let row: Option<(String, String, String, i64)> = store
         .db()
-        .query_row(
+        .query_opt(
             "SELECT recording_sha256, manifest_sha256, reason, log_index FROM tombstones WHERE session = ?1",
-            params![session],
+            args![session],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
-        .optional()
         .map_err(cat)?;
     let Some((recording_sha256, manifest_sha256, reason, idx)) = row else {
         return Ok(None);
@@ -371,11 +372,10 @@ pub fn tombstone_platform(
 ) -> Result<Option<Option<String>>, RetentionError> {
     store
         .db()
-        .query_row(
+        .query_opt(
             "SELECT platform FROM tombstones WHERE session = ?1",
-            params![session],
-            |r| r.get::<_, Option<String>>(0),
+            args![session],
+            |r| r.get::<Option<String>>(0),
         )
-        .optional()
         .map_err(|e| store.catalog_error(e).into())
 }

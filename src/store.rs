@@ -16,10 +16,11 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, TransactionBehavior};
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::args;
+use crate::catalog::{self, Catalog, CatalogError, Dialect};
 use crate::fsutil;
 use crate::hashing::HashingWriter;
 use crate::layout;
@@ -40,12 +41,12 @@ pub enum StoreError {
         source: io::Error,
     },
     /// The catalog database failed.
-    #[error("catalog database `{path}`: {source}")]
+    #[error("catalog `{place}`: {source}")]
     Catalog {
-        /// Its path.
-        path: PathBuf,
-        /// SQLite's error.
-        source: rusqlite::Error,
+        /// Its file, or its PostgreSQL URL without the password.
+        place: String,
+        /// What failed.
+        source: CatalogError,
     },
     /// No session matches.
     #[error("no session `{0}` in this archive: list them with `liveproof sessions`")]
@@ -63,6 +64,9 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// The bucket that shares session files between nodes failed.
+    #[error("shared session files: {0}")]
+    Shared(String),
     /// A stored file does not parse.
     #[error("stored file `{path}` is damaged: {detail}")]
     Damaged {
@@ -71,6 +75,17 @@ pub enum StoreError {
         /// The parse error.
         detail: String,
     },
+}
+
+impl From<CatalogError> for StoreError {
+    fn from(source: CatalogError) -> Self {
+        StoreError::Catalog {
+            place: catalog::bound()
+                .map(catalog::describe_url)
+                .unwrap_or_else(|| "catalog.sqlite in the data directory".into()),
+            source,
+        }
+    }
 }
 
 fn hint(e: &io::Error) -> &'static str {
@@ -136,7 +151,7 @@ pub struct SessionRow {
 
 /// The catalog's schema version (SQLite `user_version`): bump it whenever `Store::open`
 /// creates or migrates anything new, so that archives at an older version run the schema step.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// What `liveproof watch` has done with each file it saw, so that a restart neither loses nor
 /// repeats work: a file is looked at again only when its size or modification time changed.
@@ -169,10 +184,21 @@ pub struct Watched {
     pub at: String,
 }
 
+/// One entry of the catalog's change sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Its place in the sequence (increasing in commit order; gaps possible).
+    pub seq: i64,
+    /// The session.
+    pub session: String,
+    /// Deleted (else sealed).
+    pub deleted: bool,
+}
+
 /// An open archive.
 pub struct Store {
     root: PathBuf,
-    db: Connection,
+    db: Catalog,
 }
 
 fn blob_path(root: &Path, sha256: &str) -> PathBuf {
@@ -202,11 +228,10 @@ pub fn owned_session_id(sha256: &str, owner: Option<&str>) -> String {
 }
 
 /// [`StoreError::Deleted`] when `id` is a deleted session's exact id (its tombstone row).
-fn deleted_in(conn: &Connection, id: &str) -> rusqlite::Result<Option<StoreError>> {
-    use rusqlite::OptionalExtension;
-    conn.query_row(
+fn deleted_in(conn: &Catalog, id: &str) -> catalog::Result<Option<StoreError>> {
+    conn.query_opt(
         "SELECT at, reason FROM tombstones WHERE session = ?1",
-        params![id],
+        args![id],
         |r| {
             Ok(StoreError::Deleted {
                 session: id.into(),
@@ -215,11 +240,10 @@ fn deleted_in(conn: &Connection, id: &str) -> rusqlite::Result<Option<StoreError
             })
         },
     )
-    .optional()
 }
 
 /// Archives made before owned sessions allowed one session per recording; lift that.
-fn migrate_shared_recordings(db: &Connection) -> rusqlite::Result<()> {
+fn migrate_shared_recordings(db: &rusqlite::Connection) -> rusqlite::Result<()> {
     let sql: String = db.query_row(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sessions'",
         [],
@@ -240,6 +264,10 @@ fn migrate_shared_recordings(db: &Connection) -> rusqlite::Result<()> {
     ))
 }
 
+/// The catalog's change sequence: one row per session sealed or deleted, in commit order, so
+/// that every node's search index can follow the catalog (`search::follow`).
+const CHANGE_COLUMNS: &str = "seq INTEGER PRIMARY KEY, session TEXT NOT NULL, kind TEXT NOT NULL";
+
 const SESSION_COLUMNS: &str = "session TEXT PRIMARY KEY,
                 recording_sha256 TEXT NOT NULL,
                 original_name TEXT NOT NULL,
@@ -250,8 +278,76 @@ const SESSION_COLUMNS: &str = "session TEXT PRIMARY KEY,
                 ingested_at TEXT NOT NULL,
                 platform TEXT, room TEXT, host TEXT";
 
+/// Every catalog table, created where missing (inside the write lock).
+fn create_schema(c: &Catalog) -> catalog::Result<()> {
+    c.ddl(&format!(
+        "CREATE TABLE IF NOT EXISTS sessions ({SESSION_COLUMNS});
+         CREATE TABLE IF NOT EXISTS changes ({CHANGE_COLUMNS});"
+    ))?;
+    if let Some(lite) = c.as_sqlite() {
+        migrate_shared_recordings(lite)?;
+    } else {
+        c.batch("CREATE INDEX IF NOT EXISTS sessions_recording ON sessions(recording_sha256);")?;
+    }
+    crate::seal::log::init(c)?;
+    crate::access::init(c)?;
+    crate::custody::init(c)?;
+    crate::retention::init(c)?;
+    crate::server::jobs::init(c)?;
+    c.ddl(WATCHED_TABLE)
+}
+
+fn open_sqlite(root: &Path) -> Result<Catalog, StoreError> {
+    let db_path = layout::catalog(root);
+    let cat = |source: rusqlite::Error| StoreError::Catalog {
+        place: db_path.display().to_string(),
+        source: source.into(),
+    };
+    let db = rusqlite::Connection::open(&db_path).map_err(cat)?;
+    db.busy_timeout(std::time::Duration::from_secs(30))
+        .map_err(cat)?;
+    db.pragma_update(None, "journal_mode", "WAL").map_err(cat)?;
+    db.pragma_update(None, "synchronous", "FULL").map_err(cat)?;
+    // The schema is created and migrated under the write lock, once per schema version:
+    // processes opening a fresh archive at once take turns instead of racing on ALTER
+    // TABLE, and every later open (one per API request) skips it without locking.
+    let version: i64 = db
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(cat)?;
+    let db = Catalog::sqlite(db);
+    if version < SCHEMA_VERSION {
+        db.write(|c| {
+            create_schema(c)?;
+            c.batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+        })
+        .map_err(|source| StoreError::Catalog {
+            place: db_path.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(db)
+}
+
+/// Catalogs whose schema this process has checked already.
+static POSTGRES_SCHEMA: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn open_postgres(url: &str) -> Result<Catalog, StoreError> {
+    let cat = |source| StoreError::Catalog {
+        place: catalog::describe_url(url),
+        source,
+    };
+    let db = Catalog::postgres(url).map_err(cat)?;
+    let mut done = POSTGRES_SCHEMA.lock().unwrap_or_else(|p| p.into_inner());
+    if !done.iter().any(|u| u == url) {
+        db.write(create_schema).map_err(cat)?;
+        done.push(url.to_string());
+    }
+    Ok(db)
+}
+
 impl Store {
-    /// Opens (creating if needed) the archive at `root`.
+    /// Opens (creating if needed) the archive at `root`, its catalog in `root` or, when this
+    /// process is bound to one (`catalog::bind`, the `--catalog` flag), in PostgreSQL.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
         let blobs = layout::blob(root, "");
         for p in [
@@ -261,40 +357,10 @@ impl Store {
         ] {
             fs::create_dir_all(&p).map_err(io_err("cannot create data directory", &p))?;
         }
-        let db_path = layout::catalog(root);
-        let cat = |source| StoreError::Catalog {
-            path: db_path.clone(),
-            source,
+        let db = match catalog::bound() {
+            Some(url) => open_postgres(url)?,
+            None => open_sqlite(root)?,
         };
-        let mut db = Connection::open(&db_path).map_err(cat)?;
-        db.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(cat)?;
-        db.pragma_update(None, "journal_mode", "WAL").map_err(cat)?;
-        db.pragma_update(None, "synchronous", "FULL").map_err(cat)?;
-        // The schema is created and migrated under the write lock, once per schema version:
-        // processes opening a fresh archive at once take turns instead of racing on ALTER
-        // TABLE, and every later open (one per API request) skips it without locking.
-        let version: i64 = db
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(cat)?;
-        if version < SCHEMA_VERSION {
-            let tx = db
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(cat)?;
-            tx.execute_batch(&format!(
-                "CREATE TABLE IF NOT EXISTS sessions ({SESSION_COLUMNS});"
-            ))
-            .map_err(cat)?;
-            migrate_shared_recordings(&tx).map_err(cat)?;
-            crate::seal::log::init(&tx).map_err(cat)?;
-            crate::access::init(&tx).map_err(cat)?;
-            crate::custody::init(&tx).map_err(cat)?;
-            crate::retention::init(&tx).map_err(cat)?;
-            tx.execute_batch(WATCHED_TABLE).map_err(cat)?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)
-                .map_err(cat)?;
-            tx.commit().map_err(cat)?;
-        }
         let store = Self {
             root: root.to_path_buf(),
             db,
@@ -376,7 +442,8 @@ impl Store {
 
     /// The catalog row of a session, by exact id.
     pub fn get(&self, id: &str) -> Result<Option<SessionRow>, StoreError> {
-        self.query("WHERE session = ?1", id).map(|mut v| v.pop())
+        self.query("WHERE session = ?1", args![id])
+            .map(|mut v| v.pop())
     }
 
     /// Resolves a session id or a unique prefix of it.
@@ -394,7 +461,7 @@ impl Store {
         if clean.len() != id_or_prefix.len() || clean.is_empty() {
             return Err(StoreError::NoSuchSession(id_or_prefix.into()));
         }
-        let mut rows = self.query("WHERE session LIKE ?1 || '%'", &clean)?;
+        let mut rows = self.query("WHERE session LIKE ?1 || '%'", args![clean])?;
         match rows.len() {
             0 => Err(StoreError::NoSuchSession(id_or_prefix.into())),
             1 => Ok(rows.remove(0)),
@@ -408,9 +475,13 @@ impl Store {
     }
 
     /// Removes a session's catalog row (inside the deleting transaction, `retention`).
-    pub(crate) fn forget_session(&self, conn: &Connection, session: &str) -> rusqlite::Result<()> {
-        conn.execute("DELETE FROM sessions WHERE session = ?1", params![session])
-            .map(|_| ())
+    pub(crate) fn forget_session(&self, conn: &Catalog, session: &str) -> catalog::Result<()> {
+        conn.execute("DELETE FROM sessions WHERE session = ?1", args![session])?;
+        conn.execute(
+            "INSERT INTO changes (session, kind) VALUES (?1, 'deleted')",
+            args![session],
+        )
+        .map(|_| ())
     }
 
     /// Whether a deleted session left files: its directory, or an original no session uses.
@@ -424,7 +495,7 @@ impl Store {
         self.db
             .query_row(
                 "SELECT EXISTS(SELECT 1 FROM sessions WHERE recording_sha256 = ?1)",
-                params![sha256],
+                args![sha256],
                 |r| r.get(0),
             )
             .unwrap_or(true)
@@ -442,8 +513,10 @@ impl Store {
             fs::remove_dir_all(&dir).map_err(io_err("cannot remove", &dir))?;
         }
         if self.recording_in_use(recording_sha256) {
+            crate::shared::remove(session, None)?;
             return Ok(false);
         }
+        crate::shared::remove(session, Some(recording_sha256))?;
         let derived = layout::derived(&self.root, recording_sha256);
         if derived.exists() {
             fs::remove_dir_all(&derived).map_err(io_err("cannot remove", &derived))?;
@@ -477,15 +550,14 @@ impl Store {
 
     /// What `watch` did with `path`, if it handled it before.
     pub fn watched(&self, path: &str) -> Result<Option<Watched>, StoreError> {
-        use rusqlite::OptionalExtension;
         self.db
-            .query_row(
+            .query_opt(
                 "SELECT path, size, mtime_ms, state, session, detail, at FROM watched WHERE path = ?1",
-                params![path],
+                args![path],
                 |r| {
                     Ok(Watched {
                         path: r.get(0)?,
-                        size: r.get::<_, i64>(1)? as u64,
+                        size: r.get::<i64>(1)? as u64,
                         mtime_ms: r.get(2)?,
                         state: r.get(3)?,
                         session: r.get(4)?,
@@ -494,7 +566,6 @@ impl Store {
                     })
                 },
             )
-            .optional()
             .map_err(|e| self.catalog_error(e))
     }
 
@@ -502,9 +573,12 @@ impl Store {
     pub fn record_watched(&self, w: &Watched) -> Result<(), StoreError> {
         self.db
             .execute(
-                "INSERT OR REPLACE INTO watched (path, size, mtime_ms, state, session, detail, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
+                "INSERT INTO watched (path, size, mtime_ms, state, session, detail, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (path) DO UPDATE SET size = excluded.size,
+                   mtime_ms = excluded.mtime_ms, state = excluded.state,
+                   session = excluded.session, detail = excluded.detail, at = excluded.at",
+                args![
                     w.path,
                     w.size as i64,
                     w.mtime_ms,
@@ -523,38 +597,62 @@ impl Store {
         crate::seal::log::Log(self)
     }
 
-    /// The error for a failed catalog operation, naming the catalog's file.
-    pub fn catalog_error(&self, source: rusqlite::Error) -> StoreError {
+    /// The error for a failed catalog operation, naming the catalog.
+    pub fn catalog_error(&self, source: CatalogError) -> StoreError {
         StoreError::Catalog {
-            path: layout::catalog(&self.root),
+            place: match (self.db.dialect(), catalog::bound()) {
+                (Dialect::Postgres, Some(url)) => catalog::describe_url(url),
+                _ => layout::catalog(&self.root).display().to_string(),
+            },
             source,
         }
     }
 
-    /// All sessions, newest ingest first.
-    pub fn list(&self) -> Result<Vec<SessionRow>, StoreError> {
-        self.query("WHERE ?1 = ?1 ORDER BY ingested_at DESC, session", "")
+    /// Changes after `seq` in the catalog's change sequence, oldest first, at most `limit`.
+    pub fn changes_after(&self, seq: i64, limit: i64) -> Result<Vec<Change>, StoreError> {
+        self.db
+            .query_map(
+                "SELECT seq, session, kind FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                args![seq, limit],
+                |r| {
+                    Ok(Change {
+                        seq: r.get(0)?,
+                        session: r.get(1)?,
+                        deleted: r.get::<String>(2)? == "deleted",
+                    })
+                },
+            )
+            .map_err(|e| self.catalog_error(e))
     }
 
-    fn query(&self, clause: &str, arg: &str) -> Result<Vec<SessionRow>, StoreError> {
-        let cat = |source| StoreError::Catalog {
-            path: layout::catalog(&self.root),
-            source,
-        };
+    /// The newest change's place in the sequence (0 when there is none).
+    pub fn last_change(&self) -> Result<i64, StoreError> {
+        self.db
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", args![], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.catalog_error(e))
+    }
+
+    /// All sessions, newest ingest first.
+    pub fn list(&self) -> Result<Vec<SessionRow>, StoreError> {
+        self.query("ORDER BY ingested_at DESC, session", args![])
+    }
+
+    fn query(&self, clause: &str, args: &[catalog::Value]) -> Result<Vec<SessionRow>, StoreError> {
         let sql = format!(
             "SELECT session, recording_sha256, original_name, duration_ms, language, segments,
                     model, ingested_at, platform, room, host FROM sessions {clause}"
         );
-        let mut stmt = self.db.prepare(&sql).map_err(cat)?;
-        let rows = stmt
-            .query_map(params![arg], |r| {
+        self.db
+            .query_map(&sql, args, |r| {
                 Ok(SessionRow {
                     session: r.get(0)?,
                     recording_sha256: r.get(1)?,
                     original_name: r.get(2)?,
-                    duration_ms: r.get::<_, i64>(3)? as u64,
+                    duration_ms: r.get::<i64>(3)? as u64,
                     language: r.get(4)?,
-                    segments: r.get::<_, i64>(5)? as usize,
+                    segments: r.get::<i64>(5)? as usize,
                     model: r.get(6)?,
                     ingested_at: r.get(7)?,
                     platform: r.get(8)?,
@@ -562,8 +660,7 @@ impl Store {
                     host: r.get(10)?,
                 })
             })
-            .map_err(cat)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(cat)
+            .map_err(|e| self.catalog_error(e))
     }
 
     /// Makes a session durable and visible: blob, transcript, manifest and `extra` files, then
@@ -578,89 +675,93 @@ impl Store {
         log: &crate::seal::log::SessionEntries<'_>,
     ) -> Result<bool, StoreError> {
         let root = self.root.clone();
-        let cat_path = layout::catalog(&root);
-        let cat = |source| StoreError::Catalog {
-            path: cat_path.clone(),
-            source,
-        };
         // The write lock is taken first, so concurrent ingests of the same bytes commit once
         // and never interleave their files.
-        let tx = self
-            .db
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(cat)?;
-        let exists: bool = tx
-            .query_row(
-                "SELECT EXISTS(SELECT 1 FROM sessions WHERE session = ?1)",
-                params![manifest.session],
-                |r| r.get(0),
+        let db = &self.db;
+        let cat = |e| self.catalog_error(e);
+        let committed = db.write(|tx| -> Result<bool, StoreError> {
+            let exists: bool = tx
+                .query_row(
+                    "SELECT EXISTS(SELECT 1 FROM sessions WHERE session = ?1)",
+                    args![manifest.session],
+                    |r| r.get(0),
+                )
+                .map_err(cat)?;
+            if exists {
+                return Ok(false);
+            }
+            if let Some(e) = deleted_in(tx, &manifest.session).map_err(cat)? {
+                return Err(e);
+            }
+
+            let blob = blob_path(&root, &staged.sha256);
+            if !blob.exists() {
+                let dir = blob.parent().expect("blob path has a parent");
+                fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
+                fs::rename(&staged.path, &blob)
+                    .map_err(io_err("cannot store original as", &blob))?;
+                // Originals are evidence: make accidental edits fail.
+                let _ = fs::set_permissions(&blob, fs::Permissions::from_mode(0o444));
+                fsutil::sync_dir(dir);
+            }
+            drop(staged);
+            crate::fault::point("store.blob_stored");
+
+            let dir = session_dir(&root, &manifest.session);
+            fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
+            let mut files: Vec<(&str, Vec<u8>)> = vec![
+                (layout::TRANSCRIPT, transcript.canonical_json()),
+                (layout::MANIFEST, manifest.canonical_json()),
+            ];
+            files.extend(extra.iter().map(|(n, b)| (*n, b.clone())));
+            for (name, bytes) in &files {
+                let p = dir.join(name);
+                fsutil::write_atomic(&p, bytes).map_err(io_err("cannot write", &p))?;
+            }
+            fsutil::sync_dir(&root.join("sessions"));
+            crate::shared::publish(&manifest.session, &files)?;
+            crate::fault::point("store.files_written");
+
+            let meta = manifest.metadata.as_ref();
+            let field = |k: &str| {
+                meta.and_then(|m| crate::sidecar::field(m, k))
+                    .map(str::to_string)
+            };
+            tx.execute(
+                "INSERT INTO sessions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                args![
+                    manifest.session,
+                    manifest.recording_sha256,
+                    manifest.original_name,
+                    manifest.duration_ms as i64,
+                    manifest.language,
+                    manifest.segment_count as i64,
+                    manifest.model,
+                    manifest.ingested_at,
+                    field("platform"),
+                    field("room"),
+                    field("host"),
+                ],
             )
             .map_err(cat)?;
-        if exists {
+            tx.execute(
+                "INSERT INTO changes (session, kind) VALUES (?1, 'sealed')",
+                args![manifest.session],
+            )
+            .map_err(cat)?;
+            log.append(tx).map_err(cat)?;
+            Ok(true)
+        })?;
+        if !committed {
             return Ok(false);
         }
-        if let Some(e) = deleted_in(&tx, &manifest.session).map_err(cat)? {
-            return Err(e);
-        }
-
-        let blob = blob_path(&root, &staged.sha256);
-        if !blob.exists() {
-            let dir = blob.parent().expect("blob path has a parent");
-            fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
-            fs::rename(&staged.path, &blob).map_err(io_err("cannot store original as", &blob))?;
-            // Originals are evidence: make accidental edits fail.
-            let _ = fs::set_permissions(&blob, fs::Permissions::from_mode(0o444));
-            fsutil::sync_dir(dir);
-        }
-        drop(staged);
-        crate::fault::point("store.blob_stored");
-
-        let dir = session_dir(&root, &manifest.session);
-        fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
-        let tpath = dir.join(layout::TRANSCRIPT);
-        fsutil::write_atomic(&tpath, &transcript.canonical_json())
-            .map_err(io_err("cannot write", &tpath))?;
-        let mpath = dir.join(layout::MANIFEST);
-        fsutil::write_atomic(&mpath, &manifest.canonical_json())
-            .map_err(io_err("cannot write", &mpath))?;
-        for (name, bytes) in extra {
-            let p = dir.join(name);
-            fsutil::write_atomic(&p, bytes).map_err(io_err("cannot write", &p))?;
-        }
-        fsutil::sync_dir(&root.join("sessions"));
-        crate::fault::point("store.files_written");
-
-        let meta = manifest.metadata.as_ref();
-        let field = |k: &str| {
-            meta.and_then(|m| crate::sidecar::field(m, k))
-                .map(str::to_string)
-        };
-        tx.execute(
-            "INSERT INTO sessions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                manifest.session,
-                manifest.recording_sha256,
-                manifest.original_name,
-                manifest.duration_ms as i64,
-                manifest.language,
-                manifest.segment_count as i64,
-                manifest.model,
-                manifest.ingested_at,
-                field("platform"),
-                field("room"),
-                field("host"),
-            ],
-        )
-        .map_err(cat)?;
-        log.append(&tx).map_err(cat)?;
-        tx.commit().map_err(cat)?;
         crate::fault::point("store.committed");
         Ok(true)
     }
 
     /// Reads a session's manifest.
     pub fn manifest(&self, id: &str) -> Result<Manifest, StoreError> {
-        self.read_json(&self.session_dir(id).join(layout::MANIFEST))
+        self.read_json(&self.local_file(id, layout::MANIFEST)?)
     }
 
     /// Signs a session's manifest again with `key` (after a key rotation).
@@ -672,31 +773,52 @@ impl Store {
         let bytes = self.session_file(id, layout::MANIFEST)?;
         let sig = crate::seal::DetachedSignature::create(key, crate::seal::MANIFEST_DOMAIN, &bytes);
         let path = self.session_dir(id).join(layout::MANIFEST_SIG);
-        fsutil::write_atomic(&path, &serde_json::to_vec_pretty(&sig).expect("serialises"))
-            .map_err(io_err("cannot write", &path))
+        let bytes = serde_json::to_vec_pretty(&sig).expect("serialises");
+        fsutil::write_atomic(&path, &bytes).map_err(io_err("cannot write", &path))?;
+        crate::shared::publish(id, &[(layout::MANIFEST_SIG, bytes)])
     }
 
     /// The exact bytes of a stored session file (`manifest.json`, `manifest.sig`, ...).
     pub fn session_file(&self, id: &str, name: &str) -> Result<Vec<u8>, StoreError> {
-        let p = self.session_dir(id).join(name);
+        let p = self.local_file(id, name)?;
         fs::read(&p).map_err(io_err("cannot read", &p))
+    }
+
+    /// Where a session file is on this node: fetched from the shared bucket first when another
+    /// node sealed the session (`shared`).
+    fn local_file(&self, id: &str, name: &str) -> Result<PathBuf, StoreError> {
+        let p = self.session_dir(id).join(name);
+        if !p.exists() {
+            crate::shared::fetch(id, name, &p)?;
+        }
+        Ok(p)
+    }
+
+    /// The original with this hash on this node's disk, fetched from the shared bucket (hash
+    /// checked) when another node archived it.
+    pub fn original(&self, sha256: &str) -> Result<PathBuf, StoreError> {
+        let p = self.blob_path(sha256);
+        if !p.exists() {
+            crate::shared::fetch_original(sha256, &p)?;
+        }
+        Ok(p)
     }
 
     /// The catalog connection, for the modules that own catalog tables — the log
     /// (`seal::log`), tokens and uploads (`access`), custody, the job queue (`server::jobs`).
     /// Everything else calls their typed operations (`tests/layers.rs` checks).
-    pub(crate) fn db(&self) -> &Connection {
+    pub(crate) fn db(&self) -> &Catalog {
         &self.db
     }
 
     /// Reads a session's canonical transcript.
     pub fn transcript(&self, id: &str) -> Result<Transcript, StoreError> {
-        self.read_json(&self.session_dir(id).join(layout::TRANSCRIPT))
+        self.read_json(&self.local_file(id, layout::TRANSCRIPT)?)
     }
 
     /// Reads a session's live comments; `None` when it has none.
     pub fn comments(&self, id: &str) -> Result<Option<crate::comments::Comments>, StoreError> {
-        let path = self.session_dir(id).join(layout::COMMENTS);
+        let path = self.local_file(id, layout::COMMENTS)?;
         if !path.exists() {
             return Ok(None);
         }
@@ -720,7 +842,7 @@ mod tests {
     fn an_older_catalog_is_migrated_once_and_then_opened_without_the_schema_step() {
         let d = tempfile::tempdir().unwrap();
         // A catalog from before token expiry, at schema version 0.
-        let c = Connection::open(d.path().join("catalog.sqlite")).unwrap();
+        let c = rusqlite::Connection::open(d.path().join("catalog.sqlite")).unwrap();
         c.execute_batch(
             "CREATE TABLE tokens (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE,
              role TEXT NOT NULL, platform TEXT, created_at TEXT NOT NULL);",
@@ -730,14 +852,14 @@ mod tests {
         let s = Store::open(d.path()).unwrap();
         let version: i64 = s
             .db()
-            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .query_row("PRAGMA user_version", args![], |r| r.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
         let cols: i64 = s
             .db()
             .query_row(
                 "SELECT COUNT(*) FROM pragma_table_info('tokens') WHERE name IN ('expires_unix', 'revoked_at')",
-                [],
+                args![],
                 |r| r.get(0),
             )
             .unwrap();

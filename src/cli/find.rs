@@ -18,7 +18,12 @@ pub fn search(ctx: &Ctx, req: search::Request) -> Result<(), Failure> {
     let store = Store::open(&ctx.data)?;
     // A killed ingest may have committed a session without indexing it: repair first (the
     // server does the same when it starts and after every job).
-    if let Err(e) = search::catch_up(&store) {
+    // With a shared catalog, other nodes' sessions and deletions are followed too.
+    let followed = match ctx.config.platform() {
+        Some(_) => search::follow(&store).map(|_| ()),
+        None => Ok(()),
+    };
+    if let Err(e) = followed.and_then(|_| search::catch_up(&store).map(|_| ())) {
         eprintln!("warning: some archived sessions may be missing from the results: {e}");
     }
     let mut results = search::search(&ctx.data, &req)?;

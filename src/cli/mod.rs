@@ -38,6 +38,14 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         json: cli.json,
         config: cli.config,
     };
+    // With the platform, every archive this process opens keeps its catalog in PostgreSQL and
+    // shares its session files through the bucket, so any node reads what any node sealed.
+    if let Some(urls) = ctx.config.platform() {
+        let blobs = liveproof::platform::Blobs::open(&urls.blobs, urls.credentials.clone())
+            .map_err(|e| Failure::new(2, e))?;
+        liveproof::catalog::bind(&urls.catalog);
+        liveproof::shared::bind(blobs);
+    }
     match cli.command {
         Command::Models(c) => serve::models(&ctx, c),
         Command::Ingest(a) => archive::ingest(&ctx, a),

@@ -345,7 +345,7 @@ pub fn create(store: &Store, req: &Request) -> Result<Created, EvidenceError> {
         .prove(&id)?
         .ok_or_else(|| EvidenceError::NotLogged(id.clone()))?;
     let key = seal::keys::load_or_create(store.root())?;
-    let blob = store.blob_path(&manifest.recording_sha256);
+    let blob = store.original(&manifest.recording_sha256)?;
     // The clip holds every quoted segment whole, and the requested range.
     let (clip_from, clip_to) = clip_range(
         req.from_ms,

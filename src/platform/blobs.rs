@@ -137,6 +137,30 @@ impl Blobs {
             .map_err(|e| self.err("cannot write", key, e))
     }
 
+    /// Removes `key` (nothing when it is not there).
+    pub fn delete(&self, key: &str) -> Result<(), PlatformError> {
+        match self.runtime.block_on(self.store.delete(&Key::from(key))) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.err("cannot remove", key, e)),
+        }
+    }
+
+    /// Removes every key under `prefix` (a folder: `sessions/<id>`).
+    pub fn delete_prefix(&self, prefix: &str) -> Result<(), PlatformError> {
+        let keys: Vec<Key> = self.runtime.block_on(async {
+            let mut listed = self.store.list(Some(&Key::from(prefix)));
+            let mut keys = Vec::new();
+            while let Some(m) = listed.next().await {
+                keys.push(m.map_err(|e| self.err("cannot list", prefix, e))?.location);
+            }
+            Ok::<_, PlatformError>(keys)
+        })?;
+        for k in keys {
+            self.delete(k.as_ref())?;
+        }
+        Ok(())
+    }
+
     /// Reads `key` whole (results: small).
     pub fn get_bytes(&self, key: &str, limit: u64) -> Result<Vec<u8>, PlatformError> {
         self.runtime.block_on(async {

@@ -2,16 +2,17 @@
 //! append signs a new tree head. Entries and heads live in the catalog database and are written
 //! in the same transaction that makes a session visible, so the two never disagree.
 
+use crate::args;
+use crate::catalog::{self, Catalog, CatalogError};
 use ed25519_dalek::SigningKey;
-use rusqlite::{params, Connection, OptionalExtension};
 
 use super::merkle::{self, Hash};
 use super::TreeHead;
 pub use liveproof_verify::log::{verify_consistency, verify_inclusion, Consistency, Inclusion};
 
 /// Creates the log tables if needed.
-pub fn init(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(
+pub fn init(conn: &Catalog) -> catalog::Result<()> {
+    conn.ddl(
         "CREATE TABLE IF NOT EXISTS log_entries (
             idx INTEGER PRIMARY KEY,
             session TEXT NOT NULL,
@@ -50,13 +51,11 @@ pub fn init(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// All leaf hashes, in order.
-pub fn leaves(conn: &Connection) -> rusqlite::Result<Vec<Hash>> {
-    let mut st = conn.prepare("SELECT leaf FROM log_entries ORDER BY idx")?;
-    let rows = st.query_map([], |r| {
+pub fn leaves(conn: &Catalog) -> catalog::Result<Vec<Hash>> {
+    conn.query_map("SELECT leaf FROM log_entries ORDER BY idx", args![], |r| {
         let b: Vec<u8> = r.get(0)?;
         Ok(b.try_into().unwrap_or([0u8; 32]))
-    })?;
-    rows.collect()
+    })
 }
 
 /// What an ingest appends to the log in the transaction that commits its session: the
@@ -76,7 +75,7 @@ pub struct SessionEntries<'a> {
 
 impl SessionEntries<'_> {
     /// Appends both entries. Call inside the committing transaction.
-    pub(crate) fn append(&self, conn: &Connection) -> rusqlite::Result<()> {
+    pub(crate) fn append(&self, conn: &Catalog) -> catalog::Result<()> {
         append(conn, self.key, self.session, self.manifest_sha256, self.at)?;
         append_custody(conn, self.key, self.custody, self.at).map(|_| ())
     }
@@ -84,12 +83,12 @@ impl SessionEntries<'_> {
 
 /// Appends a manifest and signs the new head. Call inside the committing transaction.
 pub fn append(
-    conn: &Connection,
+    conn: &Catalog,
     key: &SigningKey,
     session: &str,
     manifest_sha256: &Hash,
     timestamp: &str,
-) -> rusqlite::Result<(u64, TreeHead)> {
+) -> catalog::Result<(u64, TreeHead)> {
     let leaf = merkle::leaf_hash(&super::log_entry(session, manifest_sha256));
     append_leaf(conn, key, session, manifest_sha256, leaf, timestamp)
 }
@@ -97,37 +96,37 @@ pub fn append(
 /// Appends a custody event (its exact JSON bytes are kept) and signs the new head. Call inside
 /// a write transaction.
 pub fn append_custody(
-    conn: &Connection,
+    conn: &Catalog,
     key: &SigningKey,
     event: &liveproof_verify::bundle::CustodyEvent,
     timestamp: &str,
-) -> rusqlite::Result<(u64, TreeHead)> {
+) -> catalog::Result<(u64, TreeHead)> {
     let text = serde_json::to_string(event).expect("serialises");
     let sha = super::sha256(text.as_bytes());
     let leaf = merkle::leaf_hash(&super::custody_entry(&event.session, &sha));
     let (idx, head) = append_leaf(conn, key, &event.session, &sha, leaf, timestamp)?;
     conn.execute(
         "INSERT INTO custody (idx, session, event) VALUES (?1, ?2, ?3)",
-        params![idx as i64, event.session, text],
+        args![idx as i64, event.session, text],
     )?;
     Ok((idx, head))
 }
 
 fn append_leaf(
-    conn: &Connection,
+    conn: &Catalog,
     key: &SigningKey,
     session: &str,
     entry_sha256: &Hash,
     leaf: Hash,
     timestamp: &str,
-) -> rusqlite::Result<(u64, TreeHead)> {
+) -> catalog::Result<(u64, TreeHead)> {
     let mut all = leaves(conn)?;
     let idx = all.len() as u64;
     all.push(leaf);
     let head = TreeHead::create(key, all.len() as u64, &merkle::root(&all), timestamp);
     conn.execute(
         "INSERT INTO log_entries (idx, session, manifest_sha256, leaf) VALUES (?1, ?2, ?3, ?4)",
-        params![
+        args![
             idx as i64,
             session,
             hex::encode(entry_sha256),
@@ -137,7 +136,7 @@ fn append_leaf(
     crate::fault::point("log.leaf_inserted");
     conn.execute(
         "INSERT INTO tree_heads (size, head) VALUES (?1, ?2)",
-        params![
+        args![
             head.size as i64,
             serde_json::to_string(&head).expect("serialises")
         ],
@@ -149,21 +148,19 @@ fn append_leaf(
 /// The custody chain of `session` (its events and the archive's key events) within the head
 /// of `size`, each with its inclusion proof against that head.
 pub fn custody_chain(
-    conn: &Connection,
+    conn: &Catalog,
     session: &str,
     size: u64,
-) -> rusqlite::Result<liveproof_verify::bundle::Custody> {
-    let mut st = conn.prepare(
+) -> catalog::Result<liveproof_verify::bundle::Custody> {
+    let rows = conn.query_map(
         "SELECT idx, event FROM custody WHERE (session = ?1 OR session = '') AND idx < ?2 ORDER BY idx",
+        args![session, size as i64],
+        |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
     )?;
-    let rows = st.query_map(params![session, size as i64], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-    })?;
     let all = leaves(conn)?;
     let all = &all[..(size as usize).min(all.len())];
     let mut entries = Vec::new();
-    for row in rows {
-        let (idx, event) = row?;
+    for (idx, event) in rows {
         entries.push(liveproof_verify::bundle::CustodyEntry {
             index: idx as u64,
             event,
@@ -176,54 +173,54 @@ pub fn custody_chain(
     Ok(liveproof_verify::bundle::Custody { entries })
 }
 
-fn parse_head(s: String) -> rusqlite::Result<TreeHead> {
-    serde_json::from_str(&s).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+fn parse_head(s: String) -> catalog::Result<TreeHead> {
+    serde_json::from_str(&s).map_err(|_| CatalogError::Type {
+        index: 0,
+        expected: "a signed tree head",
+        found: "damaged JSON",
+    })
 }
 
 /// The newest signed tree head.
-pub fn head(conn: &Connection) -> rusqlite::Result<Option<TreeHead>> {
-    conn.query_row(
+pub fn head(conn: &Catalog) -> catalog::Result<Option<TreeHead>> {
+    conn.query_opt(
         "SELECT head FROM tree_heads ORDER BY size DESC LIMIT 1",
-        [],
+        args![],
         |r| r.get(0),
-    )
-    .optional()?
+    )?
     .map(parse_head)
     .transpose()
 }
 
 /// The signed tree head of a given size.
-pub fn head_at(conn: &Connection, size: u64) -> rusqlite::Result<Option<TreeHead>> {
-    conn.query_row(
+pub fn head_at(conn: &Catalog, size: u64) -> catalog::Result<Option<TreeHead>> {
+    conn.query_opt(
         "SELECT head FROM tree_heads WHERE size = ?1",
-        params![size as i64],
+        args![size as i64],
         |r| r.get(0),
-    )
-    .optional()?
+    )?
     .map(parse_head)
     .transpose()
 }
 
 /// Whether `session`'s manifest is in the log (without building a proof).
-pub fn is_logged(conn: &Connection, session: &str) -> rusqlite::Result<bool> {
+pub fn is_logged(conn: &Catalog, session: &str) -> catalog::Result<bool> {
     conn.query_row(
         "SELECT EXISTS(SELECT 1 FROM log_entries WHERE session = ?1
          AND idx NOT IN (SELECT idx FROM custody))",
-        params![session],
+        args![session],
         |r| r.get(0),
     )
 }
 
 /// Inclusion proof of the newest manifest entry of `session` against the newest head.
-pub fn prove(conn: &Connection, session: &str) -> rusqlite::Result<Option<Inclusion>> {
-    let entry: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT idx, manifest_sha256 FROM log_entries WHERE session = ?1
-             AND idx NOT IN (SELECT idx FROM custody) ORDER BY idx DESC LIMIT 1",
-            params![session],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+pub fn prove(conn: &Catalog, session: &str) -> catalog::Result<Option<Inclusion>> {
+    let entry: Option<(i64, String)> = conn.query_opt(
+        "SELECT idx, manifest_sha256 FROM log_entries WHERE session = ?1
+         AND idx NOT IN (SELECT idx FROM custody) ORDER BY idx DESC LIMIT 1",
+        args![session],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let (Some((idx, manifest_sha256)), Some(head)) = (entry, head(conn)?) else {
         return Ok(None);
     };
@@ -242,7 +239,7 @@ pub fn prove(conn: &Connection, session: &str) -> rusqlite::Result<Option<Inclus
 }
 
 /// Consistency proof between the heads of sizes `old` and `new`.
-pub fn consistency(conn: &Connection, old: u64, new: u64) -> rusqlite::Result<Option<Consistency>> {
+pub fn consistency(conn: &Catalog, old: u64, new: u64) -> catalog::Result<Option<Consistency>> {
     let (Some(o), Some(n)) = (head_at(conn, old)?, head_at(conn, new)?) else {
         return Ok(None);
     };
@@ -272,16 +269,18 @@ pub struct Token {
 }
 
 /// Stores a verified token for the head of `size`.
-pub fn put_token(conn: &Connection, size: u64, t: &Token) -> rusqlite::Result<()> {
+pub fn put_token(conn: &Catalog, size: u64, t: &Token) -> catalog::Result<()> {
     conn.execute(
-        "INSERT OR REPLACE INTO tree_head_tokens (size, token, tsa_time, tsa_cert) VALUES (?1, ?2, ?3, ?4)",
-        params![size as i64, t.token, t.tsa_time, t.tsa_cert],
+        "INSERT INTO tree_head_tokens (size, token, tsa_time, tsa_cert) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (size) DO UPDATE SET token = excluded.token, tsa_time = excluded.tsa_time,
+           tsa_cert = excluded.tsa_cert",
+        args![size as i64, t.token, t.tsa_time, t.tsa_cert],
     )
     .map(|_| ())
 }
 
 /// The token for the head of `size`, if one was obtained.
-pub fn token(conn: &Connection, size: u64) -> rusqlite::Result<Option<Token>> {
+pub fn token(conn: &Catalog, size: u64) -> catalog::Result<Option<Token>> {
     token_row(
         conn,
         "SELECT token, tsa_time, tsa_cert FROM tree_head_tokens WHERE size = ?1",
@@ -289,25 +288,20 @@ pub fn token(conn: &Connection, size: u64) -> rusqlite::Result<Option<Token>> {
     )
 }
 
-fn token_row(
-    conn: &Connection,
-    sql: &str,
-    key: impl rusqlite::ToSql,
-) -> rusqlite::Result<Option<Token>> {
-    conn.query_row(sql, params![key], |r| {
+fn token_row(conn: &Catalog, sql: &str, key: impl catalog::Arg) -> catalog::Result<Option<Token>> {
+    conn.query_opt(sql, args![key], |r| {
         Ok(Token {
             token: r.get(0)?,
             tsa_time: r.get(1)?,
             tsa_cert: r.get(2)?,
         })
     })
-    .optional()
 }
 
 /// Timestamps the newest head with the TSAs `tsa` names, unless it has a token already, and
 /// stores the checked token. Returns the attested time; None when no TSA is configured.
 pub fn timestamp_head(
-    conn: &Connection,
+    conn: &Catalog,
     tsa: Option<&super::tsa::Config>,
 ) -> Result<Option<String>, String> {
     let Some(config) = tsa else {
@@ -335,7 +329,7 @@ pub fn timestamp_head(
 }
 
 /// The token over a recording's SHA-256, if one was obtained.
-pub fn recording_token(conn: &Connection, sha256: &str) -> rusqlite::Result<Option<Token>> {
+pub fn recording_token(conn: &Catalog, sha256: &str) -> catalog::Result<Option<Token>> {
     token_row(
         conn,
         "SELECT token, tsa_time, tsa_cert FROM recording_tokens WHERE recording_sha256 = ?1",
@@ -346,7 +340,7 @@ pub fn recording_token(conn: &Connection, sha256: &str) -> rusqlite::Result<Opti
 /// Timestamps a recording's SHA-256 (the hash itself is the message imprint), unless it has a
 /// token already. None when no TSA is configured.
 pub fn timestamp_recording(
-    conn: &Connection,
+    conn: &Catalog,
     tsa: Option<&super::tsa::Config>,
     sha256: &str,
 ) -> Result<Option<String>, String> {
@@ -359,8 +353,10 @@ pub fn timestamp_recording(
     let digest = super::hex32(sha256).ok_or("the recording hash is malformed")?;
     let s = super::tsa::obtain(config, &digest)?;
     conn.execute(
-        "INSERT OR REPLACE INTO recording_tokens (recording_sha256, token, tsa_time, tsa_cert) VALUES (?1, ?2, ?3, ?4)",
-        params![sha256, s.token, s.time, s.pem],
+        "INSERT INTO recording_tokens (recording_sha256, token, tsa_time, tsa_cert) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (recording_sha256) DO UPDATE SET token = excluded.token,
+           tsa_time = excluded.tsa_time, tsa_cert = excluded.tsa_cert",
+        args![sha256, s.token, s.time, s.pem],
     )
     .map_err(|e| e.to_string())?;
     Ok(Some(s.time))
@@ -382,7 +378,7 @@ pub struct CatchUp {
 /// Fetches the tokens that could not be had earlier: the newest tree head's and those of
 /// `recordings` (SHA-256 hex of every archived recording) from the TSAs `tsa` names.
 pub fn catch_up(
-    conn: &Connection,
+    conn: &Catalog,
     tsa: &super::tsa::Config,
     recordings: &[String],
 ) -> Result<CatchUp, String> {
@@ -425,10 +421,10 @@ pub const MAX_COSIGNATURES: usize = 32;
 /// The head of `size` (newest when None; size 0 for an empty log) as a C2SP checkpoint signed
 /// by the archive key, with every cosignature stored for it.
 pub fn checkpoint(
-    conn: &Connection,
+    conn: &Catalog,
     key: &SigningKey,
     size: Option<u64>,
-) -> rusqlite::Result<Option<liveproof_verify::note::Note>> {
+) -> catalog::Result<Option<liveproof_verify::note::Note>> {
     use liveproof_verify::note;
     let head = match size {
         Some(s) => head_at(conn, s)?,
@@ -447,10 +443,13 @@ pub fn checkpoint(
     };
     let body = note::checkpoint_body(&origin, size, &root);
     let mut signatures = vec![note::sign(&body, &origin, key)];
-    let mut st = conn.prepare("SELECT line FROM cosignatures WHERE size = ?1 ORDER BY name")?;
-    let lines = st.query_map(params![size as i64], |r| r.get::<_, String>(0))?;
+    let lines = conn.query_map(
+        "SELECT line FROM cosignatures WHERE size = ?1 ORDER BY name",
+        args![size as i64],
+        |r| r.get::<String>(0),
+    )?;
     for l in lines {
-        if let Some(s) = note::SigLine::parse(l?.trim_end()) {
+        if let Some(s) = note::SigLine::parse(l.trim_end()) {
             signatures.push(s);
         }
     }
@@ -460,7 +459,7 @@ pub fn checkpoint(
 /// Stores the cosignatures on `text`, a checkpoint of this log as `checkpoint` gives it with
 /// witnesses' lines added. Only lines shaped like cosignature/v1 are kept (their validity is
 /// each verifier's to judge, against the witnesses it trusts); returns how many were new.
-pub fn add_cosignatures(conn: &Connection, key: &SigningKey, text: &str) -> Result<usize, String> {
+pub fn add_cosignatures(conn: &Catalog, key: &SigningKey, text: &str) -> Result<usize, String> {
     use liveproof_verify::note::{self, Note};
     let n = Note::parse(text)?;
     let (origin, size, root) = n.checkpoint()?;
@@ -487,7 +486,7 @@ pub fn add_cosignatures(conn: &Connection, key: &SigningKey, text: &str) -> Resu
         let count: i64 = conn
             .query_row(
                 "SELECT COUNT(*) FROM cosignatures WHERE size = ?1",
-                params![size as i64],
+                args![size as i64],
                 |r| r.get(0),
             )
             .map_err(|e| e.to_string())?;
@@ -498,8 +497,9 @@ pub fn add_cosignatures(conn: &Connection, key: &SigningKey, text: &str) -> Resu
         }
         added += conn
             .execute(
-                "INSERT OR IGNORE INTO cosignatures (size, name, key_id, line) VALUES (?1, ?2, ?3, ?4)",
-                params![size as i64, s.name, s.key_id.to_vec(), s.line()],
+                "INSERT INTO cosignatures (size, name, key_id, line) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+                args![size as i64, s.name, s.key_id.to_vec(), s.line()],
             )
             .map_err(|e| e.to_string())?;
     }
@@ -509,17 +509,16 @@ pub fn add_cosignatures(conn: &Connection, key: &SigningKey, text: &str) -> Resu
 /// The newest cosigned checkpoint that includes entry `index`, with the entry's inclusion
 /// proof against it.
 pub fn witnessed(
-    conn: &Connection,
+    conn: &Catalog,
     key: &SigningKey,
     index: u64,
-) -> rusqlite::Result<Option<liveproof_verify::bundle::Witnessed>> {
+) -> catalog::Result<Option<liveproof_verify::bundle::Witnessed>> {
     let size: Option<i64> = conn
-        .query_row(
+        .query_opt(
             "SELECT MAX(size) FROM cosignatures WHERE size > ?1",
-            params![index as i64],
+            args![index as i64],
             |r| r.get(0),
-        )
-        .optional()?
+        )?
         .flatten();
     let Some(size) = size else { return Ok(None) };
     let Some(note) = checkpoint(conn, key, Some(size as u64))? else {
@@ -543,7 +542,7 @@ pub struct Log<'a>(pub(crate) &'a crate::store::Store);
 type StoreResult<T> = Result<T, crate::store::StoreError>;
 
 impl Log<'_> {
-    fn run<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
+    fn run<T>(&self, f: impl FnOnce(&Catalog) -> catalog::Result<T>) -> StoreResult<T> {
         f(self.0.db()).map_err(|e| self.0.catalog_error(e))
     }
 

@@ -507,6 +507,40 @@ pub fn catch_up(store: &Store) -> Result<Vec<String>, SearchError> {
     Ok(missing)
 }
 
+/// Brings this node's index up to the catalog's change sequence — sessions sealed or deleted
+/// by any node sharing the catalog since the position kept beside the index — so every API
+/// node answers searches over the same sessions. Returns how many changes were applied.
+pub fn follow(store: &Store) -> Result<usize, SearchError> {
+    let pos_path = crate::layout::index_position(store.root());
+    let mut pos: i64 = std::fs::read_to_string(&pos_path)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    let mut applied = 0;
+    loop {
+        let batch = store.changes_after(pos, 256)?;
+        let Some(last) = batch.last().map(|c| c.seq) else {
+            break;
+        };
+        for c in &batch {
+            if c.deleted {
+                remove_session(store, &c.session)?;
+            } else if store.get(&c.session)?.is_some() && !has_session(store.root(), &c.session)? {
+                index_session(store, &c.session)?;
+            }
+        }
+        applied += batch.len();
+        pos = last;
+        crate::fsutil::write_atomic(&pos_path, pos.to_string().as_bytes()).map_err(|e| {
+            SearchError::Index {
+                path: pos_path.clone(),
+                source: e.into(),
+            }
+        })?;
+    }
+    Ok(applied)
+}
+
 /// True when the index has documents for `session`.
 pub fn has_session(data: &Path, session: &str) -> Result<bool, SearchError> {
     let dir = index_dir(data);
@@ -547,6 +581,8 @@ pub fn reindex(store: &Store, progress: &dyn Fn(usize, usize)) -> Result<usize, 
     };
     let (index, f) = open_or_create(&new_dir)?;
     let mut w = writer(&index, &new_dir, 1, 100_000_000)?;
+    // Everything up to here is in the rebuilt index; followers go on from this position.
+    let position = store.last_change()?;
     let sessions = store.list()?;
     for (i, row) in sessions.iter().enumerate() {
         let m = store.manifest(&row.session)?;
@@ -568,6 +604,11 @@ pub fn reindex(store: &Store, progress: &dyn Fn(usize, usize)) -> Result<usize, 
     std::fs::rename(&dir, &old_dir).map_err(io)?;
     std::fs::rename(&new_dir, &dir).map_err(io)?;
     let _ = std::fs::remove_dir_all(&old_dir);
+    crate::fsutil::write_atomic(
+        &crate::layout::index_position(root),
+        position.to_string().as_bytes(),
+    )
+    .map_err(io)?;
     crate::fsutil::sync_dir(root);
     Ok(sessions.len())
 }

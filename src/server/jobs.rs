@@ -6,14 +6,15 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::args;
+use crate::catalog::{self, Catalog};
 use serde::Serialize;
 
 use crate::store::Store;
 
 /// Creates the jobs table if needed.
-pub fn init(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(
+pub fn init(conn: &Catalog) -> catalog::Result<()> {
+    conn.ddl(
         "CREATE TABLE IF NOT EXISTS jobs (
             id INTEGER PRIMARY KEY,
             status TEXT NOT NULL,
@@ -30,7 +31,25 @@ pub fn init(conn: &Connection) -> rusqlite::Result<()> {
             total_ms INTEGER,
             created_at TEXT NOT NULL
         );",
-    )
+    )?;
+    // The node whose disk holds the upload: only it can ingest the job.
+    conn.add_column("jobs", "node", "TEXT")
+}
+
+/// This node's identity in a shared catalog (`<data>/node-id`, made once): jobs are ingested
+/// by the node that received their upload.
+pub fn node_id(data: &Path) -> String {
+    let path = crate::layout::node_id(data);
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        if !id.trim().is_empty() {
+            return id.trim().to_string();
+        }
+    }
+    let mut raw = [0u8; 8];
+    let _ = getrandom::fill(&mut raw);
+    let id = hex::encode(raw);
+    let _ = crate::fsutil::write_atomic(&path, id.as_bytes());
+    id
 }
 
 /// A job as the API shows it.
@@ -75,49 +94,45 @@ pub fn enqueue(
     language: &str,
     sha256: &str,
     size: u64,
-) -> rusqlite::Result<i64> {
-    let conn = store.db();
-    init(conn)?;
-    conn.execute(
-        "INSERT INTO jobs (status, upload, name, token_id, meta, language, sha256, size, created_at)
-         VALUES ('queued', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            upload.to_string_lossy(),
+) -> catalog::Result<i64> {
+    store.db().query_row(
+        "INSERT INTO jobs (status, upload, name, token_id, meta, language, sha256, size, created_at, node)
+         VALUES ('queued', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+        args![
+            upload.to_string_lossy().into_owned(),
             name,
             token_id,
             meta,
             language,
             sha256,
             size as i64,
-            chrono::Utc::now().to_rfc3339()
+            chrono::Utc::now().to_rfc3339(),
+            node_id(store.root())
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+        |r| r.get(0),
+    )
 }
 
 /// Reads a job.
-pub fn get(store: &Store, id: i64) -> rusqlite::Result<Option<Job>> {
-    let conn = store.db();
-    init(conn)?;
-    conn.query_row(
+pub fn get(store: &Store, id: i64) -> catalog::Result<Option<Job>> {
+    store.db().query_opt(
         "SELECT id, status, name, sha256, size, session, error, progress_ms, total_ms, token_id FROM jobs WHERE id = ?1",
-        params![id],
+        args![id],
         |r| {
             Ok(Job {
                 id: r.get(0)?,
                 status: r.get(1)?,
                 name: r.get(2)?,
                 sha256: r.get(3)?,
-                size: r.get::<_, i64>(4)? as u64,
+                size: r.get::<i64>(4)? as u64,
                 session: r.get(5)?,
                 error: r.get(6)?,
-                progress_ms: r.get::<_, i64>(7)? as u64,
-                total_ms: r.get::<_, Option<i64>>(8)?.map(|v| v as u64),
+                progress_ms: r.get::<i64>(7)? as u64,
+                total_ms: r.get::<Option<i64>>(8)?.map(|v| v as u64),
                 token_id: r.get(9)?,
             })
         },
     )
-    .optional()
 }
 
 struct Progress {
@@ -129,7 +144,7 @@ struct Progress {
 impl Progress {
     fn write(&self, sql: &str, v: i64) {
         if let Ok(store) = Store::open(&self.data) {
-            let _ = store.db().execute(sql, params![v, self.job]);
+            let _ = store.db().execute(sql, args![v, self.job]);
         }
     }
 }
@@ -165,29 +180,26 @@ struct Row {
 }
 
 fn rows(store: &Store, status: &str) -> Result<Vec<Row>, String> {
-    let mut st = store
+    store
         .db()
-        .prepare(
-            "SELECT id, upload, name, token_id, meta, language, sha256, size FROM jobs WHERE status = ?1 ORDER BY id LIMIT 100",
+        .query_map(
+            "SELECT id, upload, name, token_id, meta, language, sha256, size FROM jobs
+             WHERE status = ?1 AND (node = ?2 OR node IS NULL) ORDER BY id LIMIT 100",
+            args![status, node_id(store.root())],
+            |r| {
+                Ok(Row {
+                    id: r.get(0)?,
+                    upload: r.get(1)?,
+                    name: r.get(2)?,
+                    token_id: r.get(3)?,
+                    meta: r.get(4)?,
+                    language: r.get(5)?,
+                    sha256: r.get(6)?,
+                    size: r.get(7)?,
+                })
+            },
         )
-        .map_err(|e| e.to_string())?;
-    let rows = st
-        .query_map(params![status], |r| {
-            Ok(Row {
-                id: r.get(0)?,
-                upload: r.get(1)?,
-                name: r.get(2)?,
-                token_id: r.get(3)?,
-                meta: r.get(4)?,
-                language: r.get(5)?,
-                sha256: r.get(6)?,
-                size: r.get(7)?,
-            })
-        })
-        .map_err(|e| e.to_string())?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(|e| e.to_string());
-    rows
+        .map_err(|e| e.to_string())
 }
 
 fn set_status(store: &Store, id: i64, status: &str) -> Result<(), String> {
@@ -195,7 +207,7 @@ fn set_status(store: &Store, id: i64, status: &str) -> Result<(), String> {
         .db()
         .execute(
             "UPDATE jobs SET status = ?1 WHERE id = ?2",
-            params![status, id],
+            args![status, id],
         )
         .map(|_| ())
         .map_err(|e| e.to_string())
@@ -211,7 +223,6 @@ fn step(config: &super::Config, id: i64, step: &str, detail: String) {
 /// Ingests the oldest queued job here (no platform): Whisper in this process.
 fn run_one(config: &super::Config) -> Result<bool, String> {
     let mut store = Store::open(&config.data).map_err(|e| e.to_string())?;
-    init(store.db()).map_err(|e| e.to_string())?;
     let Some(row) = rows(&store, "queued")?.into_iter().next() else {
         return Ok(false);
     };
@@ -251,7 +262,6 @@ fn run_platform(
     platform: &mut crate::platform::Platform,
 ) -> Result<bool, String> {
     let mut store = Store::open(&config.data).map_err(|e| e.to_string())?;
-    init(store.db()).map_err(|e| e.to_string())?;
     let mut moved = false;
     for row in rows(&store, "queued")? {
         let req = job_request(config, &row);
@@ -276,7 +286,7 @@ fn run_platform(
                 let s = status.expect("some");
                 let _ = store.db().execute(
                     "UPDATE jobs SET progress_ms = ?1, total_ms = COALESCE(?2, total_ms) WHERE id = ?3",
-                    params![s.progress_ms as i64, s.total_ms.map(|t| t as i64), row.id],
+                    args![s.progress_ms as i64, s.total_ms.map(|t| t as i64), row.id],
                 );
                 continue;
             }
@@ -354,7 +364,7 @@ fn run_job(
                 .db()
                 .execute(
                     "UPDATE jobs SET status = 'done', session = ?1, progress_ms = COALESCE(total_ms, progress_ms) WHERE id = ?2",
-                    params![summary.session, id],
+                    args![summary.session, id],
                 )
                 .map_err(|e| e.to_string())?;
             let _ = std::fs::remove_file(upload);
@@ -374,7 +384,7 @@ fn run_job(
                 .db()
                 .execute(
                     "UPDATE jobs SET status = 'failed', error = ?1 WHERE id = ?2",
-                    params![e, id],
+                    args![e, id],
                 )
                 .map_err(|e| e.to_string())?;
             let _ = std::fs::remove_file(upload);
@@ -394,18 +404,16 @@ pub fn remove_orphans(data: &Path) {
     let wanted: std::collections::HashSet<String> = Store::open(data)
         .ok()
         .and_then(|store| {
-            init(store.db()).ok()?;
-            let mut st = store
+            store
                 .db()
-                .prepare("SELECT upload FROM jobs WHERE status IN ('queued', 'running')")
-                .ok()?;
-            let rows = st
-                .query_map([], |r| r.get::<_, String>(0))
-                .ok()?
-                .collect::<rusqlite::Result<_>>()
-                .ok()?;
-            Some(rows)
+                .query_map(
+                    "SELECT upload FROM jobs WHERE status IN ('queued', 'running')",
+                    args![],
+                    |r| r.get::<String>(0),
+                )
+                .ok()
         })
+        .map(|rows| rows.into_iter().collect())
         .unwrap_or_default();
     for e in entries.flatten() {
         let p = e.path();
@@ -420,10 +428,9 @@ pub fn remove_orphans(data: &Path) {
 /// Starts the worker thread; jobs left `running` by a crash are queued again first.
 pub fn start_worker(config: super::Config) {
     if let Ok(store) = Store::open(&config.data) {
-        let _ = init(store.db());
         let _ = store.db().execute(
-            "UPDATE jobs SET status = 'queued' WHERE status = 'running'",
-            [],
+            "UPDATE jobs SET status = 'queued' WHERE status = 'running' AND (node = ?1 OR node IS NULL)",
+            args![node_id(&config.data)],
         );
     }
     let _ = std::fs::create_dir_all(upload_dir(&config.data));

@@ -147,6 +147,25 @@ fn start_timestamper(config: &Config) {
     });
 }
 
+/// With a shared catalog, keeps this node's search index following the catalog's change
+/// sequence (sessions sealed or deleted by other nodes) twice a second.
+fn start_follower(config: &Config) {
+    if config.ingest.config.platform().is_none() {
+        return;
+    }
+    let data = config.data.clone();
+    std::thread::spawn(move || loop {
+        let r = crate::store::Store::open(&data)
+            .map_err(crate::search::SearchError::from)
+            .and_then(|s| crate::search::follow(&s));
+        if let Err(e) = r {
+            eprintln!("liveproof: the search index could not follow the catalog: {e}");
+            std::thread::sleep(std::time::Duration::from_secs(2));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    });
+}
+
 /// Runs the server until it is stopped.
 pub async fn serve(addr: &str, config: Config) -> std::io::Result<()> {
     clean_up(&config.data);
@@ -167,6 +186,7 @@ pub async fn serve(addr: &str, config: Config) -> std::io::Result<()> {
     }
     jobs::start_worker(config.clone());
     start_timestamper(&config);
+    start_follower(&config);
     let log_format = config.log_format;
     let state = web::Data::new(State::new(config));
     HttpServer::new(move || {

@@ -368,7 +368,7 @@ async fn media(
             let m = store.manifest(&row.session)?;
             // The path comes from the catalogue's hash, never from the request.
             Ok((
-                store.blob_path(&row.recording_sha256),
+                store.original(&row.recording_sha256)?,
                 m.audio.container,
                 download_name(&row.session, &m.original_name),
             ))
@@ -415,7 +415,7 @@ async fn audio(
     let (path, rendition) = web::block(move || -> Result<_, ApiError> {
         let store = Store::open(&d)?;
         let row = readable(&store, &who.0, &id)?;
-        let blob = store.blob_path(&row.recording_sha256);
+        let blob = store.original(&row.recording_sha256)?;
         crate::derived::playable(&d, &blob, &row.recording_sha256)
             .map_err(|e| ApiError::internal(e.to_string()))
     })
