@@ -461,7 +461,7 @@ impl Store {
         if clean.len() != id_or_prefix.len() || clean.is_empty() {
             return Err(StoreError::NoSuchSession(id_or_prefix.into()));
         }
-        let mut rows = self.query("WHERE session LIKE ?1 || '%'", args![clean])?;
+        let mut rows = self.query("WHERE session LIKE ?1", args![format!("{clean}%")])?;
         match rows.len() {
             0 => Err(StoreError::NoSuchSession(id_or_prefix.into())),
             1 => Ok(rows.remove(0)),

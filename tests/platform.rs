@@ -1,6 +1,7 @@
 //! The platform on real engines (issue 21): PostgreSQL and SeaweedFS started on loopback by
-//! `scripts/platform-services.sh`, one API node (`serve --catalog --blobs`) and two
-//! `liveproof worker`s, one killed with SIGKILL while it holds a task.
+//! `scripts/platform-services.sh`, two API nodes (`serve --catalog --blobs`, each with its own
+//! data directory and index) and two `liveproof worker`s, one killed with SIGKILL while it
+//! holds a task.
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-use common::server::{agent, get, token};
+use common::server::{agent, get};
 use common::{bin, require_model, speak};
 use serde_json::Value;
 
@@ -82,44 +83,70 @@ fn worker(s: &Services, name: &str, lease_secs: &str) -> (Running, Arc<Mutex<Vec
     (Running(child), lines)
 }
 
-fn log_head(data: &Path) -> Value {
-    let (o, v) = common::run(data, &["log", "head"]);
+/// Runs the CLI on `data` against the shared catalog and bucket, with `--json`.
+fn on(s: &Services, data: &Path, args: &[&str]) -> (std::process::Output, Option<Value>) {
+    let o = bin()
+        .args(args)
+        .args(["--json", "--catalog", &s.1, "--blobs", &s.2, "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&o.stdout).ok();
+    (o, v)
+}
+
+fn log_head(s: &Services, data: &Path) -> Value {
+    let (o, v) = on(s, data, &["log", "head"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     v.unwrap()
 }
 
 #[test]
-fn two_workers_one_killed_six_uploads_six_sessions_each_verified_and_found() {
+fn two_api_nodes_two_workers_one_killed_six_uploads_six_sessions_verified_and_found_on_both() {
     require_model("tiny.en");
     let d = tempfile::tempdir().unwrap();
     let s = services(&d.path().join("engines"));
-    let data = d.path().join("api");
-    let uploader = token(&data, "consumer", None);
-    // The API node: uploads become tasks for the workers; it seals what they return.
-    let api = common::server::start(
-        &data,
-        &["--rate-limit", "100000", "--catalog", &s.1, "--blobs", &s.2],
-    );
-    let base = api.1.clone();
-    let (st, body) = get(&base, "/api/ready", None);
-    let ready: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(
-        (st, &ready["checks"]["platform"]),
-        (200, &Value::from("ok")),
-        "{ready}"
-    );
+    // Two API nodes, each with its own data directory (local caches and its own index), one
+    // catalog and one bucket; both seal, with the one archive key.
+    let (data_a, data_b) = (d.path().join("api-a"), d.path().join("api-b"));
+    let (o, _) = on(&s, &data_a, &["key", "show"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::create_dir_all(data_b.join("keys")).unwrap();
+    std::fs::copy(
+        data_a.join("keys/archive.ed25519"),
+        data_b.join("keys/archive.ed25519"),
+    )
+    .unwrap();
+    let (o, token) = on(&s, &data_a, &["token", "create", "--role", "consumer"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let uploader = token.unwrap()["token"].as_str().unwrap().to_string();
+    let flags = ["--rate-limit", "100000", "--catalog", &s.1, "--blobs", &s.2];
+    let api_a = common::server::start(&data_a, &flags);
+    let api_b = common::server::start(&data_b, &flags);
+    let bases = [api_a.1.clone(), api_b.1.clone()];
+    for base in &bases {
+        let (st, body) = get(base, "/api/ready", None);
+        let ready: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (st, &ready["checks"]["platform"]),
+            (200, &Value::from("ok")),
+            "{ready}"
+        );
+    }
 
-    // Six recordings, each with its own word, long enough that a worker is killed mid-task.
+    // Six recordings, each with its own word, long enough that a worker is killed mid-task;
+    // uploaded to the two nodes in turn (the token was made on node A: one catalog).
     let words = ["coffee", "garden", "kitchen", "window", "jacket", "river"];
     let mut jobs = Vec::new();
-    for w in words {
+    for (i, w) in words.iter().enumerate() {
         let wav = d.path().join(format!("{w}.wav"));
         let sentence = format!(
             "Today we talk about the {w}. The {w} is on sale in this room tonight. \
              Everyone who buys a {w} before midnight gets a second one for free. "
         );
         speak(&wav, &sentence.repeat(3));
-        let (status, v) = upload(&base, &uploader, &wav, &format!("{w}.wav"));
+        let base = &bases[i % 2];
+        let (status, v) = upload(base, &uploader, &wav, &format!("{w}.wav"));
         assert_eq!(status, 202, "{v}");
         jobs.push(v["job"].as_i64().unwrap());
     }
@@ -130,10 +157,16 @@ fn two_workers_one_killed_six_uploads_six_sessions_each_verified_and_found() {
     let mut head_before_kill = None;
     let mut sessions = Vec::new();
     for _ in 0..6000 {
+        // Every job is read on the other node than the one that took its upload.
         let states: Vec<Value> = jobs
             .iter()
-            .map(|j| {
-                let (st, body) = get(&base, &format!("/api/jobs/{j}"), Some(&uploader));
+            .enumerate()
+            .map(|(i, j)| {
+                let (st, body) = get(
+                    &bases[(i + 1) % 2],
+                    &format!("/api/jobs/{j}"),
+                    Some(&uploader),
+                );
                 assert_eq!(st, 200);
                 serde_json::from_slice(&body).unwrap()
             })
@@ -148,7 +181,7 @@ fn two_workers_one_killed_six_uploads_six_sessions_each_verified_and_found() {
             let leased = lines.iter().filter(|v| v["step"] == "leased").count();
             let finished = lines.iter().filter(|v| v["step"] == "done").count();
             if leased > finished {
-                head_before_kill = Some(log_head(&data));
+                head_before_kill = Some(log_head(&s, &data_a));
                 let mut v = victim.take().unwrap();
                 // SAFETY: kill(2) on our own child's pid.
                 unsafe { libc::kill(v.0.id() as i32, libc::SIGKILL) };
@@ -185,23 +218,39 @@ fn two_workers_one_killed_six_uploads_six_sessions_each_verified_and_found() {
         "the survivor finished the victim's task {orphan}"
     );
 
-    // Exactly six sessions, each logged once (its manifest and its ingest custody event).
+    // Exactly six sessions, each logged once (its manifest and its ingest custody event), the
+    // same on both nodes: one catalog, one log, one signer.
     let mut unique = sessions.clone();
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), 6);
-    let (o, v) = common::run(&data, &["sessions"]);
-    assert!(o.status.success());
-    assert_eq!(v.unwrap()["total"], 6);
-    let after = log_head(&data);
+    for data in [&data_a, &data_b] {
+        let (o, v) = on(&s, data, &["sessions"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(v.unwrap()["total"], 6);
+    }
+    let after = log_head(&s, &data_a);
     assert_eq!(
         after["size"], 12,
         "two log entries per session, no more: {after}"
     );
+    assert_eq!(after, log_head(&s, &data_b), "one log");
+    // Each session's manifest is in that log, proven on either node.
+    for (i, session) in sessions.iter().enumerate() {
+        let (o, p) = on(
+            &s,
+            if i % 2 == 0 { &data_b } else { &data_a },
+            &["log", "prove", session],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let p: liveproof_verify::log::Inclusion = serde_json::from_value(p.unwrap()).unwrap();
+        liveproof_verify::log::verify_inclusion(&p).unwrap();
+    }
 
     // The head seen before the kill is a prefix of the head after it.
-    let (o, c) = common::run(
-        &data,
+    let (o, c) = on(
+        &s,
+        &data_b,
         &[
             "log",
             "consistency",
@@ -214,25 +263,45 @@ fn two_workers_one_killed_six_uploads_six_sessions_each_verified_and_found() {
     liveproof_verify::log::verify_consistency(&c).unwrap();
     assert_eq!(Value::String(c.old.root.clone()), before["root"]);
 
-    for (w, session) in words.iter().zip(&sessions) {
-        // Found by search on the API node...
-        let (st, body) = get(&base, &format!("/api/search?q={w}"), Some(&uploader));
-        assert_eq!(st, 200);
-        let hits: Value = serde_json::from_slice(&body).unwrap();
-        assert!(
-            hits["hits"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|h| h["session"] == session.as_str()),
-            "{w} not found in {session}: {hits}; CLI: {}; transcript: {}",
-            String::from_utf8_lossy(&common::run(&data, &["search", w]).0.stdout),
-            common::transcript_text(&data, session)
-        );
-        // ...and its evidence bundle verifies.
+    for (i, (w, session)) in words.iter().zip(&sessions).enumerate() {
+        // Found by search on every API node (each follows the catalog into its own index)...
+        for base in &bases {
+            let mut found = false;
+            for _ in 0..100 {
+                let (st, body) = get(base, &format!("/api/search?q={w}"), Some(&uploader));
+                assert_eq!(st, 200);
+                let hits: Value = serde_json::from_slice(&body).unwrap();
+                found = hits["hits"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|h| h["session"] == session.as_str());
+                if found {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            assert!(found, "{w} ({session}) not found on {base}");
+        }
+        // ...and its evidence bundle, exported on the node that did not seal it, verifies.
+        let data = if i % 2 == 0 { &data_b } else { &data_a };
         let bundle = d.path().join(format!("{w}.zip"));
-        common::export_bundle(&data, session, "0:00", "0:05", &bundle, &[]);
-        let (code, verdict) = common::verify_json(&data, &bundle, &[]);
+        let (o, _) = on(
+            &s,
+            data,
+            &[
+                "evidence",
+                session,
+                "--from",
+                "0:00",
+                "--to",
+                "0:05",
+                "-o",
+                bundle.to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (code, verdict) = common::verify_json(data, &bundle, &[]);
         assert_eq!(code, 0, "{verdict}");
     }
 }
@@ -347,11 +416,16 @@ fn sigterm_gives_the_task_back_and_the_same_work_is_never_done_twice() {
     assert!(second.wait().unwrap().success());
     let b: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(a["session"], b["session"]);
+    assert!(b["already_archived"].as_bool().unwrap(), "one catalog: {b}");
     let t = tasks(&s);
     assert_eq!(t["counts"]["done"], 1, "one task for the same work: {t}");
     assert_eq!(t["tasks"].as_array().unwrap().len(), 1);
     let root = |node: &str, session: &Value| {
-        let (_, m) = common::run(&d.path().join(node), &["show", session.as_str().unwrap()]);
+        let (_, m) = on(
+            &s,
+            &d.path().join(node),
+            &["show", session.as_str().unwrap()],
+        );
         m.unwrap()["transcript_root"].clone()
     };
     assert_eq!(root("node-a", &a["session"]), root("node-b", &b["session"]));

@@ -43,6 +43,9 @@ pub enum CatalogError {
         /// What was there.
         found: &'static str,
     },
+    /// The operation was refused (the reason says why and what to do); nothing was written.
+    #[error("{0}")]
+    Refused(String),
     /// A query that must return a row returned none.
     #[error("the catalog returned no row")]
     NoRow,

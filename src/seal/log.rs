@@ -112,6 +112,37 @@ pub fn append_custody(
     Ok((idx, head))
 }
 
+/// Refuses to sign when the log's newest head was signed by another key than `key`, unless
+/// `key` is the one a logged rotation named: several sealing nodes share one log only with the
+/// one archive key.
+fn same_signer(conn: &Catalog, key: &SigningKey) -> catalog::Result<()> {
+    let ours = hex::encode(key.verifying_key().to_bytes());
+    let Some(prev) = head(conn)? else {
+        return Ok(());
+    };
+    if prev.public_key == ours {
+        return Ok(());
+    }
+    let rotated_to_us = conn
+        .query_map(
+            "SELECT event FROM custody WHERE session = '' ORDER BY idx DESC",
+            args![],
+            |r| r.get::<String>(0),
+        )?
+        .iter()
+        .filter_map(|e| serde_json::from_str::<liveproof_verify::bundle::CustodyEvent>(e).ok())
+        .any(|e| e.event == "key_rotate" && e.new_key.as_deref() == Some(ours.as_str()));
+    if rotated_to_us {
+        return Ok(());
+    }
+    Err(CatalogError::Refused(format!(
+        "the log's newest head is signed by archive key {}, and this node's key is {ours}: every \
+         node that seals into one catalog must hold the same archive key (copy \
+         keys/archive.ed25519 from the node that made it); nothing was written",
+        prev.public_key
+    )))
+}
+
 fn append_leaf(
     conn: &Catalog,
     key: &SigningKey,
@@ -120,6 +151,7 @@ fn append_leaf(
     leaf: Hash,
     timestamp: &str,
 ) -> catalog::Result<(u64, TreeHead)> {
+    same_signer(conn, key)?;
     let mut all = leaves(conn)?;
     let idx = all.len() as u64;
     all.push(leaf);
@@ -623,5 +655,31 @@ impl Log<'_> {
         sha256: &str,
     ) -> Result<Option<String>, String> {
         timestamp_recording(self.0.db(), tsa, sha256)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_second_signing_key_is_refused_unless_a_logged_rotation_named_it() {
+        let d = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(d.path()).unwrap();
+        let a = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+        let b = ed25519_dalek::SigningKey::from_bytes(&[2; 32]);
+        let e = crate::custody::event("note", "s", "test", "first");
+        crate::custody::record_with(&store, &a, &e).unwrap();
+        let err = crate::custody::record_with(&store, &b, &e).unwrap_err();
+        assert!(err.to_string().contains("same archive key"), "{err}");
+        assert_eq!(
+            store.log().head().unwrap().unwrap().size,
+            1,
+            "nothing written"
+        );
+        // A rotation logged under the old key names the new one: then the new key signs.
+        let mut r = crate::custody::event("key_rotate", "", "test", "rotate");
+        r.new_key = Some(hex::encode(b.verifying_key().to_bytes()));
+        crate::custody::record_with(&store, &a, &r).unwrap();
+        crate::custody::record_with(&store, &b, &e).unwrap();
+        assert_eq!(store.log().head().unwrap().unwrap().size, 3);
     }
 }

@@ -427,14 +427,14 @@ pub fn remove_orphans(data: &Path) {
 
 /// Starts the worker thread; jobs left `running` by a crash are queued again first.
 pub fn start_worker(config: super::Config) {
-    if let Ok(store) = Store::open(&config.data) {
-        let _ = store.db().execute(
-            "UPDATE jobs SET status = 'queued' WHERE status = 'running' AND (node = ?1 OR node IS NULL)",
-            args![node_id(&config.data)],
-        );
-    }
     let _ = std::fs::create_dir_all(upload_dir(&config.data));
     std::thread::spawn(move || {
+        if let Ok(store) = Store::open(&config.data) {
+            let _ = store.db().execute(
+                "UPDATE jobs SET status = 'queued' WHERE status = 'running' AND (node = ?1 OR node IS NULL)",
+                args![node_id(&config.data)],
+            );
+        }
         let urls = config.ingest.config.platform();
         let mut platform = None;
         loop {

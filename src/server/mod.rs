@@ -166,24 +166,33 @@ fn start_follower(config: &Config) {
     });
 }
 
-/// Runs the server until it is stopped.
-pub async fn serve(addr: &str, config: Config) -> std::io::Result<()> {
-    clean_up(&config.data);
-    // A killed ingest may have committed a session without indexing it; the CLI repairs
-    // before each search, the server once here (each job's ingest indexes its own session).
-    let repaired = crate::store::Store::open(&config.data)
+/// Start-up repairs. A killed ingest may have committed a session without indexing it; the CLI
+/// repairs before each search, the server once here (each job's ingest indexes its own
+/// session). Likewise a deletion stopped after its tombstone was committed left files.
+fn repair(data: &std::path::Path) {
+    let repaired = crate::store::Store::open(data)
         .map_err(crate::search::SearchError::from)
         .and_then(|s| crate::search::catch_up(&s));
     if let Err(e) = repaired {
         eprintln!("liveproof: some archived sessions may be missing from search: {e}");
     }
-    // Likewise a deletion stopped after its tombstone was committed left files to remove.
-    let purged = crate::store::Store::open(&config.data)
+    let purged = crate::store::Store::open(data)
         .map_err(crate::retention::RetentionError::from)
         .and_then(|s| crate::retention::purge_pending(&s));
     if let Err(e) = purged {
         eprintln!("liveproof: files of deleted sessions may remain: {e}");
     }
+}
+
+/// Runs the server until it is stopped.
+pub async fn serve(addr: &str, config: Config) -> std::io::Result<()> {
+    // Off the async runtime: the catalog's drivers block.
+    let data = config.data.clone();
+    let _ = std::thread::spawn(move || {
+        clean_up(&data);
+        repair(&data)
+    })
+    .join();
     jobs::start_worker(config.clone());
     start_timestamper(&config);
     start_follower(&config);

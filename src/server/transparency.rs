@@ -12,20 +12,31 @@ use crate::store::Store;
 /// Largest cosigned note accepted (a checkpoint with 64 signature lines fits easily).
 const MAX_NOTE: usize = 16 << 10;
 
-fn open(state: &web::Data<State>) -> Result<(Store, ed25519_dalek::SigningKey), ApiError> {
-    let store = Store::open(&state.config.data)?;
-    let key = crate::seal::keys::load_or_create(store.root())
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok((store, key))
+/// Runs `f` with the archive and its key on a blocking thread (the catalog's drivers block).
+async fn with_log<T: Send + 'static>(
+    state: &web::Data<State>,
+    f: impl FnOnce(Store, ed25519_dalek::SigningKey) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let data = state.config.data.clone();
+    web::block(move || {
+        let store = Store::open(&data)?;
+        let key = crate::seal::keys::load_or_create(store.root())
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        f(store, key)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
 }
 
 pub(super) async fn checkpoint(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
-    let (store, key) = open(&state)?;
-    let note = store
-        .log()
-        .checkpoint(&key, None)
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .ok_or_else(|| ApiError::internal("the log's newest tree head is damaged"))?;
+    let note = with_log(&state, |store, key| {
+        store
+            .log()
+            .checkpoint(&key, None)
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .ok_or_else(|| ApiError::internal("the log's newest tree head is damaged"))
+    })
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body(note.text()))
@@ -42,17 +53,19 @@ pub(super) async fn consistency(
     state: web::Data<State>,
     q: web::Query<Sizes>,
 ) -> Result<HttpResponse, ApiError> {
-    let (store, _) = open(&state)?;
-    let c = store
-        .log()
-        .consistency(q.old, q.new)
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .ok_or_else(|| {
-            ApiError::not_found(&format!(
-                "pair of tree heads of sizes {} and {} (old must be at least 1 and at most new, new at most the log's size)",
-                q.old, q.new
-            ))
-        })?;
+    let (old, new) = (q.old, q.new);
+    let c = with_log(&state, move |store, _| {
+        store
+            .log()
+            .consistency(old, new)
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .ok_or_else(|| {
+                ApiError::not_found(&format!(
+                    "pair of tree heads of sizes {old} and {new} (old must be at least 1 and at most new, new at most the log's size)"
+                ))
+            })
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(c))
 }
 
@@ -65,10 +78,12 @@ pub(super) async fn cosignatures(
             "a cosigned checkpoint is at most {MAX_NOTE} bytes"
         )));
     }
-    let (store, key) = open(&state)?;
-    let added = store
-        .log()
-        .add_cosignatures(&key, &body)
-        .map_err(|e| ApiError::bad_request(format!("cosignature not accepted: {e}")))?;
+    let added = with_log(&state, move |store, key| {
+        store
+            .log()
+            .add_cosignatures(&key, &body)
+            .map_err(|e| ApiError::bad_request(format!("cosignature not accepted: {e}")))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"added": added})))
 }
