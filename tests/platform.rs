@@ -304,6 +304,53 @@ fn two_api_nodes_two_workers_one_killed_six_uploads_six_sessions_verified_and_fo
         let (code, verdict) = common::verify_json(data, &bundle, &[]);
         assert_eq!(code, 0, "{verdict}");
     }
+
+    // A deletion on one node is followed by the other: gone from its search, its files gone
+    // from the bucket, the tombstone readable there.
+    let (gone_word, gone) = (words[0], &sessions[0]);
+    let (o, _) = on(
+        &s,
+        &data_a,
+        &["delete", gone, "--reason", "test of deletion"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut still_found = true;
+    for _ in 0..100 {
+        let (_, body) = get(
+            &bases[1],
+            &format!("/api/search?q={gone_word}"),
+            Some(&uploader),
+        );
+        let hits: Value = serde_json::from_slice(&body).unwrap();
+        still_found = hits["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["session"] == gone.as_str());
+        if !still_found {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!still_found, "node B still finds the deleted {gone}");
+    let (o, t) = on(&s, &data_b, &["tombstone", gone]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(t.is_some());
+    let endpoint = s.2.split("endpoint=").nth(1).unwrap().to_string();
+    let in_bucket = |session: &str| {
+        let url = format!("{endpoint}/liveproof/sessions/{session}/manifest.json");
+        agent().get(&url).call().unwrap().status().as_u16()
+    };
+    assert_eq!(
+        in_bucket(&sessions[1]),
+        200,
+        "session files are in the bucket"
+    );
+    assert_eq!(
+        in_bucket(gone),
+        404,
+        "a deleted session's files leave the bucket"
+    );
 }
 
 fn upload(base: &str, token: &str, file: &Path, name: &str) -> (u16, Value) {
