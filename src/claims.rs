@@ -60,6 +60,8 @@ struct RawEntry {
     not_after: Vec<String>,
     #[serde(default)]
     not_before: Vec<String>,
+    #[serde(default)]
+    not_in_clause: Vec<String>,
 }
 
 struct Entry {
@@ -68,6 +70,14 @@ struct Entry {
     open_end: bool,
     not_after: Vec<String>,
     not_before: Vec<String>,
+    not_in_clause: Vec<String>,
+}
+
+/// The part of `before` in the same clause as what follows it (after the last clause mark).
+fn clause_tail(before: &str) -> &str {
+    before
+        .rfind(['，', '。', '！', '？', '；', ',', '.', '!', '?', ';'])
+        .map_or(before, |i| &before[i..])
 }
 
 /// A compiled lexicon.
@@ -133,6 +143,7 @@ impl Lexicon {
                     open_end: e.open_end,
                     not_after: e.not_after,
                     not_before: e.not_before,
+                    not_in_clause: e.not_in_clause,
                 })
             })
             .collect::<Result<_, String>>()?;
@@ -190,8 +201,10 @@ impl Lexicon {
                 }
                 let after = folded[m.end()..].trim_start();
                 let before = folded[..m.start()].trim_end();
+                let clause = clause_tail(before);
                 if e.not_after.iter().any(|w| after.starts_with(w.as_str()))
                     || e.not_before.iter().any(|w| before.ends_with(w.as_str()))
+                    || e.not_in_clause.iter().any(|w| clause.contains(w.as_str()))
                 {
                     continue;
                 }
