@@ -308,6 +308,8 @@ def main():
                          "voice-active audio, repeats reused), MODEL+norepeats "
                          "(--transcribe-repeats) or MODEL+novad (--no-vad: whole recording)")
     ap.add_argument("--scale", type=float, default=1.0, help="shorter recordings (smoke test)")
+    ap.add_argument("--seed", type=int, default=20261122,
+                    help="another rendering of the same clips (tempo, pitch, gain, noise, bed)")
     args = ap.parse_args()
     try:
         sys.path.insert(0, os.path.dirname(args.python) + "/../lib")
@@ -316,7 +318,7 @@ def main():
     except ImportError:
         zhconv = None
     os.makedirs(args.work, exist_ok=True)
-    rng = random.Random(20261122)
+    rng = random.Random(args.seed)
     zh, en = clips(args.corpus, args.work)
     recordings = {}
     if "zh10" in args.which:
