@@ -70,7 +70,7 @@ class NB:
         return s[True] - s[False]
 
 
-MODEL_VERSION = "claims-model/3 (2026-11-27)"
+MODEL_VERSION = "claims-model/4 (2026-11-27)"
 
 
 def export(train, sources, path, threshold):
