@@ -7,6 +7,7 @@ use crate::catalog::{self, Catalog, CatalogError};
 use ed25519_dalek::SigningKey;
 
 use super::merkle::{self, Hash};
+use super::tree;
 use super::TreeHead;
 pub use liveproof_verify::log::{verify_consistency, verify_inclusion, Consistency, Inclusion};
 
@@ -41,18 +42,14 @@ pub fn init(conn: &Catalog) -> catalog::Result<()> {
             session TEXT NOT NULL,
             event TEXT NOT NULL
         );
-        CREATE TABLE IF NOT EXISTS log_frontier (
-            id INTEGER PRIMARY KEY,
-            size INTEGER NOT NULL,
-            nodes BLOB NOT NULL
-        );
         CREATE TABLE IF NOT EXISTS recording_tokens (
             recording_sha256 TEXT PRIMARY KEY,
             token BLOB NOT NULL,
             tsa_time TEXT NOT NULL,
             tsa_cert TEXT NOT NULL
         );",
-    )
+    )?;
+    conn.ddl(super::tree::SCHEMA)
 }
 
 /// All leaf hashes, in order.
@@ -157,9 +154,10 @@ fn append_leaf(
     timestamp: &str,
 ) -> catalog::Result<(u64, TreeHead)> {
     same_signer(conn, key)?;
-    let (idx, mut nodes) = frontier(conn)?;
-    push(&mut nodes, idx, leaf);
-    let head = TreeHead::create(key, idx + 1, &frontier_root(&nodes), timestamp);
+    let idx = head(conn)?.map_or(0, |h| h.size);
+    let (mut frontier, mut made) = tree::frontier(conn, idx)?;
+    made.extend(tree::push(&mut frontier, idx, leaf));
+    let head = TreeHead::create(key, idx + 1, &tree::root(&frontier), timestamp);
     conn.execute(
         "INSERT INTO log_entries (idx, session, manifest_sha256, leaf) VALUES (?1, ?2, ?3, ?4)",
         args![
@@ -177,64 +175,9 @@ fn append_leaf(
             serde_json::to_string(&head).expect("serialises")
         ],
     )?;
-    conn.execute(
-        "INSERT INTO log_frontier (id, size, nodes) VALUES (1, ?1, ?2)
-         ON CONFLICT (id) DO UPDATE SET size = excluded.size, nodes = excluded.nodes",
-        args![(idx + 1) as i64, nodes.concat()],
-    )?;
+    tree::store(conn, idx + 1, &frontier, &made)?;
     crate::fault::point("log.head_inserted");
     Ok((idx, head))
-}
-
-/// The log's frontier: the roots of the perfect subtrees a log of `size` leaves is made of,
-/// largest first (one per set bit of `size`) — enough to append a leaf and compute the new
-/// root without reading every leaf. Rebuilt from the leaves when missing (older logs).
-fn frontier(conn: &Catalog) -> catalog::Result<(u64, Vec<Hash>)> {
-    let size = head(conn)?.map_or(0, |h| h.size);
-    let stored = conn.query_opt(
-        "SELECT size, nodes FROM log_frontier WHERE id = 1",
-        args![],
-        |r| Ok((r.get::<i64>(0)?, r.get::<Vec<u8>>(1)?)),
-    )?;
-    if let Some((s, bytes)) = stored {
-        if s as u64 == size && bytes.len() == 32 * size.count_ones() as usize {
-            let nodes = bytes
-                .chunks_exact(32)
-                .map(|c| c.try_into().expect("32 bytes"))
-                .collect();
-            return Ok((size, nodes));
-        }
-    }
-    let all = leaves(conn)?;
-    let mut nodes = Vec::new();
-    for (i, l) in all.iter().enumerate() {
-        push(&mut nodes, i as u64, *l);
-    }
-    Ok((all.len() as u64, nodes))
-}
-
-/// Appends `leaf` to the frontier of a log of `size` leaves (a binary increment: equal
-/// subtrees merge).
-fn push(nodes: &mut Vec<Hash>, size: u64, leaf: Hash) {
-    nodes.push(leaf);
-    let mut n = size;
-    while n & 1 == 1 {
-        let right = nodes.pop().expect("a subtree per set bit");
-        let left = nodes.pop().expect("a subtree per set bit");
-        nodes.push(merkle::node_hash(&left, &right));
-        n >>= 1;
-    }
-}
-
-/// The RFC 6962 root of the log a frontier describes: its subtrees folded from the right.
-fn frontier_root(nodes: &[Hash]) -> Hash {
-    match nodes.split_last() {
-        None => merkle::root(&[]),
-        Some((last, rest)) => rest
-            .iter()
-            .rev()
-            .fold(*last, |right, left| merkle::node_hash(left, &right)),
-    }
 }
 
 /// The custody chain of `session` (its events and the archive's key events) within the head
@@ -249,14 +192,15 @@ pub fn custody_chain(
         args![session, size as i64],
         |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
     )?;
-    let all = leaves(conn)?;
-    let all = &all[..(size as usize).min(all.len())];
+    let size = size.min(head(conn)?.map_or(0, |h| h.size));
+    let tree = tree::Tree::open(conn, size)?;
     let mut entries = Vec::new();
     for (idx, event) in rows {
         entries.push(liveproof_verify::bundle::CustodyEntry {
             index: idx as u64,
             event,
-            proof: merkle::inclusion_proof(all, idx as usize)
+            proof: tree
+                .inclusion(idx as u64, size)?
                 .iter()
                 .map(hex::encode)
                 .collect(),
@@ -316,16 +260,12 @@ pub fn prove(conn: &Catalog, session: &str) -> catalog::Result<Option<Inclusion>
     let (Some((idx, manifest_sha256)), Some(head)) = (entry, head(conn)?) else {
         return Ok(None);
     };
-    let all = leaves(conn)?;
-    let all = &all[..head.size as usize];
+    let proof = tree::Tree::open(conn, head.size)?.inclusion(idx as u64, head.size)?;
     Ok(Some(Inclusion {
         session: session.into(),
         manifest_sha256,
         index: idx as u64,
-        proof: merkle::inclusion_proof(all, idx as usize)
-            .iter()
-            .map(hex::encode)
-            .collect(),
+        proof: proof.iter().map(hex::encode).collect(),
         tree_head: head,
     }))
 }
@@ -335,15 +275,12 @@ pub fn consistency(conn: &Catalog, old: u64, new: u64) -> catalog::Result<Option
     let (Some(o), Some(n)) = (head_at(conn, old)?, head_at(conn, new)?) else {
         return Ok(None);
     };
-    let all = leaves(conn)?;
-    if new as usize > all.len() || old > new {
+    if old > new {
         return Ok(None);
     }
+    let proof = tree::Tree::open(conn, new)?.consistency(old, new)?;
     Ok(Some(Consistency {
-        proof: merkle::consistency_proof(&all[..new as usize], old as usize)
-            .iter()
-            .map(hex::encode)
-            .collect(),
+        proof: proof.iter().map(hex::encode).collect(),
         old: o,
         new: n,
     }))
@@ -616,14 +553,11 @@ pub fn witnessed(
     let Some(note) = checkpoint(conn, key, Some(size as u64))? else {
         return Ok(None);
     };
-    let all = leaves(conn)?;
+    let proof = tree::Tree::open(conn, size as u64)?.inclusion(index, size as u64)?;
     Ok(Some(liveproof_verify::bundle::Witnessed {
         checkpoint: note.text(),
         index,
-        proof: merkle::inclusion_proof(&all[..size as usize], index as usize)
-            .iter()
-            .map(hex::encode)
-            .collect(),
+        proof: proof.iter().map(hex::encode).collect(),
     }))
 }
 
@@ -720,22 +654,6 @@ impl Log<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn the_frontier_gives_the_same_root_as_all_the_leaves() {
-        let mut nodes = Vec::new();
-        let mut all = Vec::new();
-        assert_eq!(frontier_root(&nodes), merkle::root(&all));
-        for i in 0..70u64 {
-            let leaf = merkle::leaf_hash(&i.to_be_bytes());
-            push(&mut nodes, i, leaf);
-            all.push(leaf);
-            assert_eq!(frontier_root(&nodes), merkle::root(&all), "size {}", i + 1);
-            assert_eq!(nodes.len(), all.len().count_ones() as usize);
-        }
-    }
-
     #[test]
     fn a_second_signing_key_is_refused_unless_a_logged_rotation_named_it() {
         let d = tempfile::tempdir().unwrap();

@@ -6,6 +6,7 @@
 
 pub mod keys;
 pub mod log;
+mod tree;
 pub mod tsa;
 
 pub use liveproof_verify::merkle;
