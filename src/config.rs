@@ -41,9 +41,10 @@ pub struct Config {
         value_name = "MIB"
     )]
     pub reserve_mib: u64,
-    /// The platform's PostgreSQL (postgres://USER@HOST:PORT/DB): transcription tasks go to a
-    /// queue there, for `liveproof worker`s on any machine; set LIVEPROOF_BLOBS too. Unset: this
-    /// process transcribes.
+    /// The platform's PostgreSQL (postgres://USER@HOST:PORT/DB): the whole catalog (sessions,
+    /// log, tokens, jobs) and the queue of transcription tasks for `liveproof worker`s on any
+    /// machine, shared by every node given the same URL; set LIVEPROOF_BLOBS too. Unset: the
+    /// catalog is catalog.sqlite under --data and this process transcribes.
     #[arg(
         long,
         global = true,
@@ -52,8 +53,9 @@ pub struct Config {
         requires = "blobs"
     )]
     pub catalog: Option<String>,
-    /// The platform's S3-compatible bucket (s3://BUCKET?endpoint=http://HOST:PORT): originals
-    /// and transcription results; set LIVEPROOF_CATALOG too. Credentials from LIVEPROOF_S3_KEY_ID
+    /// The platform's S3-compatible bucket (s3://BUCKET?endpoint=http://HOST:PORT): originals,
+    /// every session's files and transcription results (--data becomes a local cache); set
+    /// LIVEPROOF_CATALOG too. Credentials from LIVEPROOF_S3_KEY_ID
     /// and LIVEPROOF_S3_SECRET, else anonymous.
     #[arg(
         long,
