@@ -476,4 +476,46 @@ fn sigterm_gives_the_task_back_and_the_same_work_is_never_done_twice() {
         m.unwrap()["transcript_root"].clone()
     };
     assert_eq!(root("node-a", &a["session"]), root("node-b", &b["session"]));
+
+    // The rest of the catalog lives in PostgreSQL too: a hold placed on one node stops a
+    // deletion on the other; tokens made on one are listed and revoked on the other.
+    let id = a["session"].as_str().unwrap();
+    let (na, nb) = (d.path().join("node-a"), d.path().join("node-b"));
+    let (o, _) = on(&s, &na, &["hold", id, "--reason", "a complaint is pending"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (o, _) = on(&s, &nb, &["delete", id, "--reason", "retention"]);
+    assert!(!o.status.success(), "a held session is not deleted");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("hold"));
+    let (o, _) = on(&s, &na, &["release", id, "--reason", "settled"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Node B never got node A's archive key: it may read the log, never sign into it.
+    let (o, _) = on(&s, &nb, &["hold", id, "--reason", "from the wrong node"]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("same archive key"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let (o, t) = on(&s, &na, &["token", "create", "--role", "auditor"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let token_id = t.unwrap()["id"].as_i64().unwrap().to_string();
+    let (o, _) = on(&s, &nb, &["token", "revoke", &token_id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, list) = on(&s, &na, &["token", "list"]);
+    let list = list.unwrap();
+    let revoked = list
+        .as_array()
+        .or_else(|| list["tokens"].as_array())
+        .unwrap()
+        .iter()
+        .any(|t| t["id"].to_string() == token_id && t["status"] == "revoked");
+    assert!(revoked, "{list}");
+    // The hold and the release are custody events in the one log, after the ingest's two.
+    let (o, head) = on(&s, &na, &["log", "head"]);
+    assert!(o.status.success());
+    assert_eq!(
+        head.unwrap()["size"],
+        4,
+        "ingest's two entries, the hold and the release"
+    );
 }
