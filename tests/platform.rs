@@ -498,8 +498,8 @@ fn sigterm_gives_the_task_back_and_the_same_work_is_never_done_twice() {
     );
     let (o, t) = on(&s, &na, &["token", "create", "--role", "auditor"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let token_id = t.unwrap()["id"].as_i64().unwrap().to_string();
-    let (o, _) = on(&s, &nb, &["token", "revoke", &token_id]);
+    let token_id = t.unwrap()["id"].as_i64().unwrap();
+    let (o, _) = on(&s, &nb, &["token", "revoke", &token_id.to_string()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (_, list) = on(&s, &na, &["token", "list"]);
     let list = list.unwrap();
@@ -508,7 +508,7 @@ fn sigterm_gives_the_task_back_and_the_same_work_is_never_done_twice() {
         .or_else(|| list["tokens"].as_array())
         .unwrap()
         .iter()
-        .any(|t| t["id"].to_string() == token_id && t["status"] == "revoked");
+        .any(|t| t["id"] == token_id && t["status"] == "revoked");
     assert!(revoked, "{list}");
     // The hold and the release are custody events in the one log, after the ingest's two.
     let (o, head) = on(&s, &na, &["log", "head"]);
