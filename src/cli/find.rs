@@ -17,13 +17,14 @@ pub fn search(ctx: &Ctx, req: search::Request) -> Result<(), Failure> {
         .map_err(search::SearchError::from)?;
     let store = Store::open(&ctx.data)?;
     // A killed ingest may have committed a session without indexing it: repair first (the
-    // server does the same when it starts and after every job).
-    // With a shared catalog, other nodes' sessions and deletions are followed too.
-    let followed = match ctx.config.platform() {
+    // server does the same when it starts and after every job). With a shared catalog the
+    // change sequence says what is new, deletions included, from any node: follow it instead
+    // of looking up every session.
+    let repaired = match ctx.config.platform() {
         Some(_) => search::follow(&store).map(|_| ()),
-        None => Ok(()),
+        None => search::catch_up(&store).map(|_| ()),
     };
-    if let Err(e) = followed.and_then(|_| search::catch_up(&store).map(|_| ())) {
+    if let Err(e) = repaired {
         eprintln!("warning: some archived sessions may be missing from the results: {e}");
     }
     let mut results = search::search(&ctx.data, &req)?;
