@@ -351,6 +351,16 @@ fn two_api_nodes_two_workers_one_killed_six_uploads_six_sessions_verified_and_fo
         404,
         "a deleted session's files leave the bucket"
     );
+
+    // PostgreSQL and the bucket go away: the public probe says which checks fail, without
+    // naming hosts or paths (the server's log has the cause).
+    let _ = script().arg("stop").arg(&s.0).status();
+    let (st, body) = get(&bases[0], "/api/ready", None);
+    let ready: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(st, 503, "{ready}");
+    assert_ne!(ready["checks"]["archive"], "ok", "{ready}");
+    assert_ne!(ready["checks"]["platform"], "ok", "{ready}");
+    assert!(!ready.to_string().contains("127.0.0.1"), "{ready}");
 }
 
 fn upload(base: &str, token: &str, file: &Path, name: &str) -> (u16, Value) {

@@ -25,14 +25,9 @@ pub enum CatalogError {
     /// PostgreSQL failed.
     #[error("{}", pg::describe(.0))]
     Postgres(#[from] postgres::Error),
-    /// No connection could be had.
-    #[error("cannot connect to the catalog {url}: {detail} (is PostgreSQL running there?)")]
-    Connect {
-        /// The catalog URL, password removed.
-        url: String,
-        /// Why.
-        detail: String,
-    },
+    /// No connection could be had (the error that wraps this names the catalog).
+    #[error("cannot connect: {0} (is PostgreSQL running there?)")]
+    Connect(String),
     /// A column did not hold what the code expects.
     #[error("catalog column {index}: expected {expected}, found {found}")]
     Type {

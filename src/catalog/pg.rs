@@ -70,19 +70,17 @@ fn pool(url: &str) -> Result<Pool> {
     if let Some(p) = pools.get(url) {
         return Ok(p.clone());
     }
-    let connect = |detail: String| CatalogError::Connect {
-        url: describe_url(url),
-        detail,
-    };
-    let config: postgres::Config = url.parse().map_err(|e| connect(format!("{e}")))?;
+    let config: postgres::Config = url
+        .parse()
+        .map_err(|e| CatalogError::Connect(format!("{e}")))?;
     let manager = PostgresConnectionManager::new(config, NoTls);
     let p = r2d2::Pool::builder()
         .max_size(POOL_SIZE)
         .min_idle(Some(0))
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(Duration::from_secs(5))
         .error_handler(Box::new(r2d2::NopErrorHandler))
         .build(manager)
-        .map_err(|e| connect(e.to_string()))?;
+        .map_err(|e| CatalogError::Connect(e.to_string()))?;
     pools.insert(url.to_string(), p.clone());
     Ok(p)
 }
@@ -94,10 +92,7 @@ pub(super) struct Conn(
 
 pub(super) fn connect(url: &str) -> Result<Conn> {
     let p = pool(url)?;
-    let c = p.get().map_err(|e| CatalogError::Connect {
-        url: describe_url(url),
-        detail: e.to_string(),
-    })?;
+    let c = p.get().map_err(|e| CatalogError::Connect(e.to_string()))?;
     Ok(Conn(std::cell::RefCell::new(c)))
 }
 

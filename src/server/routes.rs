@@ -109,22 +109,31 @@ async fn health() -> HttpResponse {
 async fn ready(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let config = state.config.clone();
     let checks = web::block(move || {
+        // The probe is public: a failing check names itself, and its cause (paths, hosts)
+        // goes to the server's log under the reference it gives.
+        let said = |name: &str, r: Result<(), String>| match r {
+            Ok(()) => "ok".to_string(),
+            Err(e) => {
+                let reference = format!("{:x}-ready-{name}", std::process::id());
+                eprintln!("readiness check {name} failed ({reference}): {e}");
+                format!("failed: the server's log has the cause (reference {reference})")
+            }
+        };
         let mut checks = serde_json::Map::new();
-        let archive = Store::open(&config.data).map(|_| "ok".to_string());
-        checks.insert(
-            "archive".into(),
-            archive.unwrap_or_else(|e| e.to_string()).into(),
-        );
+        let archive = Store::open(&config.data)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        checks.insert("archive".into(), said("archive", archive).into());
         if let Some(urls) = config.ingest.config.platform() {
-            let platform = urls.connect().and_then(|mut p| {
-                p.queue.counts()?;
-                p.blobs.exists("originals/")?;
-                Ok(())
-            });
-            let said = platform
-                .map(|_| "ok".to_string())
-                .unwrap_or_else(|e| e.to_string());
-            checks.insert("platform".into(), said.into());
+            let platform = urls
+                .connect()
+                .and_then(|mut p| {
+                    p.queue.counts()?;
+                    p.blobs.exists("originals/")?;
+                    Ok(())
+                })
+                .map_err(|e| e.to_string());
+            checks.insert("platform".into(), said("platform", platform).into());
         }
         checks
     })
