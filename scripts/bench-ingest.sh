@@ -10,6 +10,7 @@ cargo build --release --locked
 bin=target/release/liveproof
 "$bin" models install base >/dev/null
 "$bin" models install base-q8_0 >/dev/null
+"$bin" models install base-q8_0-decoder >/dev/null
 work=target/bench-ingest
 mkdir -p "$work"
 venv=target/bench-venv

@@ -193,10 +193,21 @@ impl Lexicon {
         }
         let mut found: BTreeMap<usize, Vec<String>> = BTreeMap::new();
         for e in &self.entries {
-            for m in e.re.find_iter(&folded) {
+            let mut at = 0;
+            while let Some(m) = e.re.find_at(&folded, at) {
+                if m.start() == folded.len() {
+                    break;
+                }
+                // A match turned down (mid-word start, an exception around it) must not hide a
+                // later one that overlaps it: look again from the next character, not its end.
+                let next = folded[m.start()..]
+                    .chars()
+                    .next()
+                    .map_or(folded.len(), |c| m.start() + c.len_utf8());
                 if !boundaries.contains(&m.start())
                     || (!e.open_end && !boundaries.contains(&m.end()))
                 {
+                    at = next;
                     continue;
                 }
                 let after = folded[m.end()..].trim_start();
@@ -206,8 +217,10 @@ impl Lexicon {
                     || e.not_before.iter().any(|w| before.ends_with(w.as_str()))
                     || e.not_in_clause.iter().any(|w| clause.contains(w.as_str()))
                 {
+                    at = next;
                     continue;
                 }
+                at = m.end().max(next);
                 let word = text[to_text(m.start())..to_text(m.end())].to_string();
                 let words = found.entry(e.category).or_default();
                 if !words.contains(&word) {
