@@ -100,6 +100,8 @@ fn the_lexicon_reaches_f1_of_0_9_on_every_annotated_set() {
         "data/claims-heldout-6.tsv",
         "data/claims-heldout-7.tsv",
         "data/claims-heldout-8.tsv",
+        "data/claims-heldout-9.tsv",
+        "data/claims-heldout-10.tsv",
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(set);
         let out = bin()
