@@ -75,7 +75,7 @@ class NB:
         return s[True] - s[False]
 
 
-MODEL_VERSION = "claims-model/6 (2026-11-27)"
+MODEL_VERSION = "claims-model/7 (2026-11-27)"
 
 
 def export(train, sources, path, threshold):
