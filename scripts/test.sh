@@ -8,6 +8,7 @@ cargo build --release --locked
 ./target/release/liveproof models install tiny.en
 ./target/release/liveproof models install base
 ./target/release/liveproof models install base-q8_0
+./target/release/liveproof models install base-q8_0-decoder
 # schemathesis (PyPI) checks the live server against its OpenAPI document (tests/hardening.rs).
 if [ ! -x target/schemathesis-venv/bin/schemathesis ]; then
   python3 -m venv target/schemathesis-venv

@@ -121,6 +121,31 @@ fn repeated_audio_takes_the_earlier_transcript_at_its_own_time() {
 }
 
 #[test]
+fn a_q8_0_decoder_beside_an_f16_encoder_loads_and_transcribes_like_f16() {
+    // The vendored whisper.cpp patch (ftype 100 + t): encoder and decoder weights of two types.
+    require_model("base-q8_0-decoder");
+    let d = tempfile::tempdir().unwrap();
+    let script = d.path().join("script.wav");
+    mandarin_script(&script, 1);
+    let zh = [PADDLE, AISHELL, PADDLE].concat();
+    for (file, reference, lang) in [(script, zh.as_str(), "zh"), (fixture("jfk.wav"), JFK, "en")] {
+        let s = ingest(
+            d.path(),
+            &file,
+            &["--model", "base-q8_0-decoder", "--lang", lang],
+        );
+        assert_eq!(s["model"], "base-q8_0-decoder");
+        let text = transcript_text(d.path(), s["session"].as_str().unwrap());
+        let e = if lang == "zh" {
+            cer(reference, &text)
+        } else {
+            wer(reference, &text)
+        };
+        assert!(e <= 0.25, "{}: error {e:.3}: {text}", file.display());
+    }
+}
+
+#[test]
 fn q8_0_weights_from_the_converter_transcribe_as_well_as_f16() {
     require_model("base-q8_0");
     let d = tempfile::tempdir().unwrap();

@@ -576,6 +576,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_decoder_only_quantisation_leaves_the_encoder_in_f16() {
+        let q = Quant::DecoderQ8_0;
+        assert!(q.quantises("decoder.blocks.0.cross_attn.key.weight"));
+        assert!(q.quantises("decoder.token_embedding.weight"));
+        assert!(!q.quantises("encoder.blocks.0.mlp.0.weight"));
+        // ftype 100 + GGML_FTYPE_MOSTLY_Q8_0 (7) with quantisation version 2: the vendored patch.
+        assert_eq!(q.header_ftype(), 2107);
+        assert!(Quant::Q8_0.quantises("encoder.blocks.0.mlp.0.weight"));
+        assert!(!Quant::F16.quantises("decoder.token_embedding.weight"));
+    }
+
+    #[test]
     fn q8_0_blocks_hold_a_scale_and_rounded_values_within_half_a_step() {
         let x: Vec<f32> = (0..64)
             .map(|i| ((i * 37 % 64) as f32 - 31.5) / 10.0)
