@@ -120,49 +120,41 @@ fn repeated_audio_takes_the_earlier_transcript_at_its_own_time() {
     assert!(text2.matches("身体健康").count() >= 5, "{text2}");
 }
 
-#[test]
-fn a_q8_0_decoder_beside_an_f16_encoder_loads_and_transcribes_like_f16() {
-    // The vendored whisper.cpp patch (ftype 100 + t): encoder and decoder weights of two types.
-    require_model("base-q8_0-decoder");
+/// Ingests a Mandarin script and the JFK clip with `model` and holds both within the f16
+/// bounds (CER / WER at most 0.25); returns the data directory for further ingests.
+fn transcribes_within_f16_bounds(model: &str) -> tempfile::TempDir {
+    require_model(model);
     let d = tempfile::tempdir().unwrap();
     let script = d.path().join("script.wav");
     mandarin_script(&script, 1);
     let zh = [PADDLE, AISHELL, PADDLE].concat();
     for (file, reference, lang) in [(script, zh.as_str(), "zh"), (fixture("jfk.wav"), JFK, "en")] {
-        let s = ingest(
-            d.path(),
-            &file,
-            &["--model", "base-q8_0-decoder", "--lang", lang],
-        );
-        assert_eq!(s["model"], "base-q8_0-decoder");
+        let s = ingest(d.path(), &file, &["--model", model, "--lang", lang]);
+        assert_eq!(s["model"], model);
         let text = transcript_text(d.path(), s["session"].as_str().unwrap());
         let e = if lang == "zh" {
             cer(reference, &text)
         } else {
             wer(reference, &text)
         };
-        assert!(e <= 0.25, "{}: error {e:.3}: {text}", file.display());
+        assert!(
+            e <= 0.25,
+            "{model}, {}: error {e:.3}: {text}",
+            file.display()
+        );
     }
+    d
+}
+
+#[test]
+fn a_q8_0_decoder_beside_an_f16_encoder_loads_and_transcribes_like_f16() {
+    // The vendored whisper.cpp patch (ftype 100 + t): encoder and decoder weights of two types.
+    transcribes_within_f16_bounds("base-q8_0-decoder");
 }
 
 #[test]
 fn q8_0_weights_from_the_converter_transcribe_as_well_as_f16() {
-    require_model("base-q8_0");
-    let d = tempfile::tempdir().unwrap();
-    let script = d.path().join("script.wav");
-    mandarin_script(&script, 1);
-    let zh = [PADDLE, AISHELL, PADDLE].concat();
-    for (file, reference, lang) in [(script, zh.as_str(), "zh"), (fixture("jfk.wav"), JFK, "en")] {
-        let s = ingest(d.path(), &file, &["--model", "base-q8_0", "--lang", lang]);
-        assert_eq!(s["model"], "base-q8_0");
-        let text = transcript_text(d.path(), s["session"].as_str().unwrap());
-        let e = if lang == "zh" {
-            cer(reference, &text)
-        } else {
-            wer(reference, &text)
-        };
-        assert!(e <= 0.25, "{}: error {e:.3}: {text}", file.display());
-    }
+    let d = transcribes_within_f16_bounds("base-q8_0");
     // The ingest reports where its time went.
     let s = ingest(
         d.path(),
