@@ -380,6 +380,23 @@ pub fn precision_recall_f1(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) 
     (p, r, f1)
 }
 
+/// All categories pooled (micro average): the counts summed, then precision, recall and F1.
+pub fn micro(scores: &[Score]) -> Score {
+    let sum = |f: fn(&Score) -> usize| scores.iter().map(f).sum::<usize>();
+    let (tp, fp, fn_) = (sum(|s| s.tp), sum(|s| s.fp), sum(|s| s.fn_));
+    let (precision, recall, f1) = precision_recall_f1(tp, fp, fn_);
+    Score {
+        category: "all (micro)".into(),
+        positives: sum(|s| s.positives),
+        tp,
+        fp,
+        fn_,
+        precision,
+        recall,
+        f1,
+    }
+}
+
 /// Scores [`flags`] (the lexicon and the model) on lines of `sentence<TAB>categories`
 /// (comma-separated, `-` for none).
 pub fn evaluate(tsv: &str) -> Result<(usize, Vec<Score>), String> {

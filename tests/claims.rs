@@ -118,9 +118,20 @@ fn the_lexicon_reaches_f1_of_0_9_on_every_annotated_set() {
         if set.ends_with("claims-eval.tsv") {
             assert!(v["sentences"].as_u64().unwrap() >= 200);
         }
-        for s in v["scores"].as_array().unwrap() {
+        let scores = v["scores"].as_array().unwrap();
+        for s in scores {
             assert!(s["f1"].as_f64().unwrap() >= 0.9, "{set}: {s}");
         }
+        // The pooled row sums the categories' counts.
+        let sum = |k: &str| scores.iter().map(|s| s[k].as_u64().unwrap()).sum::<u64>();
+        for k in ["tp", "fp", "fn_", "positives"] {
+            assert_eq!(v["micro"][k].as_u64().unwrap(), sum(k), "{set}: micro.{k}");
+        }
+        assert!(
+            v["micro"]["f1"].as_f64().unwrap() >= 0.9,
+            "{set}: {}",
+            v["micro"]
+        );
     }
 }
 

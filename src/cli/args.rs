@@ -467,7 +467,11 @@ pub enum ClaimsCmd {
         #[arg(long, default_value = "")]
         note: String,
     },
-    /// Score the lexicon on an annotated file (sentence<TAB>categories): precision, recall, F1.
+    /// Score the lexicon and the model on an annotated file (sentence<TAB>categories):
+    /// precision, recall and F1 per category and pooled over all (`micro` in --json).
+    ///
+    /// Lines are `sentence<TAB>category[,category…]`, `-` for a sentence with no claim; lines
+    /// starting with # are comments. Flags marked for review count as flags.
     ///
     /// Example: liveproof claims eval data/claims-eval.tsv
     Eval {

@@ -235,15 +235,18 @@ fn claims_eval(ctx: &Ctx, file: &std::path::Path) -> Result<(), Failure> {
         .with_context(|| format!("cannot read `{}`", file.display()))?;
     let (n, scores) = liveproof::claims::evaluate(&tsv).map_err(anyhow::Error::msg)?;
     let version = liveproof::claims::version();
+    let micro = liveproof::claims::micro(&scores);
     if ctx.json {
-        print_json(&serde_json::json!({"sentences": n, "lexicon": version, "scores": scores}))?;
+        print_json(&serde_json::json!({
+            "sentences": n, "lexicon": version, "scores": scores, "micro": micro,
+        }))?;
         return Ok(());
     }
     println!("{n} sentences, lexicon {version}");
     println!(
         "| category | positives | precision | recall | F1 |\n| --- | ---: | ---: | ---: | ---: |"
     );
-    for s in scores {
+    for s in scores.into_iter().chain([micro]) {
         println!(
             "| {} | {} | {:.3} | {:.3} | {:.3} |",
             s.category, s.positives, s.precision, s.recall, s.f1
