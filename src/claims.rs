@@ -494,6 +494,26 @@ mod tests {
     }
 
     #[test]
+    fn a_match_turned_down_does_not_hide_an_overlapping_one() {
+        // 天然 starts inside the word 今天 and is turned down; 然后, which overlaps it and starts
+        // on a word boundary, must still be found (a scan resuming after 天然 would skip it).
+        let cats: Vec<String> = CATEGORIES
+            .iter()
+            .map(|c| format!(r#""{c}": {{"article": "a", "severity": 1}}"#))
+            .collect();
+        let lex = Lexicon::parse(&format!(
+            r#"{{"version": "t", "categories": {{{}}},
+                "review": {{"applies_to": [], "contexts": []}},
+                "entries": [{{"category": "pressure", "pattern": "天然|然后"}}]}}"#,
+            cats.join(",")
+        ))
+        .unwrap();
+        let f = lex.check("今天然后");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].words, vec!["然后".to_string()]);
+    }
+
+    #[test]
     fn traditional_and_full_width_text_is_matched_and_quoted_as_written() {
         let f = lexicon().check("假一賠十，ＯＮＬＹ 3 LEFT");
         let words: Vec<String> = f.iter().flat_map(|f| f.words.clone()).collect();
