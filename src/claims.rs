@@ -485,6 +485,14 @@ mod tests {
     }
 
     #[test]
+    fn the_sellers_own_newest_model_is_a_fact_newest_technology_a_superlative() {
+        // SAMR's guideline on absolute terms exempts a seller's own product updates (本店最新款).
+        assert!(cats("我们店里最新款的卷发棒到了").is_empty());
+        assert!(cats("最新款的耳机支持降噪").is_empty());
+        assert_eq!(cats("采用全球最新科技"), vec!["absolute_terms"]);
+    }
+
+    #[test]
     fn exempt_context_goes_to_review() {
         let f = lexicon().check("这是我们家这个系列里最好用的一款");
         assert_eq!(f[0].category, "absolute_terms");
