@@ -121,16 +121,28 @@ fn two_api_nodes_two_workers_one_killed_six_uploads_six_sessions_verified_and_fo
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let uploader = token.unwrap()["token"].as_str().unwrap().to_string();
     let flags = ["--rate-limit", "100000", "--catalog", &s.1, "--blobs", &s.2];
-    let api_a = common::server::start(&data_a, &flags);
-    let api_b = common::server::start(&data_b, &flags);
+    let logs = [d.path().join("api-a.log"), d.path().join("api-b.log")];
+    let api_a = common::server::start_logged(&data_a, &flags, &logs[0]);
+    let api_b = common::server::start_logged(&data_b, &flags, &logs[1]);
     let bases = [api_a.1.clone(), api_b.1.clone()];
-    for base in &bases {
-        let (st, body) = get(base, "/api/ready", None);
-        let ready: Value = serde_json::from_slice(&body).unwrap();
+    for (base, log) in bases.iter().zip(&logs) {
+        // Readiness is a probe an orchestrator repeats; on a busy machine the engines may
+        // answer a moment later (bounded by attempts, not a time budget).
+        let mut last = (0, Value::Null);
+        for _ in 0..120 {
+            let (st, body) = get(base, "/api/ready", None);
+            last = (st, serde_json::from_slice(&body).unwrap());
+            if st == 200 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        let (st, ready) = last;
         assert_eq!(
             (st, &ready["checks"]["platform"]),
             (200, &Value::from("ok")),
-            "{ready}"
+            "{ready}; the server's log:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
         );
     }
 

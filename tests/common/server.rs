@@ -16,6 +16,17 @@ impl Drop for Server {
 }
 
 pub fn start(data: &Path, extra: &[&str]) -> Server {
+    start_with(data, extra, Stdio::null())
+}
+
+/// Like `start`, with the server's log (its stderr) written to `log`, for tests that show it
+/// when something fails.
+#[allow(dead_code)]
+pub fn start_logged(data: &Path, extra: &[&str], log: &Path) -> Server {
+    start_with(data, extra, std::fs::File::create(log).unwrap().into())
+}
+
+fn start_with(data: &Path, extra: &[&str], stderr: Stdio) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -27,7 +38,7 @@ pub fn start(data: &Path, extra: &[&str]) -> Server {
         .arg(data)
         .args(extra)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     // Owned by the guard at once, so it is killed and waited for on every path.
