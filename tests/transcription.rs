@@ -173,6 +173,20 @@ fn q8_0_weights_from_the_converter_transcribe_as_well_as_f16() {
         assert!(t[k].is_u64(), "timings.{k}: {s:#}");
     }
     assert!(t["windows"].as_u64().unwrap() >= 1);
+    // whisper.cpp's own counters (a vendored accessor): encoder and decoder time, encoder
+    // passes (at least one per window), decoder runs (at least one per token of text).
+    let n = |k: &str| {
+        t[k].as_u64()
+            .unwrap_or_else(|| panic!("timings.{k}: {s:#}"))
+    };
+    assert!(n("encoder_passes") >= n("windows"), "{s:#}");
+    assert!(n("encoder_ms") > 0 && n("decoder_ms") > 0, "{s:#}");
+    assert!(n("decoder_runs") >= 20, "JFK is more than 20 tokens: {s:#}");
+    assert!(t["fallbacks"].is_u64(), "{s:#}");
+    assert!(
+        n("encoder_ms") + n("decoder_ms") <= n("worker_busy_ms") + 50,
+        "the engine's time is part of the workers' time: {s:#}"
+    );
 }
 
 #[test]

@@ -93,6 +93,21 @@ pub struct Stats {
     pub regions_redecoded: u64,
     /// Voice-active stretches that still yielded no text: sealed as gaps.
     pub gaps: u64,
+    /// whisper.cpp's encoder time, summed over workers (ms).
+    #[serde(default)]
+    pub encoder_ms: u64,
+    /// Encoder passes (a window's 30 s, or a re-decoded region's fitted length).
+    #[serde(default)]
+    pub encoder_passes: u64,
+    /// whisper.cpp's decoder time, summed over workers (ms).
+    #[serde(default)]
+    pub decoder_ms: u64,
+    /// Decoder runs: one per token sampled, fallbacks and language checks included.
+    #[serde(default)]
+    pub decoder_runs: u64,
+    /// Decodings redone at a higher temperature (text repeating itself, or unlikely).
+    #[serde(default)]
+    pub fallbacks: u64,
 }
 
 /// The transcript's content: segments and gaps in recording order, indexed.

@@ -88,6 +88,15 @@ pub fn transcribe(
     let mut raw = Vec::new();
     let mut raw_gaps = Vec::new();
     let (mut voice_ms, mut covered_ms) = (0u64, 0u64);
+    let mut engine = super::whisper::EngineCounters::default();
+    for d in &done {
+        engine.add(&d.engine);
+    }
+    stats.encoder_ms = engine.encode_us / 1000;
+    stats.encoder_passes = engine.encoder_passes;
+    stats.decoder_ms = engine.decode_us / 1000;
+    stats.decoder_runs = engine.decoder_runs;
+    stats.fallbacks = engine.fallbacks;
     for d in done {
         stats.windows += d.windows;
         stats.speech_ms += d.speech_ms;

@@ -120,6 +120,8 @@ pub struct Transcriber {
     gate: Box<EncoderGate>,
     /// With `--lang auto`: the language of the last window, tried first on the next one.
     last_language: Option<String>,
+    /// whisper.cpp's counters of the states already dropped.
+    spent: EngineCounters,
 }
 
 /// What one window gave: its segments, and how much of it Whisper used.
@@ -140,19 +142,73 @@ pub struct WindowResult {
 struct EncoderGate {
     passes: u32,
     one_pass: bool,
+    /// Address of the whisper.cpp state the call runs on (0 until its first encoder pass),
+    /// for reading its counters.
+    state: usize,
+}
+
+/// What whisper.cpp spent, summed over calls: reported under `ingest --json`'s `timings`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineCounters {
+    /// Encoder time (µs), convolutions and cross-attention keys included.
+    pub encode_us: u64,
+    /// Encoder passes.
+    pub encoder_passes: u64,
+    /// Decoder time (µs): every decoder run, prompts and language detection included.
+    pub decode_us: u64,
+    /// Decoder runs (one per sampled token, plus detection steps).
+    pub decoder_runs: u64,
+    /// Sampling time (µs).
+    pub sample_us: u64,
+    /// Windows decoded again at a higher temperature (low log-probability or repetition).
+    pub fallbacks: u64,
+    /// Log-mel spectrogram time (µs).
+    pub mel_us: u64,
+}
+
+impl EngineCounters {
+    /// What was spent between `earlier` and `self`.
+    pub fn since(&self, earlier: &Self) -> Self {
+        Self {
+            encode_us: self.encode_us - earlier.encode_us,
+            encoder_passes: self.encoder_passes - earlier.encoder_passes,
+            decode_us: self.decode_us - earlier.decode_us,
+            decoder_runs: self.decoder_runs - earlier.decoder_runs,
+            sample_us: self.sample_us - earlier.sample_us,
+            fallbacks: self.fallbacks - earlier.fallbacks,
+            mel_us: self.mel_us - earlier.mel_us,
+        }
+    }
+
+    /// Adds `other` to these.
+    pub fn add(&mut self, other: &Self) {
+        self.encode_us += other.encode_us;
+        self.encoder_passes += other.encoder_passes;
+        self.decode_us += other.decode_us;
+        self.decoder_runs += other.decoder_runs;
+        self.sample_us += other.sample_us;
+        self.fallbacks += other.fallbacks;
+        self.mel_us += other.mel_us;
+    }
+}
+
+extern "C" {
+    // The vendored whisper.cpp's accessor for one state's counters (vendor/README.md).
+    fn whisper_liveproof_state_counters(state: *mut std::ffi::c_void, out: *mut i64);
 }
 
 /// whisper.cpp's `encoder_begin_callback`: returning false ends `full` with the segments of
 /// the passes so far.
 unsafe extern "C" fn encoder_gate(
     _ctx: *mut whisper_rs::WhisperSysContext,
-    _state: *mut whisper_rs::WhisperSysState,
+    state: *mut whisper_rs::WhisperSysState,
     user: *mut std::ffi::c_void,
 ) -> bool {
     // SAFETY: `user` is the Transcriber's boxed gate, alive and not otherwise borrowed
     // while `full` runs (the Transcriber is borrowed mutably for the whole call).
     let gate = unsafe { &mut *(user as *mut EncoderGate) };
     gate.passes += 1;
+    gate.state = state as usize;
     !gate.one_pass || gate.passes == 1
 }
 
@@ -258,6 +314,7 @@ impl Transcriber {
             language,
             gate: Box::default(),
             last_language: None,
+            spent: EngineCounters::default(),
         })
     }
 
@@ -276,6 +333,7 @@ impl Transcriber {
             language: self.language.clone(),
             gate: Box::default(),
             last_language: None,
+            spent: EngineCounters::default(),
         })
     }
 
@@ -289,6 +347,34 @@ impl Transcriber {
         self.state
             .as_ref()
             .expect("a decoding state outside `full`")
+    }
+
+    /// What whisper.cpp has spent on this transcriber's calls so far.
+    pub fn engine_counters(&self) -> EngineCounters {
+        let mut total = self.spent;
+        if self.gate.state != 0 && self.state.is_some() {
+            let mut out = [0i64; 7];
+            // SAFETY: `gate.state` is the address whisper.cpp gave the encoder callback during
+            // the last `full` on `self.state`, which is still alive (it is reset whenever the
+            // state is replaced); the function only reads plain counters.
+            unsafe {
+                whisper_liveproof_state_counters(
+                    self.gate.state as *mut std::ffi::c_void,
+                    out.as_mut_ptr(),
+                )
+            };
+            let u = |i: usize| out[i].max(0) as u64;
+            total.add(&EngineCounters {
+                encode_us: u(0),
+                encoder_passes: u(1),
+                decode_us: u(2),
+                decoder_runs: u(3),
+                sample_us: u(4),
+                fallbacks: u(5),
+                mel_us: u(6),
+            });
+        }
+        total
     }
 
     /// Sets the threads this transcriber's Whisper calls use.
@@ -467,6 +553,8 @@ impl Transcriber {
         // only when a state is made, so at a fallback temperature (> 0) the text would depend
         // on how many samples this worker drew for earlier windows, i.e. on the thread count.
         // The old state goes first: two at once would double the peak memory.
+        self.spent = self.engine_counters();
+        self.gate.state = 0;
         self.state = None;
         self.state = Some(
             self.ctx
@@ -495,6 +583,7 @@ impl Transcriber {
         *self.gate = EncoderGate {
             passes: 0,
             one_pass: more_follows,
+            state: 0,
         };
         // SAFETY: the callback only touches the gate, whose box outlives this call.
         unsafe {

@@ -54,6 +54,8 @@ pub struct Done {
     pub covered_ms: u64,
     /// Regions decoded again alone by the coverage audit.
     pub redecoded: u64,
+    /// What whisper.cpp spent on it.
+    pub engine: crate::transcription::whisper::EngineCounters,
 }
 
 /// How `threads` are split: (workers, threads per worker).
@@ -219,6 +221,7 @@ impl Drop for Pool {
 
 fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeError> {
     let clock = Instant::now();
+    let before = t.engine_counters();
     let rate = u64::from(SAMPLE_RATE);
     let mut d = Done {
         index,
@@ -273,6 +276,7 @@ fn run(t: &mut Transcriber, index: usize, job: Job) -> Result<Done, TranscribeEr
         }
     }
     d.busy_ms = clock.elapsed().as_millis() as u64;
+    d.engine = t.engine_counters().since(&before);
     Ok(d)
 }
 

@@ -445,6 +445,9 @@ extern "C" {
     WHISPER_API struct whisper_timings * whisper_get_timings(struct whisper_context * ctx);
     WHISPER_API void whisper_print_timings(struct whisper_context * ctx);
     WHISPER_API void whisper_reset_timings(struct whisper_context * ctx);
+    // liveproof patch: one state's counters (encode us, encoder passes, decode us, decoder
+    // runs, sample us, temperature fallbacks, mel us) into out[0..7].
+    WHISPER_API void whisper_liveproof_state_counters(struct whisper_state * state, int64_t * out);
 
     // Print system information
     WHISPER_API const char * whisper_print_system_info(void);

@@ -4266,6 +4266,18 @@ struct whisper_timings * whisper_get_timings(struct whisper_context * ctx) {
     return timings;
 }
 
+// liveproof patch (vendor/README.md): one state's own counters, since whisper_get_timings reads
+// only the context's default state and its averages hide the number of runs.
+void whisper_liveproof_state_counters(struct whisper_state * state, int64_t * out) {
+    out[0] = state->t_encode_us;
+    out[1] = state->n_encode;
+    out[2] = state->t_decode_us + state->t_batchd_us + state->t_prompt_us;
+    out[3] = state->n_decode + state->n_batchd + state->n_prompt;
+    out[4] = state->t_sample_us;
+    out[5] = state->n_fail_p + state->n_fail_h;
+    out[6] = state->t_mel_us;
+}
+
 void whisper_print_timings(struct whisper_context * ctx) {
     const int64_t t_end_us = ggml_time_us();
 
