@@ -158,12 +158,8 @@ pub struct EngineCounters {
     pub decode_us: u64,
     /// Decoder runs (one per sampled token, plus detection steps).
     pub decoder_runs: u64,
-    /// Sampling time (µs).
-    pub sample_us: u64,
     /// Windows decoded again at a higher temperature (low log-probability or repetition).
     pub fallbacks: u64,
-    /// Log-mel spectrogram time (µs).
-    pub mel_us: u64,
 }
 
 impl EngineCounters {
@@ -174,9 +170,7 @@ impl EngineCounters {
             encoder_passes: self.encoder_passes - earlier.encoder_passes,
             decode_us: self.decode_us - earlier.decode_us,
             decoder_runs: self.decoder_runs - earlier.decoder_runs,
-            sample_us: self.sample_us - earlier.sample_us,
             fallbacks: self.fallbacks - earlier.fallbacks,
-            mel_us: self.mel_us - earlier.mel_us,
         }
     }
 
@@ -186,9 +180,7 @@ impl EngineCounters {
         self.encoder_passes += other.encoder_passes;
         self.decode_us += other.decode_us;
         self.decoder_runs += other.decoder_runs;
-        self.sample_us += other.sample_us;
         self.fallbacks += other.fallbacks;
-        self.mel_us += other.mel_us;
     }
 }
 
@@ -369,9 +361,7 @@ impl Transcriber {
                 encoder_passes: u(1),
                 decode_us: u(2),
                 decoder_runs: u(3),
-                sample_us: u(4),
                 fallbacks: u(5),
-                mel_us: u(6),
             });
         }
         total
