@@ -493,6 +493,16 @@ mod tests {
     }
 
     #[test]
+    fn words_that_mean_something_else_in_their_context_are_not_claims() {
+        // 全退 after a symptom is the symptom receding, not a refund (held-out 14).
+        assert!(!cats("红疹全退了").iter().any(|c| c == "after_sales"));
+        assert_eq!(cats("不满意直接全退"), vec!["after_sales"]);
+        // The last minutes of the host's own talk are not a deadline.
+        assert!(cats("最后三分钟给大家讲讲怎么清洗").is_empty());
+        assert_eq!(cats("最后三分钟，赶紧拍"), vec!["pressure"]);
+    }
+
+    #[test]
     fn exempt_context_goes_to_review() {
         let f = lexicon().check("这是我们家这个系列里最好用的一款");
         assert_eq!(f[0].category, "absolute_terms");
