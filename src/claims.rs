@@ -500,6 +500,9 @@ mod tests {
         // The last minutes of the host's own talk are not a deadline.
         assert!(cats("最后三分钟给大家讲讲怎么清洗").is_empty());
         assert_eq!(cats("最后三分钟，赶紧拍"), vec!["pressure"]);
+        // A specification's maximum is a fact (held-out 16); a top tier is a claim.
+        assert!(cats("跑步机的最高时速是十六公里").is_empty());
+        assert_eq!(cats("这是最高端的跑步机"), vec!["absolute_terms"]);
     }
 
     #[test]

@@ -107,6 +107,7 @@ fn the_lexicon_reaches_f1_of_0_9_on_every_annotated_set() {
         "data/claims-heldout-13.tsv",
         "data/claims-heldout-14.tsv",
         "data/claims-heldout-15.tsv",
+        "data/claims-heldout-16.tsv",
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(set);
         let out = bin()
