@@ -503,6 +503,20 @@ mod tests {
         // A specification's maximum is a fact (held-out 16); a top tier is a claim.
         assert!(cats("跑步机的最高时速是十六公里").is_empty());
         assert_eq!(cats("这是最高端的跑步机"), vec!["absolute_terms"]);
+        // Frames of claims-lexicon/12-14 stay off ordinary lines of the same shape.
+        for line in [
+            "Anyone with a Prime account gets it in two days",
+            "The latest phones money can buy are expensive",
+            "Doctors were consulted about the warning label wording",
+            "老师们人手一个平板上课",
+            "每个人只有一次抽奖机会",
+        ] {
+            assert!(cats(line).is_empty(), "{line}: {:?}", cats(line));
+        }
+        assert_eq!(
+            cats("Kids with ADHD calm down within days on these gummies"),
+            vec!["health_claims"]
+        );
     }
 
     #[test]
