@@ -41,6 +41,10 @@ pub struct Options {
     pub vad: bool,
     /// With `vad`: transcribe regions that repeat earlier audio instead of reusing its text.
     pub transcribe_repeats: bool,
+    /// Without `vad`: listen to the opening first and take the packed path with repeat reuse
+    /// when most of its speech repeats earlier audio exactly (a looped script,
+    /// `transcription::path`). Off (`ingest --no-vad`, `reproduce`): plain windows.
+    pub detect_loops: bool,
     /// The API owner the session is archived for (`access::Access::owner`); `None` for the
     /// archive operator (the CLI).
     pub owner: Option<String>,
@@ -63,6 +67,7 @@ impl Default for Options {
             allow_truncated: false,
             vad: false,
             transcribe_repeats: false,
+            detect_loops: true,
             owner: None,
             by: None,
         }
@@ -110,6 +115,12 @@ pub struct Timings {
     pub hash_ms: u64,
     /// Probing the container (ffprobe, labels, C2PA).
     pub probe_ms: u64,
+    /// Listening to the opening for a looped script (`transcription::path`).
+    pub loop_check_ms: u64,
+    /// Share of the opening's speech that repeats earlier audio exactly (absent when not
+    /// checked); above 0.5 the packed path with repeat reuse transcribed the recording.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loop_share: Option<f64>,
     /// Transcription's own figures (waits, windows, workers, repeats, coverage, gaps).
     #[serde(flatten)]
     pub transcription: transcription::Stats,
@@ -397,15 +408,25 @@ pub fn ingest_from(
     });
     progress.start(probe.declared_ms);
     progress.phase("transcribing");
+    // The path actually taken (a looped script switches to the packed one): the manifest
+    // records it, so `reproduce` takes it too.
+    let mut used = opts.clone();
     let done = match (source, local_model) {
         (Source::Here, Some(model)) => {
+            if opts.detect_loops && !opts.vad {
+                let clock = std::time::Instant::now();
+                let found = probe_opening(&staged.path, path, probe.clone())?;
+                timings.loop_check_ms = clock.elapsed().as_millis() as u64;
+                timings.loop_share = Some((found.share() * 1000.0).round() / 1000.0);
+                used.vad = found.looped();
+            }
             let (output, report) = transcribe_file(
                 &staged.path,
                 path,
                 probe.clone(),
                 &model,
                 language,
-                opts,
+                &used,
                 progress,
             )?;
             Transcribed {
@@ -479,7 +500,7 @@ pub fn ingest_from(
         labels: probe.labels.clone(),
         c2pa: probe.c2pa.clone(),
         tags: Vec::new(),
-        transcription: Some(settings(opts, &model_name)),
+        transcription: Some(settings(&used, &model_name)),
         comments: None,
     };
     let mut manifest = manifest;
@@ -635,6 +656,24 @@ fn original_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// Listens to the opening of the file at `path` for a looped script (`transcription::path`).
+fn probe_opening(
+    path: &Path,
+    label: &Path,
+    probe: media::Probe,
+) -> Result<transcription::path::LoopProbe, IngestError> {
+    let mut audio = Decoded {
+        stream: Some(PcmStream::open(path, label, probe)?),
+        allow_truncated: true,
+        report: None,
+    };
+    // Dropping the stream stops the decoder at the end of the opening.
+    Ok(transcription::path::probe_loops(
+        &mut audio,
+        transcription::path::PROBE_SECONDS,
+    )?)
 }
 
 /// Decodes the file at `path` (named `label` in messages) and transcribes it with the

@@ -116,6 +116,8 @@ pub fn reproduce(
         allow_truncated: settings.allow_truncated,
         vad: settings.vad,
         transcribe_repeats: settings.vad && !settings.reuse_repeats,
+        // The manifest records the path the ingest took.
+        detect_loops: false,
         ..Default::default()
     };
     let language =

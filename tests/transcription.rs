@@ -120,6 +120,51 @@ fn repeated_audio_takes_the_earlier_transcript_at_its_own_time() {
     assert!(text2.matches("身体健康").count() >= 5, "{text2}");
 }
 
+#[test]
+fn a_looped_script_takes_the_packed_path_by_itself_and_says_so() {
+    // A digital host's loop (the same clips again and again) needs no --vad: the opening is
+    // listened to first, and the manifest records the path taken, so reproduce follows it.
+    require_model("base-q8_0");
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("loop.wav");
+    mandarin_script(&f, 3);
+    let data = d.path().join("auto");
+    let s = ingest(&data, &f, &["--model", "base-q8_0", "--lang", "zh"]);
+    let t = &s["timings"];
+    assert!(t["loop_share"].as_f64().unwrap() > 0.5, "{s}");
+    assert!(t["repeats_reused"].as_u64().unwrap() >= 5, "{s}");
+    let id = s["session"].as_str().unwrap();
+    let (_, m) = run(&data, &["show", id]);
+    let m = m.unwrap();
+    assert_eq!(m["transcription"]["vad"], true);
+    assert_eq!(m["transcription"]["reuse_repeats"], true);
+    let text = transcript_text(&data, id);
+    assert_eq!(text.matches("身体健康").count(), 6, "{text}");
+    let (o, r) = run(&data, &["reproduce", id]);
+    assert!(o.status.success());
+    let r = r.unwrap();
+    assert_eq!(r["transcript_root"], r["recomputed_root"], "{r}");
+    // --no-vad: plain windows, no check, every repeat through Whisper.
+    let plain = d.path().join("plain");
+    let s = ingest(
+        &plain,
+        &f,
+        &["--model", "base-q8_0", "--lang", "zh", "--no-vad"],
+    );
+    assert!(s["timings"].get("loop_share").is_none(), "{s}");
+    assert_eq!(s["timings"]["repeats_reused"], 0);
+    let (_, m) = run(&plain, &["show", s["session"].as_str().unwrap()]);
+    assert_eq!(m.unwrap()["transcription"]["vad"], false);
+    // Speech that does not mostly repeat stays on the plain path (one repeat in three clips).
+    mandarin_script(&f, 1);
+    let once = d.path().join("once");
+    let s = ingest(&once, &f, &["--model", "base-q8_0", "--lang", "zh"]);
+    let share = s["timings"]["loop_share"].as_f64().unwrap();
+    assert!(share < 0.5, "{s}");
+    let (_, m) = run(&once, &["show", s["session"].as_str().unwrap()]);
+    assert_eq!(m.unwrap()["transcription"]["vad"], false);
+}
+
 /// Ingests a Mandarin script and the JFK clip with `model` and holds both within the f16
 /// bounds (CER / WER at most 0.25); returns the data directory for further ingests.
 fn transcribes_within_f16_bounds(model: &str) -> tempfile::TempDir {

@@ -34,6 +34,7 @@ pub fn ingest(ctx: &Ctx, a: IngestArgs) -> Result<(), Failure> {
         allow_truncated: a.allow_truncated,
         vad: a.vad,
         transcribe_repeats: a.transcribe_repeats,
+        detect_loops: !a.no_vad,
         config: ctx.config.clone(),
         ..Default::default()
     };

@@ -535,13 +535,14 @@ pub struct IngestArgs {
     pub allow_truncated: bool,
     /// Transcribe only voice-active audio, packed into full windows, and give audio that
     /// repeats earlier audio exactly (a looped script) the earlier text: faster on streams
-    /// with long music or pauses and on digital hosts' loops, but Whisper loses more of
-    /// human speech packed this way (BENCHMARKS.md), so it is not the default.
+    /// with long music or pauses, but Whisper loses more of human speech packed this way
+    /// (BENCHMARKS.md), so it is not the default. Without it, the first 10 minutes are
+    /// listened to first and a recording whose speech there mostly repeats exactly (a digital
+    /// host's loop) takes this path anyway (`loop_share` in --json timings).
     #[arg(long, conflicts_with = "no_vad")]
     pub vad: bool,
-    /// Plain 30-s windows over the whole recording (the default; kept so older scripts
-    /// still work).
-    #[arg(long, hide = true)]
+    /// Plain 30-s windows over the whole recording, even for a looped script (no loop check).
+    #[arg(long)]
     pub no_vad: bool,
     /// With --vad: transcribe again a speech region whose audio repeats an earlier one
     /// exactly, instead of giving it the earlier region's transcript.

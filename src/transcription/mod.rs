@@ -10,6 +10,7 @@
 //! weights and [`Options`] other than `threads`; this module never touches the store.
 
 pub mod coverage;
+pub mod path;
 mod pipeline;
 pub mod repeats;
 pub mod voice;
