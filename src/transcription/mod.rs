@@ -132,3 +132,14 @@ pub enum TranscriptionError {
     #[error(transparent)]
     Audio(#[from] MediaError),
 }
+
+/// Real speech from `tests/fixtures` (16 kHz mono 16-bit WAV) as samples, for unit tests.
+#[cfg(test)]
+pub(crate) fn fixture_samples(name: &str) -> Vec<f32> {
+    let bytes = std::fs::read(format!("tests/fixtures/{name}")).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
+    bytes[at..]
+        .chunks_exact(2)
+        .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
+        .collect()
+}

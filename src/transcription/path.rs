@@ -80,6 +80,7 @@ pub fn probe_loops(audio: &mut dyn Audio, seconds: u64) -> Result<LoopProbe, Med
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transcription::fixture_samples as clip;
 
     /// Samples served from memory in blocks.
     struct Mem(Vec<f32>, usize);
@@ -94,16 +95,6 @@ mod tests {
         fn ended(&mut self) -> Result<(), MediaError> {
             Ok(())
         }
-    }
-
-    /// Real speech from the fixtures (16 kHz mono WAV).
-    fn clip(name: &str) -> Vec<f32> {
-        let bytes = std::fs::read(format!("tests/fixtures/{name}")).unwrap();
-        let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
-        bytes[at..]
-            .chunks_exact(2)
-            .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
-            .collect()
     }
 
     fn with_pauses(parts: &[Vec<f32>]) -> Vec<f32> {

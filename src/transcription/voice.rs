@@ -438,12 +438,7 @@ mod tests {
     #[test]
     fn regions_never_overlap_so_no_audio_is_transcribed_twice() {
         // Real speech (the JFK fixture) cut into 1.5-s pieces with pauses of 0.6 to 2.4 s.
-        let bytes = std::fs::read("tests/fixtures/jfk.wav").unwrap();
-        let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
-        let speech: Vec<f32> = bytes[at..]
-            .chunks_exact(2)
-            .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
-            .collect();
+        let speech = jfk();
         let mut p = Packer::default();
         for (k, piece) in speech.chunks(24_000).enumerate() {
             p.push(piece);
@@ -475,12 +470,7 @@ mod tests {
     }
 
     fn jfk() -> Vec<f32> {
-        let bytes = std::fs::read("tests/fixtures/jfk.wav").unwrap();
-        let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
-        bytes[at..]
-            .chunks_exact(2)
-            .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
-            .collect()
+        crate::transcription::fixture_samples("jfk.wav")
     }
 
     #[test]
