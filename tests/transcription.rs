@@ -226,7 +226,16 @@ fn q8_0_weights_from_the_converter_transcribe_as_well_as_f16() {
     };
     assert!(n("encoder_passes") >= n("windows"), "{s:#}");
     assert!(n("encoder_ms") > 0 && n("decoder_ms") > 0, "{s:#}");
-    assert!(n("decoder_runs") >= 20, "JFK is more than 20 tokens: {s:#}");
+    // A run for the prompt and the language check, then at least one per word and one per
+    // timestamp around them.
+    let text = transcript_text(d.path(), s["session"].as_str().unwrap());
+    let words = text.split_whitespace().count() as u64;
+    assert!(words >= 3, "{text}");
+    assert!(n("decoder_runs") >= words + 3, "{text}: {s:#}");
+    // English with the default `--lang auto`: the detector asks on the encoder output that
+    // the decoding then reuses (vendored patch), so one window costs one encoder pass and
+    // one decoding, not a first decoding in a guessed language and a second pass.
+    assert_eq!(n("encoder_passes"), n("windows"), "{s:#}");
     assert!(t["fallbacks"].is_u64(), "{s:#}");
     assert!(
         n("encoder_ms") + n("decoder_ms") <= n("worker_busy_ms") + 50,

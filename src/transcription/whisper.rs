@@ -118,8 +118,9 @@ pub struct Transcriber {
     language: Language,
     /// Boxed so its address stays fixed while whisper.cpp holds a pointer to it.
     gate: Box<EncoderGate>,
-    /// With `--lang auto`: the language of the last window, tried first on the next one.
-    last_language: Option<String>,
+    /// The state holds the mel and first encoder pass of the next `full` call's input, in
+    /// this context (see [`Transcriber::encode_first`]).
+    encoded: Option<Context>,
     /// whisper.cpp's counters of the states already dropped.
     spent: EngineCounters,
 }
@@ -142,6 +143,9 @@ pub struct WindowResult {
 struct EncoderGate {
     passes: u32,
     one_pass: bool,
+    /// Stop before the first encoder pass (the call only computes the mel and sets the
+    /// context: see [`Transcriber::encode_first`]).
+    none: bool,
     /// Address of the whisper.cpp state the call runs on (0 until its first encoder pass),
     /// for reading its counters.
     state: usize,
@@ -187,6 +191,8 @@ impl EngineCounters {
 extern "C" {
     // The vendored whisper.cpp's accessor for one state's counters (vendor/README.md).
     fn whisper_liveproof_state_counters(state: *mut std::ffi::c_void, out: *mut i64);
+    // Its switch for reusing the first encoder pass already in a state (vendor/README.md).
+    fn whisper_liveproof_keep_first_encoding(state: *mut std::ffi::c_void);
 }
 
 /// whisper.cpp's `encoder_begin_callback`: returning false ends `full` with the segments of
@@ -201,7 +207,7 @@ unsafe extern "C" fn encoder_gate(
     let gate = unsafe { &mut *(user as *mut EncoderGate) };
     gate.passes += 1;
     gate.state = state as usize;
-    !gate.one_pass || gate.passes == 1
+    !gate.none && (!gate.one_pass || gate.passes == 1)
 }
 
 /// Keeps glibc from raising its mmap threshold: each window gets a fresh decoding state (its
@@ -219,8 +225,8 @@ fn fixed_mmap_threshold() {
     }
 }
 
-/// Language tried first where it must be detected and nothing was heard before: live-commerce
-/// streams here are mostly Mandarin. Only saves work; the detector decides.
+/// Language of an input too short for Whisper (under 100 ms) to detect one: nothing is decoded
+/// from it either way; live-commerce streams here are mostly Mandarin.
 const DEFAULT_GUESS: &str = "zh";
 
 /// Audio heard beyond the end of a short input (3 s): the encoder's context ends this long
@@ -305,7 +311,7 @@ impl Transcriber {
             beam: beam.max(1),
             language,
             gate: Box::default(),
-            last_language: None,
+            encoded: None,
             spent: EngineCounters::default(),
         })
     }
@@ -324,7 +330,7 @@ impl Transcriber {
             beam: self.beam,
             language: self.language.clone(),
             gate: Box::default(),
-            last_language: None,
+            encoded: None,
             spent: EngineCounters::default(),
         })
     }
@@ -456,46 +462,76 @@ impl Transcriber {
         Ok(a.apply(segments))
     }
 
-    /// Decodes the window in its language: the fixed one; or, with `--lang auto`, the last
-    /// window's language (Mandarin on a worker's first window), checked afterwards against
-    /// Whisper's detector on the encoder output that decoding just computed (one decoder step
-    /// instead of a second encoder pass), the window being decoded again only when the
-    /// language differs. Returns the language used.
+    /// Decodes the window in its language: the fixed one; or, with `--lang auto`, the one
+    /// Whisper's detector hears in its first 30 s (see [`Transcriber::decode_detected`]).
+    /// Returns the language used.
     fn decode_in_language(
         &mut self,
         samples: &[f32],
         offset_ms: u64,
         more_follows: bool,
     ) -> Result<String, TranscribeError> {
-        let fail = |e: whisper_rs::WhisperError| TranscribeError::Inference {
-            at: crate::media::clock(offset_ms),
-            detail: e.to_string(),
-        };
         let lang = if !self.ctx.is_multilingual() {
             "en".to_string()
         } else if let Language::Fixed(l) = &self.language {
             l.clone()
         } else {
-            // The last window's language, or Mandarin on a worker's first window. One encoder
-            // pass only, so that the detector below sees the window's first 30 s whatever the
-            // guess was: the language, and so the text, never depend on which windows this
-            // worker happened to decode before (reproducible on any thread count).
-            let guess = self
-                .last_language
-                .clone()
-                .unwrap_or_else(|| DEFAULT_GUESS.to_string());
-            self.full(samples, offset_ms, &guess, true, Context::Full)?;
-            let cut_short = self.gate.passes > 1;
-            let (id, probs) = self.detect_on_last_encoding().map_err(fail)?;
-            let detected = pick_language(id, &probs);
-            self.last_language = Some(detected.clone());
-            if detected == guess && (more_follows || !cut_short) {
-                return Ok(guess);
-            }
-            detected
+            return self.decode_detected(samples, offset_ms, more_follows, Context::Full);
         };
         self.full(samples, offset_ms, &lang, more_follows, Context::Full)?;
         Ok(lang)
+    }
+
+    /// Encodes the input's first 30 s, asks Whisper's detector on that encoder output (one
+    /// decoder step) and decodes in the language it hears, reusing the encoder pass: one pass
+    /// and one decoding, whatever the language. The detection depends on the audio alone, so
+    /// the language, and so the text, never depend on which inputs this worker decoded before
+    /// (reproducible on any thread count). Returns the language used.
+    fn decode_detected(
+        &mut self,
+        samples: &[f32],
+        offset_ms: u64,
+        more_follows: bool,
+        context: Context,
+    ) -> Result<String, TranscribeError> {
+        let fail = |e: whisper_rs::WhisperError| TranscribeError::Inference {
+            at: crate::media::clock(offset_ms),
+            detail: e.to_string(),
+        };
+        let lang = if self.encode_first(samples, offset_ms, context)? {
+            let (id, probs) = self.detect_on_last_encoding().map_err(fail)?;
+            pick_language(id, &probs)
+        } else {
+            DEFAULT_GUESS.to_string()
+        };
+        self.full(samples, offset_ms, &lang, more_follows, context)?;
+        Ok(lang)
+    }
+
+    /// A fresh state holding the mel of `samples` and the encoder output of their first 30 s
+    /// in `context`, nothing decoded; the next [`Transcriber::full`] on the same samples and
+    /// context reuses both (a vendored whisper.cpp patch, vendor/README.md). False when the
+    /// input is too short for whisper.cpp to encode (under 100 ms).
+    fn encode_first(
+        &mut self,
+        samples: &[f32],
+        offset_ms: u64,
+        context: Context,
+    ) -> Result<bool, TranscribeError> {
+        let fail = |e: whisper_rs::WhisperError| TranscribeError::Inference {
+            at: crate::media::clock(offset_ms),
+            detail: e.to_string(),
+        };
+        // A `full` call stopped by the gate before its first pass: it computes the mel and
+        // sets the encoder's context as the decoding call will, and hands over the state.
+        self.run_full(samples, offset_ms, DEFAULT_GUESS, false, context, true)?;
+        if self.gate.passes == 0 || self.gate.state == 0 {
+            return Ok(false);
+        }
+        let threads = self.threads;
+        self.st().encode(0, threads).map_err(fail)?;
+        self.encoded = Some(context);
+        Ok(true)
     }
 
     /// Language probabilities from the encoder output left in the state by the last `full`:
@@ -531,6 +567,20 @@ impl Transcriber {
         more_follows: bool,
         context: Context,
     ) -> Result<(), TranscribeError> {
+        self.run_full(samples, offset_ms, lang, more_follows, context, false)
+    }
+
+    /// A `whisper_full` call; with `only_mel`, stopped before the first encoder pass. On a
+    /// fresh state, unless the state holds this input's first pass (`encode_first`).
+    fn run_full(
+        &mut self,
+        samples: &[f32],
+        offset_ms: u64,
+        lang: &str,
+        more_follows: bool,
+        context: Context,
+        only_mel: bool,
+    ) -> Result<(), TranscribeError> {
         let strategy = if self.beam > 1 {
             SamplingStrategy::BeamSearch {
                 beam_size: self.beam as i32,
@@ -539,21 +589,31 @@ impl Transcriber {
         } else {
             SamplingStrategy::Greedy { best_of: 1 }
         };
-        // A fresh decoding state for every call: whisper.cpp seeds the first decoder's sampler
-        // only when a state is made, so at a fallback temperature (> 0) the text would depend
-        // on how many samples this worker drew for earlier windows, i.e. on the thread count.
-        // The old state goes first: two at once would double the peak memory.
-        self.spent = self.engine_counters();
-        self.gate.state = 0;
-        self.state = None;
-        self.state = Some(
-            self.ctx
-                .create_state()
-                .map_err(|e| TranscribeError::Inference {
-                    at: crate::media::clock(offset_ms),
-                    detail: format!("cannot make a decoding state: {e}"),
-                })?,
-        );
+        let reuse = !only_mel && self.encoded.take() == Some(context) && self.gate.state != 0;
+        if reuse {
+            // SAFETY: `gate.state` is the address of `self.state`'s whisper.cpp state (set by
+            // the gate during `encode_first`, on this same state); the call sets one flag.
+            unsafe {
+                whisper_liveproof_keep_first_encoding(self.gate.state as *mut std::ffi::c_void)
+            };
+        } else {
+            // A fresh decoding state for every input: whisper.cpp seeds the first decoder's
+            // sampler only when a state is made, so at a fallback temperature (> 0) the text
+            // would depend on how many samples this worker drew for earlier windows, i.e. on
+            // the thread count. The old state goes first: two at once would double the peak
+            // memory.
+            self.spent = self.engine_counters();
+            self.gate.state = 0;
+            self.state = None;
+            self.state = Some(
+                self.ctx
+                    .create_state()
+                    .map_err(|e| TranscribeError::Inference {
+                        at: crate::media::clock(offset_ms),
+                        detail: format!("cannot make a decoding state: {e}"),
+                    })?,
+            );
+        }
         let mut p = FullParams::new(strategy);
         p.set_n_threads(self.threads as i32);
         p.set_no_context(true);
@@ -573,7 +633,8 @@ impl Transcriber {
         *self.gate = EncoderGate {
             passes: 0,
             one_pass: more_follows,
-            state: 0,
+            none: only_mel,
+            state: self.gate.state,
         };
         // SAFETY: the callback only touches the gate, whose box outlives this call.
         unsafe {
@@ -644,30 +705,15 @@ impl Transcriber {
         samples: &[f32],
         lang: Option<&str>,
     ) -> Result<(Vec<RawSegment>, String), TranscribeError> {
-        let fail = |e: whisper_rs::WhisperError| TranscribeError::Inference {
-            at: "a re-decoded region".into(),
-            detail: e.to_string(),
-        };
         let end = samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
         let lang = match lang {
             Some(l) => l.to_string(),
             None if !self.ctx.is_multilingual() => "en".into(),
             None => {
-                // Decoded first in the session's language (or Mandarin), then the detector
-                // asked on that decoding's encoder output: the region is decoded again only
-                // when it hears another language. The detection depends on the audio alone.
-                let guess = match &self.language {
-                    Language::Fixed(l) => l.clone(),
-                    Language::Auto => DEFAULT_GUESS.to_string(),
-                };
-                self.full(samples, 0, &guess, false, Context::Fitted)?;
-                let found = self.segments_of_last_call(0, end, &guess).0;
-                let (id, probs) = self.detect_on_last_encoding().map_err(fail)?;
-                let detected = pick_language(id, &probs);
-                if detected == guess {
-                    return Ok((found, guess));
-                }
-                detected
+                // The language the detector hears in this region alone, on the encoder pass
+                // the decoding then reuses.
+                let used = self.decode_detected(samples, 0, false, Context::Fitted)?;
+                return Ok((self.segments_of_last_call(0, end, &used).0, used));
             }
         };
         self.full(samples, 0, &lang, false, Context::Fitted)?;

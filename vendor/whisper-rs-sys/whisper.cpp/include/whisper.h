@@ -448,6 +448,9 @@ extern "C" {
     // liveproof patch: one state's counters (encode us, encoder passes, decode us, decoder
     // runs, sample us, temperature fallbacks, mel us) into out[0..7].
     WHISPER_API void whisper_liveproof_state_counters(struct whisper_state * state, int64_t * out);
+    // liveproof patch: the next whisper_full on this state, given the same samples and
+    // audio_ctx, reuses the mel and the first encoder pass already in the state.
+    WHISPER_API void whisper_liveproof_keep_first_encoding(struct whisper_state * state);
 
     // Print system information
     WHISPER_API const char * whisper_print_system_info(void);

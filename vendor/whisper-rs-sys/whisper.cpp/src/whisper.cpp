@@ -920,6 +920,10 @@ struct whisper_state {
     // [EXPERIMENTAL] speed-up techniques
     int32_t exp_n_audio_ctx = 0; // 0 - use default
 
+    // liveproof patch (vendor/README.md): the mel and the first encoder pass are already
+    // in this state, for the next whisper_full to reuse (whisper_liveproof_keep_first_encoding).
+    bool liveproof_encoded = false;
+
     whisper_vad_context * vad_context = nullptr;
 
     struct vad_segment_info {
@@ -4278,6 +4282,14 @@ void whisper_liveproof_state_counters(struct whisper_state * state, int64_t * ou
     out[6] = state->t_mel_us;
 }
 
+// liveproof patch (vendor/README.md): the mel and the first encoder pass now in this state (a
+// whisper_full stopped by its encoder_begin_callback before encoding, then whisper_encode at
+// offset 0) are reused by the next whisper_full on it, which must be given the same samples
+// and audio_ctx. This lets the language be detected on the encoder output before decoding.
+void whisper_liveproof_keep_first_encoding(struct whisper_state * state) {
+    state->liveproof_encoded = true;
+}
+
 void whisper_print_timings(struct whisper_context * ctx) {
     const int64_t t_end_us = ggml_time_us();
 
@@ -6823,7 +6835,12 @@ int whisper_full_with_state(
 
     result_all.clear();
 
-    if (n_samples > 0) {
+    // liveproof patch (vendor/README.md): reuse the mel and first pass already computed.
+    const bool    lp_reuse     = state->liveproof_encoded;
+    const int32_t lp_reuse_ctx = state->exp_n_audio_ctx;
+    state->liveproof_encoded = false;
+
+    if (n_samples > 0 && !lp_reuse) {
         // compute log mel spectrogram
         if (whisper_pcm_to_mel_with_state(ctx, state, samples, n_samples, params.n_threads) != 0) {
             WHISPER_LOG_ERROR("%s: failed to compute log mel spectrogram\n", __func__);
@@ -7039,8 +7056,10 @@ int whisper_full_with_state(
             }
         }
 
-        // encode audio features starting at offset seek
-        if (!whisper_encode_internal(*ctx, *state, seek, params.n_threads, params.abort_callback, params.abort_callback_user_data)) {
+        // encode audio features starting at offset seek (liveproof patch: unless this first
+        // pass was encoded already, with the same context)
+        const bool lp_encoded = lp_reuse && seek == 0 && seek == seek_start && lp_reuse_ctx == params.audio_ctx;
+        if (!lp_encoded && !whisper_encode_internal(*ctx, *state, seek, params.n_threads, params.abort_callback, params.abort_callback_user_data)) {
             WHISPER_LOG_ERROR("%s: failed to encode\n", __func__);
             return -6;
         }
