@@ -30,6 +30,10 @@ pub struct Options {
     pub config: crate::config::Config,
     /// `auto` or a language code.
     pub language: String,
+    /// With `language` auto: a sidecar's `language` (the platform's word on what the room
+    /// speaks) fixes it, saving the detection and keeping windows from drifting into another
+    /// language. Off when the user named a language, `auto` included (`ingest --lang`).
+    pub sidecar_language: bool,
     /// Inference threads.
     pub threads: usize,
     /// Beam width (1 = greedy).
@@ -62,6 +66,7 @@ impl Default for Options {
             model: crate::models::DEFAULT_MODEL.into(),
             config: Default::default(),
             language: "auto".into(),
+            sidecar_language: true,
             threads: crate::transcription::default_threads(),
             beam: 1,
             allow_truncated: false,
@@ -343,7 +348,21 @@ pub fn ingest_from(
     if let Some(c) = &opts.comments {
         crate::comments::load(c, "", u64::MAX / 2, started_at)?;
     }
-    let language = Language::parse(&opts.language)?;
+    // The settings actually used: the sidecar may fix the language here, and a looped script
+    // switches to the packed path below. The manifest records them, so `reproduce` uses them.
+    let mut used = opts.clone();
+    if opts.sidecar_language && opts.language == "auto" {
+        if let Some(l) = sidecar.as_ref().and_then(|m| sidecar::field(m, "language")) {
+            used.language = sidecar_language(l).ok_or_else(|| SidecarError::Invalid {
+                path: opts.meta.clone().unwrap_or_default(),
+                detail: format!(
+                    "`language` is `{l}`, not a language Whisper knows: write an ISO 639-1 code \
+                     (zh, en, ...), or give --lang to override it"
+                ),
+            })?;
+        }
+    }
+    let language = Language::parse(&used.language)?;
     media::sniff(path)?;
     // A missing model is found before any copy; a worker elsewhere resolves its own.
     let local_model = match source {
@@ -408,9 +427,6 @@ pub fn ingest_from(
     });
     progress.start(probe.declared_ms);
     progress.phase("transcribing");
-    // The path actually taken (a looped script switches to the packed one): the manifest
-    // records it, so `reproduce` takes it too.
-    let mut used = opts.clone();
     let done = match (source, local_model) {
         (Source::Here, Some(model)) => {
             if opts.detect_loops && !opts.vad {
@@ -441,7 +457,7 @@ pub fn ingest_from(
             sha256: &staged.sha256,
             size: staged.size,
             name: original_name(path),
-            settings: settings(opts, &opts.model),
+            settings: settings(&used, &opts.model),
         })?,
         (Source::Here, None) => unreachable!("resolved above"),
     };
@@ -713,4 +729,35 @@ pub(crate) fn transcribe_file(
     transcription::Audio::ended(&mut audio)?;
     let report = audio.report.expect("the stream was judged");
     Ok((out, report))
+}
+
+/// A sidecar's spoken language as a Whisper code: `zh`, `en`, and locale forms like `zh-CN` or
+/// `en_US` (the primary subtag); `None` when Whisper does not know it. `auto` is not a language
+/// a platform states.
+fn sidecar_language(value: &str) -> Option<String> {
+    let primary = value
+        .trim()
+        .split(['-', '_'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match Language::parse(&primary) {
+        Ok(Language::Fixed(code)) => Some(code),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sidecar_language_is_read_as_its_primary_subtag() {
+        assert_eq!(sidecar_language("zh").as_deref(), Some("zh"));
+        assert_eq!(sidecar_language("zh-CN").as_deref(), Some("zh"));
+        assert_eq!(sidecar_language(" EN_us ").as_deref(), Some("en"));
+        assert_eq!(sidecar_language("auto"), None);
+        assert_eq!(sidecar_language("Mandarin"), None);
+        assert_eq!(sidecar_language(""), None);
+    }
 }

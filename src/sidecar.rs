@@ -1,6 +1,7 @@
 //! Platform sidecar metadata (`--meta FILE.json`): a JSON object with, where known, `platform`,
-//! `room`, `host`, `host_kind` (`human` | `digital_human`), `started_at` (RFC 3339), and any
-//! other fields, kept verbatim in the manifest.
+//! `room`, `host`, `host_kind` (`human` | `digital_human`), `started_at` (RFC 3339),
+//! `language` (what the room speaks: `zh`, `en`, `zh-CN`...; fixes the transcription language
+//! unless `--lang` is given), and any other fields, kept verbatim in the manifest.
 
 use std::path::{Path, PathBuf};
 
@@ -40,7 +41,14 @@ pub enum SidecarError {
 }
 
 /// Fields that must be strings when present.
-const STRING_FIELDS: [&str; 5] = ["platform", "room", "host", "host_kind", "started_at"];
+const STRING_FIELDS: [&str; 6] = [
+    "platform",
+    "room",
+    "host",
+    "host_kind",
+    "started_at",
+    "language",
+];
 
 /// Reads and validates a sidecar, returning the object as given.
 pub fn load(path: &Path) -> Result<Map<String, Value>, SidecarError> {

@@ -804,3 +804,68 @@ fn a_window_decodes_the_same_whatever_the_worker_decoded_before() {
         .collect();
     assert!(texts.iter().all(|x| x == &texts[0]), "{texts:#?}");
 }
+
+#[test]
+fn a_sidecar_language_fixes_the_transcription_language_unless_lang_is_given() {
+    // The platform's sidecar says what the room speaks: with no --lang it fixes the language
+    // (recorded in the manifest, so reproduce uses it); an explicit --lang, auto included,
+    // overrides it; a language Whisper does not know is refused before anything is archived.
+    require_model("base");
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let meta = |name: &str, language: serde_json::Value| {
+        let p = d.path().join(name);
+        let v = serde_json::json!({"platform": "douyin", "room": "r1", "language": language});
+        std::fs::write(&p, v.to_string()).unwrap();
+        p
+    };
+    let jfk = fixture("jfk.wav");
+    let en = meta("en.json", "en-US".into());
+    let s = ingest(
+        &data,
+        &jfk,
+        &["--model", "base", "--meta", en.to_str().unwrap()],
+    );
+    assert_eq!(s["language"], "en", "{s}");
+    let id = s["session"].as_str().unwrap();
+    let (_, m) = run(&data, &["show", id]);
+    assert_eq!(m.unwrap()["transcription"]["language"], "en");
+    let text = transcript_text(&data, id);
+    assert!(text.to_lowercase().contains("country"), "{text}");
+
+    // --lang auto given: the sidecar's language is not used.
+    let other = d.path().join("other");
+    let s = ingest(
+        &other,
+        &jfk,
+        &[
+            "--model",
+            "base",
+            "--lang",
+            "auto",
+            "--meta",
+            en.to_str().unwrap(),
+        ],
+    );
+    let (_, m) = run(&other, &["show", s["session"].as_str().unwrap()]);
+    assert_eq!(m.unwrap()["transcription"]["language"], "auto");
+
+    // Unknown or not a string: a clear error, nothing archived.
+    for (name, value) in [("bad.json", "Klingon".into()), ("num.json", 7.into())] {
+        let bad = meta(name, value);
+        let empty = d.path().join(format!("empty-{name}"));
+        let (o, _) = run(
+            &empty,
+            &[
+                "ingest",
+                jfk.to_str().unwrap(),
+                "--meta",
+                bad.to_str().unwrap(),
+            ],
+        );
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("language"), "{err}");
+        assert!(files_under(&empty, "sessions").is_empty(), "{err}");
+    }
+}

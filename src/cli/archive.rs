@@ -26,7 +26,8 @@ pub fn ingest(ctx: &Ctx, a: IngestArgs) -> Result<(), Failure> {
         meta: a.meta,
         comments: a.comments,
         model: a.model,
-        language: a.lang,
+        language: a.lang.clone().unwrap_or_else(|| "auto".into()),
+        sidecar_language: a.lang.is_none(),
         threads: a
             .threads
             .unwrap_or_else(liveproof::transcription::default_threads),

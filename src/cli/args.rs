@@ -519,9 +519,10 @@ pub struct IngestArgs {
     #[arg(long, default_value = models::DEFAULT_MODEL, value_name = "NAME|PATH")]
     pub model: String,
     /// Spoken language: auto (detected per 30 s window; Mandarin or English unless another
-    /// language clearly dominates the window), zh, en, or another ISO 639-1 code.
-    #[arg(long, default_value = "auto")]
-    pub lang: String,
+    /// language clearly dominates the window), zh, en, or another ISO 639-1 code. Default: the
+    /// sidecar's `language` if it has one (zh, en, zh-CN...), else auto.
+    #[arg(long, value_name = "auto|zh|en|...")]
+    pub lang: Option<String>,
     /// Inference threads (default: the number of cores). Each of up to 4 Whisper workers
     /// takes a share and transcribes its own parts of the recording.
     #[arg(long, env = "LIVEPROOF_THREADS")]
@@ -763,9 +764,9 @@ pub struct WatchArgs {
     /// Model name or path.
     #[arg(long, default_value = models::DEFAULT_MODEL, value_name = "NAME|PATH")]
     pub model: String,
-    /// Spoken language: auto, zh, en, ...
-    #[arg(long, default_value = "auto")]
-    pub lang: String,
+    /// Spoken language: auto, zh, en, ... Default: each sidecar's `language`, else auto.
+    #[arg(long, value_name = "auto|zh|en|...")]
+    pub lang: Option<String>,
     /// Inference threads (default: the number of cores).
     #[arg(long, env = "LIVEPROOF_THREADS")]
     pub threads: Option<usize>,

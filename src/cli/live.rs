@@ -29,7 +29,8 @@ pub fn watch(ctx: &Ctx, a: WatchArgs) -> Result<(), Failure> {
         meta: a.meta,
         ingest: liveproof::ingest::Options {
             model: a.model,
-            language: a.lang,
+            language: a.lang.clone().unwrap_or_else(|| "auto".into()),
+            sidecar_language: a.lang.is_none(),
             threads: a
                 .threads
                 .unwrap_or_else(liveproof::transcription::default_threads),
