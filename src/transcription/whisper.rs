@@ -263,6 +263,14 @@ fn audio_ctx(len: usize) -> i32 {
     }
 }
 
+/// A whisper-rs error as the failure of the input starting at `offset_ms`.
+fn failed_at(offset_ms: u64) -> impl Fn(whisper_rs::WhisperError) -> TranscribeError {
+    move |e| TranscribeError::Inference {
+        at: crate::media::clock(offset_ms),
+        detail: e.to_string(),
+    }
+}
+
 /// Threads to use: the free cores, since ggml's workers busy-wait.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism()
@@ -494,10 +502,7 @@ impl Transcriber {
         more_follows: bool,
         context: Context,
     ) -> Result<String, TranscribeError> {
-        let fail = |e: whisper_rs::WhisperError| TranscribeError::Inference {
-            at: crate::media::clock(offset_ms),
-            detail: e.to_string(),
-        };
+        let fail = failed_at(offset_ms);
         let lang = if self.encode_first(samples, offset_ms, context)? {
             let (id, probs) = self.detect_on_last_encoding().map_err(fail)?;
             pick_language(id, &probs)
@@ -518,10 +523,7 @@ impl Transcriber {
         offset_ms: u64,
         context: Context,
     ) -> Result<bool, TranscribeError> {
-        let fail = |e: whisper_rs::WhisperError| TranscribeError::Inference {
-            at: crate::media::clock(offset_ms),
-            detail: e.to_string(),
-        };
+        let fail = failed_at(offset_ms);
         // A `full` call stopped by the gate before its first pass: it computes the mel and
         // sets the encoder's context as the decoding call will, and hands over the state.
         self.run_full(samples, offset_ms, DEFAULT_GUESS, false, context, true)?;
