@@ -111,7 +111,7 @@ pub enum TranscribeError {
 /// A loaded model, ready to transcribe windows.
 pub struct Transcriber {
     ctx: std::sync::Arc<WhisperContext>,
-    /// The decoding state; replaced before every `full` call (see there).
+    /// The decoding state; a fresh one for every input (see `run_full`).
     state: Option<whisper_rs::WhisperState>,
     threads: usize,
     beam: usize,
@@ -591,7 +591,10 @@ impl Transcriber {
         } else {
             SamplingStrategy::Greedy { best_of: 1 }
         };
-        let reuse = !only_mel && self.encoded.take() == Some(context) && self.gate.state != 0;
+        // Every call consumes what `encode_first` prepared, so a prepared state is reused by
+        // the very next call only (the one given the same samples), never by a later one.
+        let prepared = self.encoded.take();
+        let reuse = !only_mel && prepared == Some(context) && self.gate.state != 0;
         if reuse {
             // SAFETY: `gate.state` is the address of `self.state`'s whisper.cpp state (set by
             // the gate during `encode_first`, on this same state); the call sets one flag.
