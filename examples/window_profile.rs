@@ -39,6 +39,9 @@ fn main() {
         let t = Instant::now();
         st.encode(0, threads).unwrap();
         t_enc += t.elapsed().as_secs_f64();
+        if std::env::var_os("ENC_ONLY").is_some() {
+            continue;
+        }
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of });
         p.set_n_threads(threads as i32);
         p.set_no_context(true);

@@ -114,6 +114,8 @@ pub struct Transcriber {
     /// The decoding state; a fresh one for every input (see `run_full`).
     state: Option<whisper_rs::WhisperState>,
     threads: usize,
+    /// Threads of pool workers that have finished, shared among those still busy.
+    spare: Option<std::sync::Arc<SpareThreads>>,
     beam: usize,
     language: Language,
     /// Boxed so its address stays fixed while whisper.cpp holds a pointer to it.
@@ -123,6 +125,43 @@ pub struct Transcriber {
     encoded: Option<Context>,
     /// whisper.cpp's counters of the states already dropped.
     spent: EngineCounters,
+}
+
+/// Threads given up by pool workers that have no more work, for the workers still busy: at
+/// the end of a recording one part is often still running while the other cores idle. The
+/// thread count never changes the text (whisper.cpp and the BLAS patch split rows between
+/// threads, never a dot product).
+#[derive(Debug, Default)]
+pub struct SpareThreads {
+    /// Threads of the workers that have left.
+    lent: std::sync::atomic::AtomicUsize,
+    /// Workers still taking jobs.
+    busy: std::sync::atomic::AtomicUsize,
+}
+
+impl SpareThreads {
+    /// Shared by `workers` busy workers, nothing lent yet.
+    pub fn new(workers: usize) -> Self {
+        Self {
+            lent: 0.into(),
+            busy: workers.into(),
+        }
+    }
+
+    /// A worker with `threads` threads leaves: its threads go to the others.
+    pub fn leave(&self, threads: usize) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.lent.fetch_add(threads, SeqCst);
+        let _ = self
+            .busy
+            .fetch_update(SeqCst, SeqCst, |b| Some(b.saturating_sub(1)));
+    }
+
+    /// One busy worker's share of the lent threads.
+    fn share(&self) -> usize {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.lent.load(SeqCst) / self.busy.load(SeqCst).max(1)
+    }
 }
 
 /// What one window gave: its segments, and how much of it Whisper used.
@@ -316,6 +355,7 @@ impl Transcriber {
             ctx: std::sync::Arc::new(ctx),
             state: Some(state),
             threads: threads.max(1),
+            spare: None,
             beam: beam.max(1),
             language,
             gate: Box::default(),
@@ -335,6 +375,7 @@ impl Transcriber {
             ctx: self.ctx.clone(),
             state: Some(state),
             threads: threads.max(1),
+            spare: None,
             beam: self.beam,
             language: self.language.clone(),
             gate: Box::default(),
@@ -384,6 +425,16 @@ impl Transcriber {
     /// Sets the threads this transcriber's Whisper calls use.
     pub fn set_threads(&mut self, threads: usize) {
         self.threads = threads.max(1);
+    }
+
+    /// Lets this transcriber's calls also use threads that finished pool workers lend.
+    pub fn borrow_from(&mut self, spare: std::sync::Arc<SpareThreads>) {
+        self.spare = Some(spare);
+    }
+
+    /// Threads for the next Whisper call: its own and its share of the lent ones.
+    fn threads_now(&self) -> usize {
+        self.threads + self.spare.as_ref().map_or(0, |s| s.share())
     }
 
     /// Transcribes a stretch of the recording starting at sample `offset`, window by window,
@@ -530,7 +581,7 @@ impl Transcriber {
         if self.gate.passes == 0 || self.gate.state == 0 {
             return Ok(false);
         }
-        let threads = self.threads;
+        let threads = self.threads_now();
         self.st().encode(0, threads).map_err(fail)?;
         self.encoded = Some(context);
         Ok(true)
@@ -540,7 +591,7 @@ impl Transcriber {
     /// the decoder's first step after <|startoftranscript|>, as whisper.cpp's detector does
     /// after its own encoder pass.
     fn detect_on_last_encoding(&mut self) -> Result<(i32, Vec<f32>), whisper_rs::WhisperError> {
-        let (sot, threads) = (self.ctx.token_sot(), self.threads);
+        let (sot, threads) = (self.ctx.token_sot(), self.threads_now());
         self.st().decode(&[sot], 0, threads)?;
         let logits = self.st_ref().get_logits()?;
         let n = whisper_rs::get_lang_max_id() + 1;
@@ -620,7 +671,7 @@ impl Transcriber {
             );
         }
         let mut p = FullParams::new(strategy);
-        p.set_n_threads(self.threads as i32);
+        p.set_n_threads(self.threads_now() as i32);
         p.set_no_context(true);
         // No earlier text as prompt either when whisper.cpp moves on inside one call (a
         // window's tail): a prompt of 32+ tokens sends the vocabulary projection through
@@ -855,6 +906,18 @@ pub struct SectionStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_finished_workers_threads_are_shared_by_the_workers_still_busy() {
+        let spare = SpareThreads::new(3);
+        assert_eq!(spare.share(), 0);
+        spare.leave(2);
+        assert_eq!(spare.share(), 1, "two threads over two busy workers");
+        spare.leave(2);
+        assert_eq!(spare.share(), 4, "the last busy worker gets all");
+        spare.leave(2);
+        assert_eq!(spare.share(), 6, "never divides by zero");
+    }
 
     #[test]
     fn a_wavering_detection_falls_back_to_mandarin_or_english() {

@@ -1,10 +1,12 @@
 //! Transcription spread over several Whisper decoding states, one thread each.
 //!
-//! whisper.cpp scales poorly across threads on one window (measured on 2 cores with OpenBLAS:
-//! two single-threaded ingests finish together in 1.25× the time of one two-threaded ingest),
-//! so a recording is cut into independent parts (sections at quiet points, or VAD chunks)
-//! and each worker transcribes whole parts with one thread. The weights are loaded once and
-//! shared. Jobs go through a bounded queue, so decoded audio waiting for a worker stays small.
+//! whisper.cpp gains less from a second thread on one window than from a second window (on 2
+//! cores a 30-s encoder pass takes 2.0 s on one thread, 1.35 s on two), so a recording is cut
+//! into independent parts (sections at quiet points, or VAD chunks) and each worker transcribes
+//! whole parts with one thread. Once no part is left to start, a worker that leaves lends its
+//! threads to those still busy ([`SpareThreads`]), so the last part of a recording does not
+//! run on one core while the others idle. The weights are loaded once and shared. Jobs go
+//! through a bounded queue, so decoded audio waiting for a worker stays small.
 //! Invariant: results are returned in job order, whatever order the workers finish in.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,7 +17,7 @@ use std::time::Instant;
 
 use crate::media::SAMPLE_RATE;
 use crate::transcription::voice::Chunk;
-use crate::transcription::whisper::{RawSegment, TranscribeError, Transcriber};
+use crate::transcription::whisper::{RawSegment, SpareThreads, TranscribeError, Transcriber};
 
 /// Most workers: each holds a decoding state (tens of MB for base).
 const MAX_WORKERS: usize = 4;
@@ -91,26 +93,36 @@ impl Pool {
         let job_rx = Arc::new(Mutex::new(job_rx));
         let (res_tx, results) = mpsc::channel();
         let failed = Arc::new(AtomicBool::new(false));
+        // A worker that finds the queue closed and empty leaves, lending its threads to those
+        // still on a part (the last parts of a recording otherwise run on one core each while
+        // the others idle). Only then: a worker merely waiting for the next part keeps its
+        // threads, so cores are never oversubscribed while parts keep coming.
+        let spare = Arc::new(SpareThreads::new(workers));
         let handles = transcribers
             .into_iter()
             .map(|mut t| {
                 let job_rx = Arc::clone(&job_rx);
                 let res_tx = res_tx.clone();
                 let failed = Arc::clone(&failed);
-                std::thread::spawn(move || loop {
-                    // The lock is held only while waiting for the next job.
-                    let next = job_rx.lock().map(|rx| rx.recv());
-                    let Ok(Ok((index, job))) = next else { break };
-                    if failed.load(Ordering::Relaxed) {
-                        continue; // drain: an earlier job failed, the ingest is ending
+                let spare = Arc::clone(&spare);
+                t.borrow_from(Arc::clone(&spare));
+                std::thread::spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let next = job_rx.lock().map(|rx| rx.recv());
+                        let Ok(Ok((index, job))) = next else { break };
+                        if failed.load(Ordering::Relaxed) {
+                            continue; // drain: an earlier job failed, the ingest is ending
+                        }
+                        let r = run(&mut t, index, job);
+                        if r.is_err() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                        if res_tx.send(r).is_err() {
+                            break;
+                        }
                     }
-                    let r = run(&mut t, index, job);
-                    if r.is_err() {
-                        failed.store(true, Ordering::Relaxed);
-                    }
-                    if res_tx.send(r).is_err() {
-                        break;
-                    }
+                    spare.leave(per_worker);
                 })
             })
             .collect();

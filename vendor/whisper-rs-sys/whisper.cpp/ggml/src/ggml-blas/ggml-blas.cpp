@@ -115,33 +115,62 @@ static void ggml_backend_blas_mul_mat(ggml_backend_blas_context * ctx, struct gg
 #endif
     }
 
+    // liveproof patch (vendor/README.md): OpenBLAS runs single-threaded and the rows of each product are split
+    // over this backend's threads instead. OpenBLAS's own threads spin for a while after every
+    // call; on a machine with as many cores as ggml threads they then compete with ggml's
+    // threads for the next operations, and a 2-thread encoder pass was barely faster than a
+    // 1-thread one (1.91 s against 2.03 s for Whisper base on this project's 2-core machine).
+    // Each output element is the same dot product whichever rows a call gets, so the result
+    // does not depend on the thread count.
 #if defined(GGML_BLAS_USE_OPENBLAS)
-    openblas_set_num_threads(ctx->n_threads);
+    openblas_set_num_threads(1);
 #elif defined(GGML_BLAS_USE_BLIS)
-    bli_thread_set_num_threads(ctx->n_threads);
+    bli_thread_set_num_threads(1);
 #elif defined(GGML_BLAS_USE_NVPL)
-    nvpl_blas_set_num_threads(ctx->n_threads);
+    nvpl_blas_set_num_threads(1);
 #endif
 
+    const int64_t min_rows_per_thread = 64;
+    const int n_parts = (int) std::max<int64_t>(1, std::min<int64_t>(ctx->n_threads, ne1/min_rows_per_thread));
+
+    auto rows = [&](int64_t i12, int64_t i13, int64_t r0, int64_t r1) {
+        const int64_t i03 = i13/r3;
+        const int64_t i02 = i12/r2;
+
+        const float * x = (float *) ((char *) src0->data + i02*nb02 + i03*nb03);
+        const float * y = (float *) ((char *) src1->data + i12*nb12 + i13*nb13);
+              float * d = (float *) ((char *)  dst->data + i12*nb2  + i13*nb3);
+
+        if (type != GGML_TYPE_F32) {
+            x = (float *) wdata + i02*ne_plane + i03*ne02*ne_plane;
+        }
+
+        if (r1 > r0) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                        r1 - r0, ne01, ne10,
+                        1.0f,   y + r0*ne10, ne10,
+                                x, ne00,
+                        0.0f,   d + r0*ne01, ne01);
+        }
+    };
+
+    std::vector<std::future<void>> parts;
+    for (int p = 1; p < n_parts; p++) {
+        parts.push_back(std::async(std::launch::async, [&, p]() {
+            for (int64_t i13 = 0; i13 < ne13; i13++) {
+                for (int64_t i12 = 0; i12 < ne12; i12++) {
+                    rows(i12, i13, p*ne1/n_parts, (p + 1)*ne1/n_parts);
+                }
+            }
+        }));
+    }
     for (int64_t i13 = 0; i13 < ne13; i13++) {
         for (int64_t i12 = 0; i12 < ne12; i12++) {
-            const int64_t i03 = i13/r3;
-            const int64_t i02 = i12/r2;
-
-            const float * x = (float *) ((char *) src0->data + i02*nb02 + i03*nb03);
-            const float * y = (float *) ((char *) src1->data + i12*nb12 + i13*nb13);
-                  float * d = (float *) ((char *)  dst->data + i12*nb2  + i13*nb3);
-
-            if (type != GGML_TYPE_F32) {
-                x = (float *) wdata + i02*ne_plane + i03*ne02*ne_plane;
-            }
-
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                        ne1, ne01, ne10,
-                        1.0f,   y, ne10,
-                                x, ne00,
-                        0.0f,   d, ne01);
+            rows(i12, i13, 0, ne1/n_parts);
         }
+    }
+    for (auto & part : parts) {
+        part.get();
     }
 }
 
