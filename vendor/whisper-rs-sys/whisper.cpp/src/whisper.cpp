@@ -3057,10 +3057,18 @@ static void dft(const float* in, int N, float* out) {
         float re = 0;
         float im = 0;
 
+        // liveproof patch (vendor/README.md): the table index kept by adding k*step and
+        // wrapping once, instead of an integer division per term; the same indices, so the
+        // same sums.
+        const int step = (k * sin_cos_step) % SIN_COS_N_COUNT;
+        int idx = 0; // t = 2*M_PI*k*n/N
         for (int n = 0; n < N; n++) {
-            int idx = (k * n * sin_cos_step) % (SIN_COS_N_COUNT); // t = 2*M_PI*k*n/N
             re += in[n]*global_cache.cos_vals[idx]; // cos(t)
             im -= in[n]*global_cache.sin_vals[idx]; // sin(t)
+            idx += step;
+            if (idx >= SIN_COS_N_COUNT) {
+                idx -= SIN_COS_N_COUNT;
+            }
         }
 
         out[k*2 + 0] = re;
