@@ -45,14 +45,22 @@ fn main() {
         if let Some(ns) = std::env::var_os("DECODE_BATCH") {
             // Cost of one decoder call on n tokens at once (the weights are read once per
             // call): how much batching tokens of several sequences would save.
-            for n in ns.to_str().unwrap().split(',').map(|s| s.parse::<usize>().unwrap()) {
+            for n in ns
+                .to_str()
+                .unwrap()
+                .split(',')
+                .map(|s| s.parse::<usize>().unwrap())
+            {
                 let toks: Vec<i32> = (0..n).map(|i| 50364 + i as i32 * 7).collect();
                 let reps = 20;
                 let t = Instant::now();
                 for _ in 0..reps {
                     st.decode(&toks, 0, threads).unwrap();
                 }
-                println!("decode {n} tokens: {:.2} ms", t.elapsed().as_secs_f64() * 1e3 / reps as f64);
+                println!(
+                    "decode {n} tokens: {:.2} ms",
+                    t.elapsed().as_secs_f64() * 1e3 / reps as f64
+                );
             }
             continue;
         }
