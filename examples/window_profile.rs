@@ -1,6 +1,9 @@
 //! Times whisper.cpp on the first N 30-s windows of a 16 kHz mono WAV: mel, encoder alone,
 //! and a whole greedy `full` per window (profiling aid for the ingest benchmark).
 //! Usage: window_profile MODEL.bin FILE.wav [WINDOWS] [LANG]
+//! Environment: T threads (2); ENC_ONLY=1 mel and encoder only; DECODE_BATCH=1,2,4 the cost of
+//! one decoder call on that many tokens; SHOW=1 print the text; also START, DUR, AUDIO_CTX,
+//! BEST_OF, TEMP_INC, NST, NOPROMPT.
 use std::time::Instant;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
 

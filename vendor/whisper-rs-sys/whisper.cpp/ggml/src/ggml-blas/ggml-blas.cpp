@@ -115,8 +115,8 @@ static void ggml_backend_blas_mul_mat(ggml_backend_blas_context * ctx, struct gg
 #endif
     }
 
-    // liveproof patch (vendor/README.md): OpenBLAS runs single-threaded and the rows of each product are split
-    // over this backend's threads instead. OpenBLAS's own threads spin for a while after every
+    // liveproof patch (vendor/README.md): OpenBLAS runs single-threaded and the rows of each
+    // product are split over this backend's threads instead. OpenBLAS's own threads spin after every
     // call; on a machine with as many cores as ggml threads they then compete with ggml's
     // threads for the next operations, and a 2-thread encoder pass was barely faster than a
     // 1-thread one (1.91 s against 2.03 s for Whisper base on this project's 2-core machine).
