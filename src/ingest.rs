@@ -411,6 +411,12 @@ pub fn ingest_from(
         });
     }
 
+    // Whisper loads (a few tenths of a second) while the file is probed and listened to.
+    let loading = local_model.as_ref().map(|model| {
+        let topts = transcription_options(model, language.clone(), &used, None);
+        std::thread::spawn(move || transcription::Engine::load(&topts))
+    });
+
     // Decode the staged copy: the very bytes that were hashed.
     // Errors name the user's file, though the staged copy (the hashed bytes) is what is read.
     let clock = std::time::Instant::now();
@@ -429,6 +435,9 @@ pub fn ingest_from(
     progress.phase("transcribing");
     let done = match (source, local_model) {
         (Source::Here, Some(model)) => {
+            // The decoder for the transcript starts (and fills its pipe) while the opening is
+            // listened to by a decoder of its own.
+            let stream = PcmStream::open(&staged.path, path, probe.clone())?;
             if opts.detect_loops && !opts.vad {
                 let clock = std::time::Instant::now();
                 let found = probe_opening(&staged.path, path, probe.clone())?;
@@ -436,15 +445,15 @@ pub fn ingest_from(
                 timings.loop_share = Some((found.share() * 1000.0).round() / 1000.0);
                 used.vad = found.looped();
             }
-            let (output, report) = transcribe_file(
-                &staged.path,
-                path,
-                probe.clone(),
-                &model,
-                language,
-                &used,
-                progress,
-            )?;
+            let topts = transcription_options(&model, language, &used, probe.declared_ms);
+            let engine = match loading.map(std::thread::JoinHandle::join) {
+                Some(Ok(loaded)) => loaded,
+                // Not started, or the loader panicked: load here, where an error is reported.
+                _ => transcription::Engine::load(&topts),
+            }
+            .map_err(transcription_error)?;
+            let (output, report) =
+                transcribe_loaded(engine, &topts, stream, used.allow_truncated, progress)?;
             Transcribed {
                 output,
                 report,
@@ -692,8 +701,34 @@ fn probe_opening(
     )?)
 }
 
+/// What the transcription is told: `model`, `language` and the settings of `opts`.
+fn transcription_options(
+    model: &ResolvedModel,
+    language: Language,
+    opts: &Options,
+    declared_ms: Option<u64>,
+) -> transcription::Options {
+    transcription::Options {
+        model_path: model.path.clone(),
+        model_name: model.name.clone(),
+        language,
+        threads: opts.threads,
+        beam: opts.beam,
+        vad: opts.vad,
+        reuse_repeats: !opts.transcribe_repeats,
+        declared_ms,
+    }
+}
+
+fn transcription_error(e: TranscriptionError) -> IngestError {
+    match e {
+        TranscriptionError::Whisper(w) => IngestError::from(w),
+        TranscriptionError::Audio(m) => IngestError::from(m),
+    }
+}
+
 /// Decodes the file at `path` (named `label` in messages) and transcribes it with the
-/// settings of `opts` (`transcription::transcribe`): what `ingest` and `reproduce` run.
+/// settings of `opts` (`transcription::transcribe`): what `reproduce` and platform workers run.
 pub(crate) fn transcribe_file(
     path: &Path,
     label: &Path,
@@ -703,28 +738,27 @@ pub(crate) fn transcribe_file(
     opts: &Options,
     progress: &dyn Progress,
 ) -> Result<(transcription::Output, media::DecodeReport), IngestError> {
-    let topts = transcription::Options {
-        model_path: model.path.clone(),
-        model_name: model.name.clone(),
-        language,
-        threads: opts.threads,
-        beam: opts.beam,
-        vad: opts.vad,
-        reuse_repeats: !opts.transcribe_repeats,
-        declared_ms: probe.declared_ms,
-    };
+    let topts = transcription_options(model, language, opts, probe.declared_ms);
+    let stream = PcmStream::open(path, label, probe)?;
+    let engine = transcription::Engine::load(&topts).map_err(transcription_error)?;
+    transcribe_loaded(engine, &topts, stream, opts.allow_truncated, progress)
+}
+
+/// Transcribes the decode `stream` on a loaded `engine`.
+fn transcribe_loaded(
+    engine: transcription::Engine,
+    topts: &transcription::Options,
+    stream: PcmStream,
+    allow_truncated: bool,
+    progress: &dyn Progress,
+) -> Result<(transcription::Output, media::DecodeReport), IngestError> {
     let mut audio = Decoded {
-        stream: Some(PcmStream::open(path, label, probe)?),
-        allow_truncated: opts.allow_truncated,
+        stream: Some(stream),
+        allow_truncated,
         report: None,
     };
-    let out =
-        transcription::transcribe(&mut audio, &topts, &|ms| progress.advance(ms)).map_err(|e| {
-            match e {
-                TranscriptionError::Whisper(w) => IngestError::from(w),
-                TranscriptionError::Audio(m) => IngestError::from(m),
-            }
-        })?;
+    let out = transcription::transcribe_on(engine, &mut audio, topts, &|ms| progress.advance(ms))
+        .map_err(transcription_error)?;
     // `ended` ran before the tail was transcribed; a stream that ended early is judged here.
     transcription::Audio::ended(&mut audio)?;
     let report = audio.report.expect("the stream was judged");

@@ -24,7 +24,7 @@ use thiserror::Error;
 use crate::media::MediaError;
 use crate::transcript::{Gap, Segment};
 
-pub use pipeline::transcribe;
+pub use pipeline::{transcribe, transcribe_on, Engine};
 
 /// The whisper.cpp version linked in, for the manifest.
 pub fn engine_version() -> String {

@@ -20,6 +20,29 @@ fn section_seconds(declared_ms: Option<u64>) -> u64 {
     declared_ms.map_or(120, |ms| (ms / 1000 / 16).clamp(60, 150))
 }
 
+/// Whisper loaded and its workers started, waiting for audio. Loading takes a few tenths of a
+/// second, so an ingest starts it while it still probes the file and listens for loops.
+pub struct Engine {
+    pool: Pool,
+}
+
+impl Engine {
+    /// Loads the model of `opts` and starts its workers (reads its model, language, threads
+    /// and beam; how the audio is cut is read when transcribing).
+    pub fn load(opts: &Options) -> Result<Self, TranscriptionError> {
+        let transcriber = Transcriber::load(
+            &opts.model_path,
+            &opts.model_name,
+            opts.language.clone(),
+            opts.threads,
+            opts.beam,
+        )?;
+        Ok(Self {
+            pool: Pool::start(transcriber, opts.threads)?,
+        })
+    }
+}
+
 /// Transcribes `audio` in sections cut at quiet points (with `vad`: packed speech chunks),
 /// spread over parallel Whisper workers, in bounded memory. `progress` is told how much of the
 /// recording (ms) has been transcribed.
@@ -28,15 +51,19 @@ pub fn transcribe(
     opts: &Options,
     progress: &dyn Fn(u64),
 ) -> Result<Output, TranscriptionError> {
+    transcribe_on(Engine::load(opts)?, audio, opts, progress)
+}
+
+/// [`transcribe`] on an `engine` already loaded with the model, language, threads and beam of
+/// `opts`.
+pub fn transcribe_on(
+    engine: Engine,
+    audio: &mut dyn Audio,
+    opts: &Options,
+    progress: &dyn Fn(u64),
+) -> Result<Output, TranscriptionError> {
     let mut stats = Stats::default();
-    let transcriber = Transcriber::load(
-        &opts.model_path,
-        &opts.model_name,
-        opts.language.clone(),
-        opts.threads,
-        opts.beam,
-    )?;
-    let mut pool = Pool::start(transcriber, opts.threads)?;
+    let mut pool = engine.pool;
     let mut sectioner = Sectioner::new(section_seconds(opts.declared_ms));
     let mut packer = opts.vad.then(|| {
         if opts.reuse_repeats {
