@@ -2,8 +2,8 @@
 //! and a whole greedy `full` per window (profiling aid for the ingest benchmark).
 //! Usage: window_profile MODEL.bin FILE.wav [WINDOWS] [LANG]
 //! Environment: T threads (2); ENC_ONLY=1 mel and encoder only; DECODE_BATCH=1,2,4 the cost of
-//! one decoder call on that many tokens; SHOW=1 print the text; also START, DUR, AUDIO_CTX,
-//! BEST_OF, TEMP_INC, NST, NOPROMPT.
+//! one decoder call on that many tokens (REPS calls each, 20); SHOW=1 print the text; also
+//! START, DUR, AUDIO_CTX, BEST_OF, TEMP_INC, NST, NOPROMPT.
 use std::time::Instant;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
 
@@ -55,7 +55,7 @@ fn main() {
                 .map(|s| s.parse::<usize>().unwrap())
             {
                 let toks: Vec<i32> = (0..n).map(|i| 50364 + i as i32 * 7).collect();
-                let reps = 20;
+                let reps: usize = std::env::var("REPS").map_or(20, |s| s.parse().unwrap());
                 let t = Instant::now();
                 for _ in 0..reps {
                     st.decode(&toks, 0, threads).unwrap();
