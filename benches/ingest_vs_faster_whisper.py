@@ -5,7 +5,9 @@ Builds two recordings from real clips with references (a 10-minute Mandarin one 
 60-minute mixed one, with silences and music-like tones between utterances), then times
 `liveproof ingest` (the whole job: hash, decode, transcribe, seal, index) and faster-whisper
 (transcription alone) on each, 2 threads, same beam, same language, and scores both against
-the references clip by clip (CER for Mandarin, WER for English).
+the references clip by clip (CER for Mandarin, WER for English, MER for both together), and
+prints issue 18's verdict: liveproof's speed against the fastest faster-whisper setting within
+1 point of its error rate.
 
 Run through scripts/bench-ingest.sh, which prepares the virtualenv and the model directories.
 """
@@ -236,6 +238,46 @@ def score(placed, segments, zhconv, block=120.0):
     return out
 
 
+def cer(sc):
+    """Mandarin character error rate (None without Mandarin in the reference)."""
+    return sc["zh"][0] / sc["zh"][1] if sc["zh"][1] else None
+
+
+def mer(sc):
+    """Mixed error rate, the usual measure for code-switching speech: Mandarin characters and
+    English words in one count, so a transcript that drops the English pays for it."""
+    units = sc["zh"][1] + sc["en"][1]
+    return (sc["zh"][0] + sc["en"][0]) / units if units else 0.0
+
+
+def verdicts(runs, margin=0.01):
+    """Issue 18's measure, for each liveproof run: the fastest faster-whisper setting whose
+    error rate is at most `margin` above liveproof's, and liveproof's speed relative to it;
+    by Mandarin CER, and by MER where the recording has English."""
+    out = []
+    for name, wall, _, sc, t in runs:
+        if t is None:
+            continue
+        measures = [("CER", cer)]
+        if any(r[3]["en"][1] for r in runs):
+            measures.append(("MER", mer))
+        for label, rate in measures:
+            mine = rate(sc)
+            if mine is None:
+                continue
+            peers = [(w, n, rate(s)) for n, w, _, s, tt in runs
+                     if tt is None and rate(s) is not None and rate(s) <= mine + margin]
+            if not peers:
+                out.append(f"{name}, by {label} ({100 * mine:.1f}%): no faster-whisper setting "
+                           f"within {100 * margin:.0f} point")
+                continue
+            w, n, e = min(peers)
+            out.append(f"{name}, by {label} ({100 * mine:.1f}%): fastest within "
+                       f"{100 * margin:.0f} point is {n} ({w:.1f} s, {100 * e:.1f}%): "
+                       f"**{w / wall:.2f}×**")
+    return out
+
+
 def timed(cmd, env=None):
     """Runs cmd under /usr/bin/time; returns (wall s, peak RSS MB, stdout)."""
     t = time.monotonic()
@@ -390,13 +432,17 @@ def main():
                       default=float("nan"))
         print(f"### {r['recording']}, beam {r['beam']}\n")
         print("| system | wall s | × vs fastest faster-whisper | peak RSS MB | CER zh | WER en "
-              "| coverage, gaps |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+              "| MER | coverage, gaps |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
         for n, wall, rss, sc, t in r["runs"]:
             cer = f"{100 * sc['zh'][0] / sc['zh'][1]:.1f}%" if sc["zh"][1] else "–"
             wer = f"{100 * sc['en'][0] / sc['en'][1]:.1f}%" if sc["en"][1] else "–"
             cov = f"{t.get('coverage')}, {t.get('gaps')}" if t else "–"
-            print(f"| {n} | {wall:.1f} | {fw_best / wall:.2f} | {rss:.0f} | {cer} | {wer} | {cov} |")
+            print(f"| {n} | {wall:.1f} | {fw_best / wall:.2f} | {rss:.0f} | {cer} | {wer} "
+                  f"| {100 * mer(sc):.1f}% | {cov} |")
+        print()
+        for line in verdicts(r["runs"]):
+            print(f"- {line}")
         print()
         for n, wall, _, _, t in r["runs"]:
             if t:
