@@ -5,7 +5,7 @@ beside `liveproof ingest --json`'s `encoder_passes`, `encoder_ms`, `decoder_ms`)
 
 Usage (the benchmark's virtualenv and CT2 weights, made by scripts/bench-ingest.sh):
   OMP_NUM_THREADS=2 target/bench-venv/bin/python benches/fw_work.py \
-      target/bench-ingest/ct2-base RECORDING.wav zh|auto [float32|int8|batched-int8]
+      target/bench-ingest/ct2-base RECORDING.wav zh|auto [float32|int8|batched-int8] [THREADS]
 
 Prints one JSON object: `encoder_calls`, `encoded_windows` (a batched call encodes several),
 `encoder_s`, `decode_calls`, `decode_s`, `wall_s` (transcription alone, model loaded).
@@ -47,9 +47,10 @@ class Counted:
 def main():
     model_dir, audio, lang = sys.argv[1:4]
     setting = sys.argv[4] if len(sys.argv) > 4 else "float32"
+    threads = int(sys.argv[5]) if len(sys.argv) > 5 else 2
     batched = setting.startswith("batched-")
     model = WhisperModel(model_dir, device="cpu", compute_type=setting.removeprefix("batched-"),
-                         cpu_threads=2, num_workers=1)
+                         cpu_threads=threads, num_workers=1)
     tally = dict(encoder_calls=0, encoded_windows=0, encoder_s=0.0, decode_calls=0,
                  decode_s=0.0)
     model.model = Counted(model.model, tally)
@@ -66,7 +67,7 @@ def main():
     tally["wall_s"] = time.perf_counter() - start
     tally["segments"] = len(segments)
     print(json.dumps({k: round(v, 2) if isinstance(v, float) else v
-                      for k, v in dict(setting=setting, **tally).items()}))
+                      for k, v in dict(setting=setting, threads=threads, **tally).items()}))
 
 
 if __name__ == "__main__":
