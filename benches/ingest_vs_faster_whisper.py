@@ -255,6 +255,8 @@ def verdicts(runs, margin=0.01):
     error rate is at most `margin` above liveproof's, and liveproof's speed relative to it;
     by Mandarin CER, and by MER where the recording has English."""
     out = []
+    if all(r[4] is not None for r in runs):
+        return out  # liveproof alone (--lp-only): nothing to judge against
     for name, wall, _, sc, t in runs:
         if t is None:
             continue
