@@ -250,6 +250,11 @@ def mer(sc):
     return (sc["zh"][0] + sc["en"][0]) / units if units else 0.0
 
 
+def percent(rate):
+    """A rate as a table cell ("–" when there is nothing to rate)."""
+    return "–" if rate is None else f"{100 * rate:.1f}%"
+
+
 def verdicts(runs, margin=0.01):
     """Issue 18's measure, for each liveproof run: the fastest faster-whisper setting whose
     error rate is at most `margin` above liveproof's, and liveproof's speed relative to it;
@@ -482,12 +487,10 @@ def print_tables(results):
               "| MER | coverage, gaps |")
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
         for n, wall, rss, sc, t in r["runs"]:
-            cer = f"{100 * sc['zh'][0] / sc['zh'][1]:.1f}%" if sc["zh"][1] else "–"
-            wer = f"{100 * sc['en'][0] / sc['en'][1]:.1f}%" if sc["en"][1] else "–"
+            wer = sc["en"][0] / sc["en"][1] if sc["en"][1] else None
             cov = f"{t.get('coverage')}, {t.get('gaps')}" if t else "–"
-            rss = rss if rss else float("nan")
-            print(f"| {n} | {wall:.1f} | {fw_best / wall:.2f} | {rss:.0f} | {cer} | {wer} "
-                  f"| {100 * mer(sc):.1f}% | {cov} |")
+            print(f"| {n} | {wall:.1f} | {fw_best / wall:.2f} | {rss:.0f} | {percent(cer(sc))} "
+                  f"| {percent(wer)} | {percent(mer(sc))} | {cov} |")
         print()
         for line in verdicts(r["runs"]):
             print(f"- {line}")
