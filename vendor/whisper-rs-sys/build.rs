@@ -253,6 +253,16 @@ fn main() {
         }
         config.define("BLAS_INCLUDE_DIRS", env::var("BLAS_INCLUDE_DIRS").unwrap());
         println!("cargo:rerun-if-env-changed=BLAS_INCLUDE_DIRS");
+        // liveproof patch: on a build host with AVX-512 (ggml's CPU code is built for the host,
+        // -march=native), ggml's own tinyBLAS kernels multiply the f16 weights faster than
+        // OpenBLAS; the BLAS backend then leaves those products to them (vendor/README.md).
+        #[cfg(target_arch = "x86_64")]
+        if env::var("TARGET").ok() == env::var("HOST").ok()
+            && std::is_x86_feature_detected!("avx512f")
+        {
+            config.define("GGML_LLAMAFILE", "ON");
+            config.define("GGML_BLAS_LEAVE_F16_TO_CPU", "ON");
+        }
     }
 
     if cfg!(feature = "metal") {

@@ -436,6 +436,16 @@ static bool ggml_backend_blas_device_supports_op(ggml_backend_dev_t dev, const s
             // TODO: find the optimal value
             const int64_t min_batch = 32;
 
+#ifdef GGML_BLAS_LEAVE_F16_TO_CPU
+            // liveproof patch: the CPU backend's tinyBLAS (GGML_LLAMAFILE, built for an AVX-512
+            // host) multiplies f16 weights whose rows fill its 16-lane vectors faster than
+            // OpenBLAS, which would first convert them to f32. The encoder's products with the
+            // weights (and the convolutions') go there; K·Q (f32) and KQ·V (rows of 1500) stay.
+            if (src0->type == GGML_TYPE_F16 && src0->ne[0] % 16 == 0) {
+                return false;
+            }
+#endif
+
             return ggml_is_contiguous(src0) &&
                    ggml_is_contiguous(src1) &&
                    src1->type == GGML_TYPE_F32 &&
