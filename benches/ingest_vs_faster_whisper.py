@@ -356,6 +356,9 @@ def main():
                     help="liveproof configurations, comma-separated: MODEL (the defaults: "
                          "voice-active audio, repeats reused), MODEL+norepeats "
                          "(--transcribe-repeats) or MODEL+novad (--no-vad: whole recording)")
+    ap.add_argument("--reps", type=int, default=1,
+                    help="run every system this many times per recording, in turn: the median "
+                         "wall time and the mean error rate are reported")
     ap.add_argument("--scale", type=float, default=1.0, help="shorter recordings (smoke test)")
     ap.add_argument("--seed", type=int, default=20261122,
                     help="another rendering of the same clips (tempo, pitch, gain, noise, bed)")
@@ -408,6 +411,25 @@ def pool(per_seed):
              "runs": [(n, *v) for n, v in runs.items()]} for (rec, beam), runs in out.items()]
 
 
+def repeated(reps):
+    """One row per system from several runs of it: the median wall time (faster-whisper's
+    own time moves by a fifth between runs of one file, with its sampling fallbacks), the
+    largest peak RSS, error counts summed over the runs (so the error rate is the mean) and
+    the first run's timings."""
+    if len(reps) == 1:
+        return reps[0]
+    out = []
+    for i, (name, _, _, _, timings) in enumerate(reps[0]):
+        rows = [runs[i] for runs in reps]
+        walls = sorted(r[1] for r in rows)
+        median = walls[len(walls) // 2] if len(walls) % 2 else sum(
+            walls[len(walls) // 2 - 1:len(walls) // 2 + 1]) / 2
+        summed = {lang: [sum(r[3][lang][0] for r in rows), sum(r[3][lang][1] for r in rows)]
+                  for lang in ("zh", "en")}
+        out.append((name, median, max(r[2] for r in rows), summed, timings))
+    return out
+
+
 def run_rendering(args, seed, zh, en, zhconv, long3h):
     """Builds the recordings of one rendering and runs every system on them."""
     rng = random.Random(seed)
@@ -435,24 +457,29 @@ def run_rendering(args, seed, zh, en, zhconv, long3h):
         print(f"## {name}: {len(placed)} clips, {speech / 60:.1f} min of speech in "
               f"{placed[-1]['end'] / 60:.1f} min", flush=True)
         for beam in [int(b) for b in beams.split(",")]:
-            runs = []
             flag_of = {"novad": "--no-vad", "vad": "--vad", "norepeats": "--transcribe-repeats"}
             configs = [(c.split("+")[0], [flag_of[f] for f in c.split("+")[1:]])
                        for c in args.configs.split(",")]
-            # Every configuration on the first recording and beam; the default one elsewhere.
-            for model, flags in [] if args.fw_only else (
-                    configs if first or args.all_configs else configs[:1]):
-                wall, rss, segs, timings = run_liveproof(
-                    args.liveproof, args.models, audio, model, lang, beam, flags, args.work)
-                runs.append((f"liveproof ingest {model}{''.join(' ' + f for f in flags)}", wall,
-                             rss, score(placed, segs, zhconv), timings))
-                print(runs[-1][:4], timings, flush=True)
-            for compute in [] if args.lp_only else ["float32", "int8", "batched-int8"]:
-                wall, rss, segs = run_fw(args.python, args.ct2, audio, compute, beam, lang)
-                runs.append((f"faster-whisper {compute}", wall, rss,
-                             score(placed, segs, zhconv), None))
-                print(runs[-1][:4], flush=True)
-            results.append({"recording": name, "beam": beam, "runs": runs})
+            # With --reps, every system runs that many times, in turn (machine noise spread
+            # over all of them); see `repeated`.
+            reps = []
+            for _ in range(args.reps):
+                runs = []
+                # Every configuration on the first recording and beam; the default one elsewhere.
+                for model, flags in [] if args.fw_only else (
+                        configs if first or args.all_configs else configs[:1]):
+                    wall, rss, segs, timings = run_liveproof(
+                        args.liveproof, args.models, audio, model, lang, beam, flags, args.work)
+                    runs.append((f"liveproof ingest {model}{''.join(' ' + f for f in flags)}",
+                                 wall, rss, score(placed, segs, zhconv), timings))
+                    print(runs[-1][:4], timings, flush=True)
+                for compute in [] if args.lp_only else ["float32", "int8", "batched-int8"]:
+                    wall, rss, segs = run_fw(args.python, args.ct2, audio, compute, beam, lang)
+                    runs.append((f"faster-whisper {compute}", wall, rss,
+                                 score(placed, segs, zhconv), None))
+                    print(runs[-1][:4], flush=True)
+                reps.append(runs)
+            results.append({"recording": name, "beam": beam, "runs": repeated(reps)})
             first = False
     if long3h and "long3h" in args.which:
         # Memory on a 3-hour recording: the mixed hour, then two hours of music and pauses.

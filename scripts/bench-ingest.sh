@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ingest speed/memory/accuracy benchmark against faster-whisper (BENCHMARKS.md).
 # Usage: bash scripts/bench-ingest.sh [--which zh10,mixed60] [--beams 1,5] [--mixed-beams 1]
-#          [--configs base] [--seed N | --seeds 1,2,3,4] [--lp-only | --fw-only]
+#          [--configs base] [--seed N | --seeds 1,2,3,4] [--reps 3] [--lp-only | --fw-only]
 # Prints a table per recording with issue 18's verdict (the fastest faster-whisper setting
 # within 1 point of liveproof's CER, and of its MER where there is English); with --seeds,
 # the same pooled over the renderings.
