@@ -366,6 +366,8 @@ def main():
                     help="several renderings, comma-separated (overrides --seed): each one's "
                          "tables, then every system's times and error counts pooled over them")
     args = ap.parse_args()
+    if args.reps < 1:
+        ap.error("--reps must be at least 1")
     try:
         sys.path.insert(0, os.path.dirname(args.python) + "/../lib")
         from zhconv import convert  # noqa: F401
