@@ -232,6 +232,15 @@ extern "C" {
     fn whisper_liveproof_state_counters(state: *mut std::ffi::c_void, out: *mut i64);
     // Its switch for reusing the first encoder pass already in a state (vendor/README.md).
     fn whisper_liveproof_keep_first_encoding(state: *mut std::ffi::c_void);
+    // Its ggml frees the large buffers it keeps for the next state (vendor/README.md).
+    fn ggml_liveproof_release_buffers();
+}
+
+/// Frees the buffers whisper.cpp kept from dropped states for the next one (they save the
+/// page faults of fresh memory on every window); called once a transcription's workers are gone.
+pub(crate) fn release_kept_buffers() {
+    // SAFETY: takes no arguments and frees only blocks no state owns any more.
+    unsafe { ggml_liveproof_release_buffers() }
 }
 
 /// whisper.cpp's `encoder_begin_callback`: returning false ends `full` with the segments of

@@ -228,6 +228,8 @@ impl Drop for Pool {
         for h in self.handles.drain(..) {
             let _ = h.join();
         }
+        // The workers' states are gone; what whisper.cpp kept of them for reuse goes too.
+        super::whisper::release_kept_buffers();
     }
 }
 

@@ -349,6 +349,8 @@ GGML_API bool ggml_op_can_inplace(enum ggml_op op);
 
 GGML_API void * ggml_aligned_malloc(size_t size);
 GGML_API void ggml_aligned_free(void * ptr, size_t size);
+// liveproof patch (vendor/README.md): frees the large buffers ggml_aligned_free kept for reuse.
+GGML_API void ggml_liveproof_release_buffers(void);
 
 // FP16 <-> FP32
 // ref: https://github.com/Maratyszcza/FP16

@@ -313,6 +313,70 @@ void ggml_log_callback_default(enum ggml_log_level level, const char * text, voi
 #endif
 
 
+// liveproof patch (vendor/README.md): freed large buffers are kept for the next request of
+// the same size. liveproof makes a fresh whisper.cpp state for every window, and each state's
+// compute buffers and caches (~150 MB) came from fresh mmap'd pages that the kernel faulted in
+// and zeroed on first touch: a fifth of an ingest's CPU time went there. A state's buffers
+// have the same sizes as the last one's, so they are handed over as they are (ggml never
+// relies on a buffer's initial contents; whisper.cpp clears its caches itself).
+// ggml_liveproof_release_buffers() frees what is kept, when a transcription ends.
+#if !defined(_MSC_VER) && !defined(__MINGW32__) && !defined(GGML_USE_CPU_HBM) && !TARGET_OS_OSX
+#include <pthread.h>
+#define LP_KEEP_MIN   ((size_t) 1 << 20)
+#define LP_KEEP_SLOTS 32
+#define LP_KEEP_BYTES ((size_t) 1 << 30)
+static pthread_mutex_t lp_keep_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct { void * ptr; size_t size; } lp_keep[LP_KEEP_SLOTS];
+static size_t lp_keep_total = 0;
+
+static void * lp_keep_take(size_t size) {
+    void * ptr = NULL;
+    pthread_mutex_lock(&lp_keep_mutex);
+    for (int i = 0; i < LP_KEEP_SLOTS; ++i) {
+        if (lp_keep[i].ptr != NULL && lp_keep[i].size == size) {
+            ptr = lp_keep[i].ptr;
+            lp_keep[i].ptr = NULL;
+            lp_keep_total -= size;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&lp_keep_mutex);
+    return ptr;
+}
+
+static bool lp_keep_put(void * ptr, size_t size) {
+    bool kept = false;
+    pthread_mutex_lock(&lp_keep_mutex);
+    if (lp_keep_total + size <= LP_KEEP_BYTES) {
+        for (int i = 0; i < LP_KEEP_SLOTS; ++i) {
+            if (lp_keep[i].ptr == NULL) {
+                lp_keep[i].ptr  = ptr;
+                lp_keep[i].size = size;
+                lp_keep_total  += size;
+                kept = true;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&lp_keep_mutex);
+    return kept;
+}
+
+void ggml_liveproof_release_buffers(void) {
+    pthread_mutex_lock(&lp_keep_mutex);
+    for (int i = 0; i < LP_KEEP_SLOTS; ++i) {
+        free(lp_keep[i].ptr);
+        lp_keep[i].ptr = NULL;
+    }
+    lp_keep_total = 0;
+    pthread_mutex_unlock(&lp_keep_mutex);
+}
+#define LP_KEEP 1
+#else
+void ggml_liveproof_release_buffers(void) {}
+#define LP_KEEP 0
+#endif
+
 void * ggml_aligned_malloc(size_t size) {
 #if defined(__s390x__)
     const int alignment = 256;
@@ -328,6 +392,11 @@ void * ggml_aligned_malloc(size_t size) {
         return NULL;
     }
     void * aligned_memory = NULL;
+  #if LP_KEEP
+    if (size >= LP_KEEP_MIN && (aligned_memory = lp_keep_take(size)) != NULL) {
+        return aligned_memory;
+    }
+  #endif
   #ifdef GGML_USE_CPU_HBM
     int result = hbw_posix_memalign(&aligned_memory, alignment, size);
   #elif TARGET_OS_OSX
@@ -382,6 +451,11 @@ void ggml_aligned_free(void * ptr, size_t size) {
         vm_deallocate((vm_map_t)mach_task_self(), (vm_address_t)ptr, size);
     }
 #else
+  #if LP_KEEP
+    if (ptr != NULL && size >= LP_KEEP_MIN && lp_keep_put(ptr, size)) {
+        return;
+    }
+  #endif
     free(ptr);
 #endif
 }
