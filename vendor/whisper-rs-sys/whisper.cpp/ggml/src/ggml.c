@@ -315,7 +315,7 @@ void ggml_log_callback_default(enum ggml_log_level level, const char * text, voi
 
 // liveproof patch (vendor/README.md): freed large buffers are kept for the next request of
 // the same size. liveproof makes a fresh whisper.cpp state for every window, and each state's
-// compute buffers and caches (~150 MB) came from fresh mmap'd pages that the kernel faulted in
+// compute buffers and caches (~225 MB) came from fresh mmap'd pages that the kernel faulted in
 // and zeroed on first touch: up to a seventh of an ingest's CPU time. A state's buffers
 // have the same sizes as the last one's, so they are handed over as they are (ggml never
 // relies on a buffer's initial contents; whisper.cpp clears its caches itself).
