@@ -91,8 +91,9 @@ fn is_zero(n: &usize) -> bool {
 
 /// Format tag of [`Settings`]: bumped whenever the pipeline's rules change what it writes
 /// (v2: regions the coverage audit decodes alone are encoded with a context of their own
-/// length, and their language comes from their own decoding; see `transcription::whisper`).
-pub const TRANSCRIPTION_FORMAT: &str = "liveproof/transcription/v2";
+/// length, and their language comes from their own decoding; v3: so is a section's last
+/// window; see `transcription::whisper`).
+pub const TRANSCRIPTION_FORMAT: &str = "liveproof/transcription/v3";
 
 /// The transcription settings of a session: with the recording's bytes and the weights, they
 /// determine the transcript (`liveproof reproduce` re-runs them).

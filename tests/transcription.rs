@@ -707,7 +707,7 @@ fn the_transcript_root_is_the_same_on_one_and_two_threads_and_reproduces() {
             let m = m.unwrap();
             assert_eq!(m["transcription"]["vad"], vad);
             assert_eq!(m["transcription"]["language"], "auto");
-            assert_eq!(m["transcription"]["format"], "liveproof/transcription/v2");
+            assert_eq!(m["transcription"]["format"], "liveproof/transcription/v3");
             roots.push((vad, m["transcript_root"].as_str().unwrap().to_string()));
             // Re-running the recorded extraction, on another thread count, gives the same root.
             let other = if threads == "1" { "2" } else { "1" };
@@ -723,13 +723,13 @@ fn the_transcript_root_is_the_same_on_one_and_two_threads_and_reproduces() {
                 let path = data.join("sessions").join(&id).join("manifest.json");
                 let text = std::fs::read_to_string(&path).unwrap();
                 let older =
-                    text.replace("liveproof/transcription/v2", "liveproof/transcription/v1");
+                    text.replace("liveproof/transcription/v3", "liveproof/transcription/v2");
                 assert_ne!(text, older);
                 std::fs::write(&path, older).unwrap();
                 let (o, _) = run(&data, &["reproduce", &id]);
                 assert_eq!(o.status.code(), Some(4));
                 let err = String::from_utf8_lossy(&o.stderr);
-                assert!(err.contains("liveproof/transcription/v1"), "{err}");
+                assert!(err.contains("liveproof/transcription/v2"), "{err}");
             }
         }
     }

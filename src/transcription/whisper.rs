@@ -287,23 +287,39 @@ enum Context {
     /// All 30 s, as in training: every window of the recording.
     Full,
     /// The input's length plus [`CONTEXT_PAD`] ([`audio_ctx`]): regions the coverage audit
-    /// decodes alone, a second look at a few seconds of speech. Windows, a short recording's
-    /// only one and a section's last included, keep the full context, as in training.
+    /// decodes alone, and a section's last window (what is left of the section, often a few
+    /// seconds); a window more audio follows keeps the full context, as in training.
     Fitted,
+}
+
+impl Context {
+    /// A window's context: full when more audio follows it, fitted to what is left when it
+    /// is a section's last (its encoder pass costs a share of a full one; measured in
+    /// BENCHMARKS.md, issue 18, session 25).
+    fn of_window(more_follows: bool) -> Context {
+        if more_follows {
+            Context::Full
+        } else {
+            Context::Fitted
+        }
+    }
 }
 
 /// Encoder frames per second of audio (one frame per 20 ms).
 const FRAMES_PER_SECOND: usize = 50;
 
 /// whisper.cpp's `audio_ctx` for a region of `len` samples decoded alone: its length plus
-/// [`CONTEXT_PAD`], in steps of 64 frames; the whole 30-s context (0) when that is nearly all. The encoder's cost
+/// [`CONTEXT_PAD`], in steps of 64 frames less 4; the whole 30-s context (0) when that is nearly all. The encoder's cost
 /// grows with its context, so a 5-s region costs about a quarter of a full pass instead of
 /// all of it; measured in BENCHMARKS.md (docs/decisions.md, "Where a window's time goes").
 fn audio_ctx(len: usize) -> i32 {
     const STEP: usize = 64;
     const FULL: usize = 30 * FRAMES_PER_SECOND;
     let frames = (len + CONTEXT_PAD) * FRAMES_PER_SECOND / SAMPLE_RATE as usize;
-    let frames = frames.div_ceil(STEP) * STEP;
+    // 4 frames short of a multiple of 64, as the full 1,500 is of 16: the encoder's products
+    // then take the same kernels, and the same work memory, as on a full window (a multiple of
+    // 16 sends one to a kernel whose f16 copy of its input added ~20 MB to a state).
+    let frames = frames.div_ceil(STEP) * STEP - 4;
     if frames >= FULL - STEP {
         0
     } else {
@@ -544,9 +560,20 @@ impl Transcriber {
         } else if let Language::Fixed(l) = &self.language {
             l.clone()
         } else {
-            return self.decode_detected(samples, offset_ms, more_follows, Context::Full);
+            return self.decode_detected(
+                samples,
+                offset_ms,
+                more_follows,
+                Context::of_window(more_follows),
+            );
         };
-        self.full(samples, offset_ms, &lang, more_follows, Context::Full)?;
+        self.full(
+            samples,
+            offset_ms,
+            &lang,
+            more_follows,
+            Context::of_window(more_follows),
+        )?;
         Ok(lang)
     }
 
@@ -950,13 +977,19 @@ mod tests {
     fn short_inputs_get_a_context_of_their_length_and_full_windows_all_of_it() {
         let s = SAMPLE_RATE as usize;
         // 5 s + 3 s of context: 400 frames, rounded up to 448.
-        assert_eq!(audio_ctx(5 * s), 448);
-        assert_eq!(audio_ctx(0), 192);
+        assert_eq!(audio_ctx(5 * s), 444);
+        assert_eq!(audio_ctx(0), 188);
         assert!(audio_ctx(20 * s) > audio_ctx(10 * s));
         for len in [26 * s, 27 * s, 30 * s, 40 * s] {
             assert_eq!(audio_ctx(len), 0, "{len} samples use the whole context");
         }
         // Never more than the model's 1500 frames.
         assert!((0..30 * s).step_by(s / 10).all(|n| audio_ctx(n) < 1500));
+        assert!(
+            (0..30 * s)
+                .step_by(s / 10)
+                .all(|n| audio_ctx(n) == 0 || audio_ctx(n) % 16 == 1500 % 16),
+            "a fitted context takes the full one's kernels"
+        );
     }
 }

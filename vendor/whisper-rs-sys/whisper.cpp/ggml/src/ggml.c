@@ -326,8 +326,32 @@ void ggml_log_callback_default(enum ggml_log_level level, const char * text, voi
 #define LP_KEEP_SLOTS 32
 #define LP_KEEP_BYTES ((size_t) 1 << 30)
 static pthread_mutex_t lp_keep_mutex = PTHREAD_MUTEX_INITIALIZER;
-static struct { void * ptr; size_t size; } lp_keep[LP_KEEP_SLOTS];
+static struct { void * ptr; size_t size; unsigned long seq; } lp_keep[LP_KEEP_SLOTS];
 static size_t lp_keep_total = 0;
+static unsigned long lp_keep_seq = 0;
+
+// A request no kept block fits (a state of other sizes: a shorter encoder context) frees kept
+// blocks, oldest first, of at least its size: a miss never adds to what the process holds.
+static void lp_keep_evict(size_t size) {
+    size_t freed = 0;
+    pthread_mutex_lock(&lp_keep_mutex);
+    while (freed < size) {
+        int oldest = -1;
+        for (int i = 0; i < LP_KEEP_SLOTS; ++i) {
+            if (lp_keep[i].ptr != NULL && (oldest < 0 || lp_keep[i].seq < lp_keep[oldest].seq)) {
+                oldest = i;
+            }
+        }
+        if (oldest < 0) {
+            break;
+        }
+        free(lp_keep[oldest].ptr);
+        lp_keep[oldest].ptr = NULL;
+        lp_keep_total -= lp_keep[oldest].size;
+        freed += lp_keep[oldest].size;
+    }
+    pthread_mutex_unlock(&lp_keep_mutex);
+}
 
 static void * lp_keep_take(size_t size) {
     void * ptr = NULL;
@@ -352,6 +376,7 @@ static bool lp_keep_put(void * ptr, size_t size) {
             if (lp_keep[i].ptr == NULL) {
                 lp_keep[i].ptr  = ptr;
                 lp_keep[i].size = size;
+                lp_keep[i].seq  = ++lp_keep_seq;
                 lp_keep_total  += size;
                 kept = true;
                 break;
@@ -393,8 +418,11 @@ void * ggml_aligned_malloc(size_t size) {
     }
     void * aligned_memory = NULL;
   #if LP_KEEP
-    if (size >= LP_KEEP_MIN && (aligned_memory = lp_keep_take(size)) != NULL) {
-        return aligned_memory;
+    if (size >= LP_KEEP_MIN) {
+        if ((aligned_memory = lp_keep_take(size)) != NULL) {
+            return aligned_memory;
+        }
+        lp_keep_evict(size);
     }
   #endif
   #ifdef GGML_USE_CPU_HBM
