@@ -318,7 +318,7 @@ fn audio_ctx(len: usize) -> i32 {
     let frames = (len + CONTEXT_PAD) * FRAMES_PER_SECOND / SAMPLE_RATE as usize;
     // 4 frames short of a multiple of 64, as the full 1,500 is of 16: the encoder's products
     // then take the same kernels, and the same work memory, as on a full window (a multiple of
-    // 16 sends one to a kernel whose f16 copy of its input added ~20 MB to a state).
+    // 16 sends one to a kernel whose f16 copy of its input added ~18 MB to a state).
     let frames = frames.div_ceil(STEP) * STEP - 4;
     if frames >= FULL - STEP {
         0
@@ -976,7 +976,7 @@ mod tests {
     #[test]
     fn short_inputs_get_a_context_of_their_length_and_full_windows_all_of_it() {
         let s = SAMPLE_RATE as usize;
-        // 5 s + 3 s of context: 400 frames, rounded up to 448.
+        // 5 s + 3 s of context: 400 frames, rounded up to 448, less 4.
         assert_eq!(audio_ctx(5 * s), 444);
         assert_eq!(audio_ctx(0), 188);
         assert!(audio_ctx(20 * s) > audio_ctx(10 * s));

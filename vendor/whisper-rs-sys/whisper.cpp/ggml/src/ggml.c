@@ -330,7 +330,7 @@ static struct { void * ptr; size_t size; unsigned long seq; } lp_keep[LP_KEEP_SL
 static size_t lp_keep_total = 0;
 static unsigned long lp_keep_seq = 0;
 
-// A request no kept block fits (a state of other sizes: a shorter encoder context) frees kept
+// A request no kept block fits (a state of other sizes, or a first state) frees kept
 // blocks, oldest first, of at least its size: a miss never adds to what the process holds.
 static void lp_keep_evict(size_t size) {
     size_t freed = 0;
