@@ -144,7 +144,7 @@ static void whisper_log_callback_default(ggml_log_level level, const char * text
 // temperature below which we condition on past text history
 static constexpr float WHISPER_HISTORY_CONDITIONING_TEMP_CUTOFF = 0.5f;
 
-#define WHISPER_MAX_NODES 4096
+#define WHISPER_MAX_NODES 16384 // liveproof patch: the encoder's attention one head at a time (vendor/README.md)
 
 static std::string format(const char * fmt, ...) {
     va_list ap;
@@ -2182,10 +2182,7 @@ static struct ggml_cgraph * whisper_build_graph_encoder(
                                 ggml_reshape_3d(ctx0, Kcur, n_state_head, n_head, n_ctx),
                                 0, 2, 1, 3));
 
-                // K * Q
-                struct ggml_tensor * KQ = ggml_mul_mat(ctx0, K, ggml_cont(ctx0, Q));
-
-                struct ggml_tensor * KQ_soft_max = ggml_soft_max_ext(ctx0, KQ, nullptr, KQscale, 0.0f);
+                struct ggml_tensor * Qc = ggml_cont(ctx0, Q);
 
                 struct ggml_tensor * V =
                     ggml_cast(ctx0,
@@ -2196,11 +2193,29 @@ static struct ggml_cgraph * whisper_build_graph_encoder(
                                 1, 2, 0, 3),
                             wctx.itype);
 
-                struct ggml_tensor * KQV = ggml_mul_mat(ctx0, V, KQ_soft_max);
+                // liveproof patch (vendor/README.md): one head at a time, each head's
+                // K*Q -> softmax -> KQ*V chain before the next, every product the same as the
+                // all-heads one (so the same values): the attention weights of one head
+                // (n_ctx^2 floats, 9 MB) are live instead of all eight (72 MB), and are read
+                // back from cache rather than memory. Each head's result lands in its columns
+                // of `merged`, the layout the all-heads permute + cont made.
+                struct ggml_tensor * merged = ggml_new_tensor_2d(ctx0, GGML_TYPE_F32, n_state, n_ctx);
+                for (int h = 0; h < n_head; ++h) {
+                    struct ggml_tensor * Kh = ggml_view_2d(ctx0, K, n_state_head, n_ctx, K->nb[1], h*K->nb[2]);
+                    struct ggml_tensor * Qh = ggml_view_2d(ctx0, Qc, n_state_head, n_ctx, Qc->nb[1], h*Qc->nb[2]);
+                    struct ggml_tensor * Vh = ggml_view_2d(ctx0, V, n_ctx, n_state_head, V->nb[1], h*V->nb[2]);
 
-                struct ggml_tensor * KQV_merged = ggml_permute(ctx0, KQV, 0, 2, 1, 3);
+                    struct ggml_tensor * KQh = ggml_mul_mat(ctx0, Kh, Qh);
+                    KQh = ggml_soft_max_ext(ctx0, KQh, nullptr, KQscale, 0.0f);
 
-                cur = ggml_cont_2d(ctx0, KQV_merged, n_state, n_ctx);
+                    struct ggml_tensor * KQVh = ggml_mul_mat(ctx0, Vh, KQh);
+
+                    ggml_build_forward_expand(gf, ggml_cpy(ctx0, KQVh,
+                                ggml_view_2d(ctx0, merged, n_state_head, n_ctx, merged->nb[1],
+                                    h*n_state_head*ggml_element_size(merged))));
+                }
+
+                cur = merged;
             }
         }
 
