@@ -2198,7 +2198,10 @@ static struct ggml_cgraph * whisper_build_graph_encoder(
                 // all-heads one (so the same values): the attention weights of one head
                 // (n_ctx^2 floats, 9 MB) are live instead of all eight (72 MB), and are read
                 // back from cache rather than memory. Each head's result lands in its columns
-                // of `merged`, the layout the all-heads permute + cont made.
+                // of `merged`, the layout the all-heads permute + cont made. Nothing links the
+                // projection below to these copies but their order: they are added to the graph
+                // first, and ggml runs a graph's nodes in the order they were added. `merged` is
+                // a leaf, allocated with the graph's other leaves (n_state x n_ctx floats a layer).
                 struct ggml_tensor * merged = ggml_new_tensor_2d(ctx0, GGML_TYPE_F32, n_state, n_ctx);
                 for (int h = 0; h < n_head; ++h) {
                     struct ggml_tensor * Kh = ggml_view_2d(ctx0, K, n_state_head, n_ctx, K->nb[1], h*K->nb[2]);
